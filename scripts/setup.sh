@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Idempotent set-up: Debian packages (as root), a .venv, and the package with its extras.
+# A second run with nothing changed takes about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS=(chromium xvfb espeak-ng sox postgresql ffmpeg)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+PY=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv" >&2
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.selfcast-installed
+want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "setup: installing selfcast and its dependencies into .venv (first time takes a few minutes)" >&2
+  .venv/bin/pip install -q --upgrade pip 'setuptools<81' wheel
+  # torch first, pinned, so nothing pulls a multi-GB CUDA build (only the test extra needs it).
+  .venv/bin/pip install -q 'torch==2.13.0'
+  .venv/bin/pip install -q -e '.[all,dev]'
+  echo "$want" > "$stamp"
+fi

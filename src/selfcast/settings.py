@@ -1,0 +1,147 @@
+"""One settings object, read from ``SELFCAST_*`` environment variables and an optional TOML file.
+
+Every default is the embedded one: SQLite in the data dir, the built-in room, built-in payments,
+models shipped inside pip packages. Nested sections use ``__`` in environment names, e.g.
+``SELFCAST_BRAIN__PROVIDER=openai``. The file is named by ``SELFCAST_CONFIG`` (TOML, same keys).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class PricingSettings(BaseModel):
+    credits_per_minute: float = 27.5
+    min_credits_to_join: int = 100
+    starter_credits: int = 0
+    low_balance_minutes: float = 2.0  # warn when fewer than this many minutes remain
+    # (credits, price in cents, name)
+    packs: list[tuple[int, int, str]] = [
+        (800, 799, "800 tokens"),
+        (2000, 1999, "2,000 tokens"),
+        (4000, 3999, "4,000 tokens"),
+        (8000, 7999, "8,000 tokens"),
+        (15000, 14999, "15,000 tokens"),
+    ]
+
+
+class PaymentSettings(BaseModel):
+    provider: str = "invoice"  # "invoice" (built-in, operator approves) or "stripe"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # override for a local stand-in; empty = Stripe's own
+    success_url: str = ""
+    cancel_url: str = ""
+
+
+class AvatarSettings(BaseModel):
+    fps: int = 25
+    width: int = 1280
+    height: int = 720
+    images_url: str = ""  # OpenAI-compatible images endpoint; empty = procedural generator
+    images_key: str = ""
+    images_model: str = "gpt-image-1"
+
+
+class VoiceSettings(BaseModel):
+    provider: str = "embedded"  # embedded | openai | elevenlabs | minimax
+    url: str = ""
+    key: str = ""
+    model: str = ""
+    default_voice_id: str = "English_radiant_girl"
+
+
+class HearingSettings(BaseModel):
+    provider: str = "embedded"  # embedded | openai
+    url: str = ""
+    key: str = ""
+    model: str = "whisper-1"
+    end_of_turn_silence_ms: int = 500
+    max_end_of_turn_silence_ms: int = 1500
+    barge_in_min_ms: int = 500
+
+
+class BrainSettings(BaseModel):
+    provider: str = "embedded"  # embedded | openai | anthropic
+    url: str = ""
+    key: str = ""
+    model: str = ""
+    timeout_s: float = 20.0
+
+
+class MeetingSettings(BaseModel):
+    chromium_path: str = "/usr/bin/chromium"
+    headful: bool = False  # third-party platforms use Xvfb headful regardless when available
+    profile_dir: str = ""  # persistent bot profile (signed-in Google account)
+    proxy: str = ""
+    locale: str = "en-US"
+    waiting_room_timeout_s: float = 600.0
+    alone_timeout_s: float = 300.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SELFCAST_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path(os.path.expanduser("~/.selfcast")))
+    database_url: str = ""  # empty = sqlite file in data_dir
+    host: str = "127.0.0.1"
+    port: int = 8787
+    public_url: str = ""  # how users reach this server; empty = http://host:port
+    secret_key: str = ""  # signs cookies and room tokens; generated into data_dir when empty
+    log_level: str = "info"
+
+    pricing: PricingSettings = PricingSettings()
+    payments: PaymentSettings = PaymentSettings()
+    avatar: AvatarSettings = AvatarSettings()
+    voice: VoiceSettings = VoiceSettings()
+    hearing: HearingSettings = HearingSettings()
+    brain: BrainSettings = BrainSettings()
+    meeting: MeetingSettings = MeetingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'selfcast.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def ensure_dirs(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the file named by SELFCAST_CONFIG; environment variables win over it."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("SELFCAST_CONFIG")
+        if not path:
+            return {}
+        try:
+            with open(path, "rb") as fh:
+                return tomllib.load(fh)
+        except FileNotFoundError as exc:
+            raise ValueError(f"SELFCAST_CONFIG names {path!r}, which does not exist") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"SELFCAST_CONFIG file {path!r} is not valid TOML: {exc}") from exc
