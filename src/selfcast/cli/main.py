@@ -19,6 +19,18 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
+
+    @app.callback()
+    def _root() -> None:
+        """Open, self-hosted AI selves that attend video meetings."""
+
+    @app.command()
+    def version() -> None:
+        """Print the selfcast version."""
+        from selfcast import __version__
+
+        typer.echo(__version__)
+
     import selfcast.cli as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
