@@ -1,0 +1,1 @@
+"""Credits: pricing (products from settings) and the append-only ledger with holds."""

@@ -1,0 +1,126 @@
+"""Developer keys: ``dk_`` + 32 random bytes, shown once, stored only as sha256 + display prefix.
+
+A key is high-entropy, so a plain sha256 is the right hash: lookups stay one indexed query per
+request (argon2 would cost ~50 ms each). ``last_used_at`` is written at most once a minute per key
+so that status polling does not turn every read into a database write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from selfcast.errors import BadInput, NotFound, Unauthorized
+from selfcast.platform.ids import new_id, utcnow
+from selfcast.platform.store.models import Account, ApiKey
+
+PREFIX = "dk_"
+KEY_BYTES = 32
+DISPLAY_CHARS = 8
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """The one moment the plaintext exists: hand ``secret`` to the user, then drop it."""
+
+    id: str
+    name: str
+    prefix: str
+    secret: str
+    created_at: datetime
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(db: Session, account_id: str, name: str = "") -> NewKey:
+    if db.get(Account, account_id) is None:
+        raise NotFound(f"no account {account_id}")
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise BadInput("key name too long: keep it under 100 characters")
+    secret = PREFIX + secrets.token_urlsafe(KEY_BYTES)
+    row = ApiKey(
+        id=new_id("key"),
+        account_id=account_id,
+        name=name,
+        prefix=secret[: len(PREFIX) + DISPLAY_CHARS],
+        key_hash=hash_key(secret),
+        created_at=utcnow(),
+    )
+    db.add(row)
+    db.flush()
+    return NewKey(id=row.id, name=name, prefix=row.prefix, secret=secret, created_at=row.created_at)
+
+
+def list_keys(db: Session, account_id: str) -> list[ApiKey]:
+    return list(db.scalars(select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.created_at)))
+
+
+def revoke(db: Session, account_id: str, key_id: str) -> ApiKey:
+    row = db.get(ApiKey, key_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound(f"no key {key_id} in this account")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
+def parse_authorization(header: str | None) -> str:
+    """Accept ``DevKey dk_…`` (the Pika skill) and ``Bearer dk_…``; anything else is 401."""
+    if not header:
+        raise Unauthorized("missing Authorization header: send `Authorization: DevKey dk_…` or `Bearer dk_…`")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() not in ("devkey", "bearer") or not token:
+        raise Unauthorized("Authorization must be `DevKey dk_…` or `Bearer dk_…`")
+    if not token.startswith(PREFIX):
+        raise Unauthorized("that is not a selfcast developer key (they start with dk_)")
+    return token
+
+
+@dataclass(frozen=True)
+class KeyAuth:
+    account_id: str
+    key_id: str
+    last_used_at: datetime | None
+
+    @property
+    def needs_touch(self) -> bool:
+        return needs_touch(self.last_used_at)
+
+
+def authenticate(db: Session, secret: str) -> KeyAuth:
+    """Resolve a live key to its account (read-only; call ``touch`` when ``needs_touch``)."""
+    row = db.execute(
+        select(ApiKey.id, ApiKey.account_id, ApiKey.revoked_at, ApiKey.last_used_at).where(
+            ApiKey.key_hash == hash_key(secret)
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("unknown developer key: create one with `selfcast keys create` or in the portal")
+    if row.revoked_at is not None:
+        raise Unauthorized("this developer key was revoked: create a new one")
+    return KeyAuth(row.account_id, row.id, row.last_used_at)
+
+
+def needs_touch(last_used_at: datetime | None, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
+
+
+def touch(db: Session, key_id: str) -> None:
+    now = utcnow()
+    db.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id)
+        .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now - LAST_USED_RESOLUTION))
+        .values(last_used_at=now)
+    )

@@ -1,0 +1,58 @@
+"""Platform fixtures: a migrated store per test on SQLite and, when SELFCAST_TEST_PG_URL is set,
+on PostgreSQL (a fresh database per run, a fresh schema per test)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from selfcast.platform.store import Store
+from selfcast.settings import Settings
+
+PG_URL = os.environ.get("SELFCAST_TEST_PG_URL", "").strip()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database created for this test run and dropped after it."""
+    if not PG_URL:
+        pytest.skip("SELFCAST_TEST_PG_URL is empty: PostgreSQL variants skipped (make test sets it)")
+    name = f"selfcast_test_{secrets.token_hex(4)}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'selfcast.db'}"
+    base = request.getfixturevalue("pg_database")
+    schema = f"t_{secrets.token_hex(4)}"
+    eng = create_engine(base)
+    with eng.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    eng.dispose()
+    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.open(db_url)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def psettings(settings: Settings, db_url: str) -> Settings:
+    """Settings pointing at the parametrised database."""
+    return settings.model_copy(update={"database_url": db_url})
