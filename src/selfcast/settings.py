@@ -83,6 +83,11 @@ class MeetingSettings(BaseModel):
     locale: str = "en-US"
     waiting_room_timeout_s: float = 600.0
     alone_timeout_s: float = 300.0
+    # The bot's video is held back by this much so it reaches receivers in step with its audio
+    # (the WebRTC path delivers audio later than video; measured by bench/bridge.py).
+    video_delay_ms: float = 0.0
+    per_track_audio: bool = False  # also hand back each remote audio track on its own
+    ice_servers: list[str] = []  # STUN/TURN URLs for the built-in room; empty = host candidates only
 
 
 class Settings(BaseSettings):

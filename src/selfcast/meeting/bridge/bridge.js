@@ -1,0 +1,322 @@
+// selfcast media bridge: an init script that gives the page a camera and microphone driven by
+// Python, and hands the meeting's audio back. Injected before any page script runs; the Python
+// end prepends `const SELFCAST_CFG = {...};`.
+//
+// Wire format over the loopback WebSocket (little-endian):
+//   Python -> page, binary kind 1 (video):  u8 kind, u8 fmt(0=I420), u16 w, u16 h, u16 pad,
+//                                           f64 dueEpochMs, then I420 planes
+//   Python -> page, binary kind 2 (audio):  u8 kind, u8 pad[3], u32 sampleRate, f64 startEpochMs,
+//                                           then float32 mono PCM
+//   page -> Python, binary kind 3 (audio):  u8 kind, u8 trackIndex, u16 pad, u32 sampleRate,
+//                                           f64 firstSampleEpochMs, then float32 mono PCM
+//   text frames carry JSON control messages both ways.
+(() => {
+  if (window.top !== window || window.__selfcast) return;
+  const CFG = (typeof SELFCAST_CFG !== 'undefined') ? SELFCAST_CFG : {};
+  const nowEpoch = () => performance.timeOrigin + performance.now();
+  const S = window.__selfcast = {
+    cfg: CFG,
+    framesWritten: 0, framesLate: 0, latenessSumMs: 0, latenessMaxMs: 0,
+    audioChunks: 0, audioLate: 0, audioLateMs: 0,
+    remoteAudioTracks: 0, inRms: 0, inChunks: 0,
+    width: 0, height: 0, mode: '', connected: false,
+  };
+
+  // ---------------------------------------------------------------- outgoing video
+  let videoTrack = null, videoWriter = null, canvas = null, c2d = null, lastFrame = null;
+  let lastWriteAt = 0;
+  function ensureVideo() {
+    if (videoTrack) return;
+    if (typeof MediaStreamTrackGenerator === 'function' && !CFG.forceCanvas) {
+      const gen = new MediaStreamTrackGenerator({kind: 'video'});
+      videoWriter = gen.writable.getWriter();
+      videoTrack = gen;
+      S.mode = 'generator';
+    } else {
+      canvas = document.createElement('canvas');
+      canvas.width = CFG.width || 1280; canvas.height = CFG.height || 720;
+      c2d = canvas.getContext('2d');
+      videoTrack = canvas.captureStream(30).getVideoTracks()[0];
+      S.mode = 'canvas';
+    }
+    try { videoTrack.contentHint = 'motion'; } catch (e) { /* optional */ }
+    writeBlack();
+    // Keep the camera alive when Python sends nothing: re-send the last frame at 5 fps.
+    setInterval(() => {
+      if (lastFrame && performance.now() - lastWriteAt > 190) writeFrame(lastFrame.clone(), true);
+    }, 200);
+  }
+  function writeBlack() {
+    const w = CFG.width || 1280, h = CFG.height || 720;
+    const buf = new Uint8Array(w * h * 3 / 2);
+    buf.fill(16, 0, w * h); buf.fill(128, w * h);
+    writeFrame(new VideoFrame(buf, {format: 'I420', codedWidth: w, codedHeight: h,
+      timestamp: Math.round(performance.now() * 1000)}), false);
+  }
+  function writeFrame(frame, keepalive) {
+    lastWriteAt = performance.now();
+    if (!keepalive) {
+      if (lastFrame) lastFrame.close();
+      lastFrame = frame.clone();
+    }
+    if (videoWriter) {
+      // A frame from the keep-alive must carry a fresh timestamp.
+      if (keepalive) {
+        const f2 = new VideoFrame(frame, {timestamp: Math.round(performance.now() * 1000)});
+        frame.close(); frame = f2;
+      }
+      videoWriter.write(frame).catch(() => {});
+    } else {
+      c2d.drawImage(frame, 0, 0, canvas.width, canvas.height);
+      frame.close();
+    }
+  }
+  const videoQueue = [];  // {due, frame}, ordered by due
+  let videoTimer = null;
+  function pumpVideo() {
+    videoTimer = null;
+    const now = nowEpoch();
+    // Write the newest frame that is due; drop older due ones (they would only add delay).
+    let due = null;
+    while (videoQueue.length && videoQueue[0].due <= now + 1) {
+      const item = videoQueue.shift();
+      if (due) { due.frame.close(); S.framesLate++; }
+      due = item;
+    }
+    if (due) {
+      const late = now - due.due;
+      S.latenessSumMs += Math.max(0, late);
+      S.latenessMaxMs = Math.max(S.latenessMaxMs, late);
+      S.framesWritten++;
+      writeFrame(due.frame, false);
+    }
+    if (videoQueue.length) {
+      videoTimer = setTimeout(pumpVideo, Math.max(0, videoQueue[0].due - nowEpoch()));
+    }
+  }
+  function onVideo(buf) {
+    ensureVideo();
+    const dv = new DataView(buf);
+    const w = dv.getUint16(2, true), h = dv.getUint16(4, true);
+    const due = dv.getFloat64(8, true);
+    const data = new Uint8Array(buf, 16);
+    S.width = w; S.height = h;
+    const frame = new VideoFrame(data, {format: 'I420', codedWidth: w, codedHeight: h,
+      timestamp: Math.round(performance.now() * 1000)});
+    videoQueue.push({due, frame});
+    if (videoQueue.length > 1 && videoQueue[videoQueue.length - 2].due > due) {
+      videoQueue.sort((a, b) => a.due - b.due);
+    }
+    if (videoTimer) clearTimeout(videoTimer);
+    videoTimer = setTimeout(pumpVideo, Math.max(0, videoQueue[0].due - nowEpoch()));
+  }
+
+  // ---------------------------------------------------------------- outgoing audio
+  // WebAudio schedules every chunk at the context time of its wall-clock due time, so the
+  // microphone plays each sample when it belongs, whatever the chunk size or sample rate.
+  let outCtx = null, outDest = null, audioTrack = null, anchor = null;
+  const scheduled = new Set();
+  function ensureAudio() {
+    if (audioTrack) return;
+    outCtx = new AudioContext({sampleRate: 48000, latencyHint: 'interactive'});
+    outDest = outCtx.createMediaStreamDestination();
+    // A silent constant source keeps the track producing samples between utterances.
+    const keep = outCtx.createConstantSource(); keep.offset.value = 0;
+    keep.connect(outDest); keep.start();
+    audioTrack = outDest.stream.getAudioTracks()[0];
+    outCtx.resume().catch(() => {});
+  }
+  function ctxTimeFor(epochMs) {
+    return outCtx.currentTime + (epochMs - nowEpoch()) / 1000;
+  }
+  function onAudio(buf) {
+    ensureAudio();
+    const dv = new DataView(buf);
+    const sr = dv.getUint32(4, true);
+    const start = dv.getFloat64(8, true);
+    const pcm = new Float32Array(buf, 16);
+    if (!pcm.length) return;
+    // Contiguous chunks stay contiguous on the context clock; re-anchor on gaps or drift.
+    let when;
+    if (anchor && Math.abs(start - anchor.epochEnd) < 2) {
+      when = anchor.ctxEnd;
+      const drift = when - ctxTimeFor(start);
+      if (Math.abs(drift) > 0.02) when = ctxTimeFor(start);
+    } else {
+      when = ctxTimeFor(start);
+    }
+    const dur = pcm.length / sr;
+    anchor = {epochEnd: start + dur * 1000, ctxEnd: when + dur};
+    const ab = outCtx.createBuffer(1, pcm.length, sr);
+    ab.copyToChannel(pcm, 0);
+    const src = outCtx.createBufferSource();
+    src.buffer = ab; src.connect(outDest);
+    const t = outCtx.currentTime;
+    S.audioChunks++;
+    if (when < t) {
+      const late = t - when;
+      S.audioLate++; S.audioLateMs += late * 1000;
+      if (late >= dur) return;
+      src.start(t, late);
+    } else {
+      src.start(when);
+    }
+    scheduled.add(src);
+    src.onended = () => scheduled.delete(src);
+  }
+  function clearOutput() {
+    for (const s of scheduled) { try { s.stop(); } catch (e) { /* already stopped */ } }
+    scheduled.clear(); anchor = null;
+    while (videoQueue.length) videoQueue.shift().frame.close();
+  }
+
+  // ---------------------------------------------------------------- camera/mic override
+  const md = navigator.mediaDevices;
+  if (md) {
+    const devices = [
+      {deviceId: 'selfcast-camera', kind: 'videoinput', label: CFG.cameraLabel || 'selfcast camera', groupId: 'selfcast'},
+      {deviceId: 'selfcast-microphone', kind: 'audioinput', label: CFG.micLabel || 'selfcast microphone', groupId: 'selfcast'},
+      {deviceId: 'selfcast-speaker', kind: 'audiooutput', label: 'selfcast speaker', groupId: 'selfcast'},
+    ].map((d) => ({...d, toJSON() { return {deviceId: d.deviceId, kind: d.kind, label: d.label, groupId: d.groupId}; }}));
+    md.enumerateDevices = async () => devices;
+    md.getUserMedia = async (c) => {
+      const stream = new MediaStream();
+      if (c && c.video) { ensureVideo(); stream.addTrack(videoTrack.clone()); }
+      if (c && c.audio) { ensureAudio(); stream.addTrack(audioTrack.clone()); }
+      if (!stream.getTracks().length) throw new DOMException('no audio or video requested', 'TypeError');
+      return stream;
+    };
+  }
+
+  // ---------------------------------------------------------------- incoming audio
+  const CAPTURE_WORKLET = `
+    class SelfcastCapture extends AudioWorkletProcessor {
+      constructor() { super(); this.buf = new Float32Array(320); this.n = 0; this.first = 0; }
+      process(inputs) {
+        const ch = inputs[0] && inputs[0][0];
+        for (let i = 0; i < 128; i++) {
+          if (this.n === 0) this.first = currentFrame + i;
+          this.buf[this.n++] = ch ? ch[i] : 0;
+          if (this.n === this.buf.length) {
+            this.port.postMessage({first: this.first, pcm: this.buf}, [this.buf.buffer]);
+            this.buf = new Float32Array(320); this.n = 0;
+          }
+        }
+        return true;
+      }
+    }
+    registerProcessor('selfcast-capture', SelfcastCapture);`;
+  let capCtx = null, capReady = null, mixNode = null;
+  const remoteTracks = new Map();  // track.id -> {index, els}
+  let nextTrackIndex = 1;
+  function captureNode(index) {
+    const node = new AudioWorkletNode(capCtx, 'selfcast-capture', {channelCount: 1, channelCountMode: 'explicit'});
+    node.port.onmessage = (ev) => {
+      const {first, pcm} = ev.data;
+      // Map the first sample's context frame to wall-clock time.
+      const firstEpoch = nowEpoch() - (capCtx.currentTime - first / capCtx.sampleRate) * 1000;
+      if (index === 0) {
+        let s = 0; for (let i = 0; i < pcm.length; i++) s += pcm[i] * pcm[i];
+        S.inRms = Math.sqrt(s / pcm.length); S.inChunks++;
+      }
+      sendAudioIn(index, capCtx.sampleRate, firstEpoch, pcm);
+    };
+    const sink = capCtx.createGain(); sink.gain.value = 0;
+    node.connect(sink); sink.connect(capCtx.destination);
+    return node;
+  }
+  function ensureCapture() {
+    if (capReady) return capReady;
+    capCtx = new AudioContext({sampleRate: CFG.captureRate || 16000});
+    const url = URL.createObjectURL(new Blob([CAPTURE_WORKLET], {type: 'application/javascript'}));
+    capReady = capCtx.audioWorklet.addModule(url).then(() => {
+      mixNode = captureNode(0);
+      capCtx.resume().catch(() => {});
+    });
+    return capReady;
+  }
+  async function onRemoteTrack(track) {
+    if (track.kind !== 'audio' || remoteTracks.has(track.id)) return;
+    const entry = {index: nextTrackIndex++};
+    remoteTracks.set(track.id, entry);
+    S.remoteAudioTracks++;
+    await ensureCapture();
+    const stream = new MediaStream([track]);
+    // Chromium only feeds a remote WebRTC track into WebAudio once a media element plays it.
+    const el = new Audio(); el.muted = true; el.srcObject = stream; el.play().catch(() => {});
+    entry.el = el;
+    entry.src = capCtx.createMediaStreamSource(stream);
+    entry.src.connect(mixNode);
+    if (CFG.perTrack) { entry.node = captureNode(entry.index); entry.src.connect(entry.node); }
+    send({type: 'track', event: 'added', index: entry.index, id: track.id});
+    track.addEventListener('ended', () => {
+      try { entry.src.disconnect(); } catch (e) { /* gone */ }
+      if (entry.node) entry.node.disconnect();
+      el.srcObject = null; remoteTracks.delete(track.id); S.remoteAudioTracks--;
+      send({type: 'track', event: 'removed', index: entry.index, id: track.id});
+    });
+  }
+  const OrigPC = window.RTCPeerConnection;
+  if (OrigPC) {
+    class SelfcastPC extends OrigPC {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('track', (e) => { onRemoteTrack(e.track); });
+      }
+    }
+    window.RTCPeerConnection = SelfcastPC;
+    if (window.webkitRTCPeerConnection) window.webkitRTCPeerConnection = SelfcastPC;
+  }
+
+  // ---------------------------------------------------------------- channel to Python
+  let ws = null;
+  const pendingText = [];
+  function send(obj) {
+    const s = JSON.stringify(obj);
+    if (ws && ws.readyState === 1) ws.send(s); else if (pendingText.length < 100) pendingText.push(s);
+  }
+  function sendAudioIn(index, sr, firstEpoch, pcm) {
+    if (!ws || ws.readyState !== 1) return;
+    const out = new ArrayBuffer(16 + pcm.byteLength);
+    const dv = new DataView(out);
+    dv.setUint8(0, 3); dv.setUint8(1, index); dv.setUint32(4, sr, true); dv.setFloat64(8, firstEpoch, true);
+    new Float32Array(out, 16).set(pcm);
+    ws.send(out);
+  }
+  function connect() {
+    if (!CFG.wsUrl) return;
+    ws = new WebSocket(CFG.wsUrl);
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      S.connected = true;
+      ws.send(JSON.stringify({type: 'hello', url: location.href, generator: typeof MediaStreamTrackGenerator === 'function'}));
+      while (pendingText.length) ws.send(pendingText.shift());
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data === 'string') {
+        const m = JSON.parse(ev.data);
+        if (m.type === 'clear') clearOutput();
+        else if (m.type === 'ping') send({type: 'pong', id: m.id, epoch: nowEpoch()});
+        return;
+      }
+      const kind = new DataView(ev.data).getUint8(0);
+      if (kind === 1) onVideo(ev.data); else if (kind === 2) onAudio(ev.data);
+    };
+    ws.onclose = () => { S.connected = false; setTimeout(connect, 500); };
+  }
+  let lastStats = {framesWritten: 0, t: performance.now()};
+  setInterval(() => {
+    const t = performance.now();
+    const fps = (S.framesWritten - lastStats.framesWritten) * 1000 / (t - lastStats.t);
+    const written = S.framesWritten - lastStats.framesWritten;
+    lastStats = {framesWritten: S.framesWritten, t};
+    send({type: 'stats', fps, meanLatenessMs: written ? S.latenessSumMs / Math.max(1, S.framesWritten) : 0,
+      maxLatenessMs: S.latenessMaxMs, framesWritten: S.framesWritten, framesDropped: S.framesLate,
+      audioChunks: S.audioChunks, audioLate: S.audioLate, remoteAudioTracks: S.remoteAudioTracks,
+      inRms: S.inRms, inChunks: S.inChunks, mode: S.mode, width: S.width, height: S.height,
+      visibility: document.visibilityState, videoQueue: videoQueue.length,
+      audioCtx: outCtx ? outCtx.state : 'none'});
+  }, 1000);
+  S.clearOutput = clearOutput;
+  connect();
+})();

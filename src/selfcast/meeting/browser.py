@@ -1,0 +1,207 @@
+"""Launching Debian's Chromium through Playwright, the way meeting bots must.
+
+Headless is enough for the built-in room; third-party platforms treat headless and automation
+flags as bot signals, so they get a headful browser on a private Xvfb display, a pinned locale,
+an optional persistent profile (a signed-in bot Google account) and an optional proxy. Nothing
+here downloads a browser: ``settings.chromium_path`` must exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selfcast.errors import BadInput, Unavailable
+from selfcast.settings import MeetingSettings
+
+# Flags the working open-source bots use, plus what these machines need (see meeting-platforms.md).
+BASE_FLAGS = [
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-blink-features=AutomationControlled",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    # A hidden or occluded page must keep its timers and media running at full rate.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+# Host ICE candidates as plain loopback/LAN addresses (mDNS names do not resolve in containers),
+# and let a public page reach the bridge's loopback socket.
+DISABLED_FEATURES = [
+    "WebRtcHideLocalIpsWithMdns",
+    "LocalNetworkAccessChecks",
+    "PrivateNetworkAccessSendPreflights",
+    "PrivateNetworkAccessRespectPreflightResults",
+    "MediaRouter",
+    "Translate",
+    "DialMediaRouteProvider",
+    "GlobalMediaControls",
+]
+
+
+@dataclass(slots=True)
+class LaunchOptions:
+    headless: bool = True
+    profile_dir: str = ""  # empty: a fresh throw-away profile
+    proxy: str = ""
+    locale: str = "en-US"
+    width: int = 1280
+    height: int = 720
+    extra_args: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, s: MeetingSettings, *, headless: bool | None = None) -> LaunchOptions:
+        return cls(
+            headless=(not s.headful) if headless is None else headless,
+            profile_dir=s.profile_dir, proxy=s.proxy, locale=s.locale,
+        )
+
+
+def chromium_flags(opts: LaunchOptions) -> list[str]:
+    flags = [*BASE_FLAGS, f"--window-size={opts.width},{opts.height}", f"--lang={opts.locale}"]
+    if os.geteuid() == 0:
+        flags.append("--no-sandbox")
+    flags.append("--disable-features=" + ",".join(DISABLED_FEATURES))
+    return flags + list(opts.extra_args)
+
+
+class Xvfb:
+    """A private virtual display, for headful Chromium on a machine without a screen."""
+
+    def __init__(self, width: int = 1280, height: int = 800) -> None:
+        self.size = (width, height)
+        self.proc: subprocess.Popen | None = None
+        self.display = ""
+
+    def start(self) -> str:
+        exe = shutil.which("Xvfb")
+        if exe is None:
+            raise Unavailable("Xvfb is not installed; install the 'xvfb' package or set meeting.headful=false")
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(
+            [exe, "-displayfd", str(w), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24", "-nolisten", "tcp"],
+            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        os.close(w)
+        with os.fdopen(r) as fh:
+            num = fh.readline().strip()
+        if not num:
+            self.stop()
+            raise Unavailable("Xvfb did not start (no display number reported)")
+        self.display = f":{num}"
+        return self.display
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(3)
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc = None
+
+
+class BrowserSession:
+    """One Chromium (its own process, its own profile) and its single context."""
+
+    def __init__(self, settings: MeetingSettings, opts: LaunchOptions) -> None:
+        self.settings = settings
+        self.opts = opts
+        self.context = None  # playwright BrowserContext
+        self._pw = None
+        self._xvfb: Xvfb | None = None
+        self._tmp_profile: str | None = None
+        self.user_data_dir = ""
+
+    async def start(self):
+        exe = self.settings.chromium_path
+        if not Path(exe).exists():
+            raise Unavailable(f"Chromium not found at {exe!r}; install Debian's 'chromium' or set SELFCAST_MEETING__CHROMIUM_PATH")
+        try:
+            from playwright.async_api import async_playwright
+        except ImportError as exc:  # pragma: no cover - depends on extras
+            raise Unavailable("playwright is not installed; pip install 'selfcast[meeting]'") from exc
+        env = dict(os.environ)
+        if not self.opts.headless and not env.get("DISPLAY"):
+            self._xvfb = Xvfb(self.opts.width, self.opts.height + 80)
+            env["DISPLAY"] = await asyncio.to_thread(self._xvfb.start)
+        if self.opts.profile_dir:
+            self.user_data_dir = str(Path(self.opts.profile_dir).expanduser().resolve())
+            Path(self.user_data_dir).mkdir(parents=True, exist_ok=True)
+        else:
+            self._tmp_profile = tempfile.mkdtemp(prefix="selfcast-chromium-")
+            self.user_data_dir = self._tmp_profile
+        kwargs: dict = {}
+        if self.opts.proxy:
+            if "://" not in self.opts.proxy:
+                raise BadInput(f"meeting.proxy {self.opts.proxy!r} needs a scheme, e.g. http://host:3128 or socks5://host:1080")
+            kwargs["proxy"] = {"server": self.opts.proxy}
+        self._pw = await async_playwright().start()
+        try:
+            self.context = await self._pw.chromium.launch_persistent_context(
+                self.user_data_dir,
+                executable_path=exe,
+                headless=self.opts.headless,
+                args=chromium_flags(self.opts),
+                ignore_default_args=["--enable-automation"],
+                locale=self.opts.locale,
+                viewport={"width": self.opts.width, "height": self.opts.height},
+                bypass_csp=True,
+                env=env,
+                **kwargs,
+            )
+        except Exception:
+            await self.close()
+            raise
+        return self.context
+
+    @property
+    def pid(self) -> int | None:
+        """The browser's main process (found by its unique profile directory)."""
+        needle = f"--user-data-dir={self.user_data_dir}".encode()
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as fh:
+                    args = fh.read().split(b"\0")
+            except OSError:
+                continue
+            if needle in args and not any(a.startswith(b"--type=") for a in args):
+                return int(entry.name)
+        return None
+
+    def kill(self) -> None:
+        """Hard-kill the browser (fault injection and last-resort cleanup)."""
+        pid = self.pid
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    async def close(self) -> None:
+        if self.context is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.context.close(), 10)
+            self.context = None
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await self._pw.stop()
+            self._pw = None
+        if self._xvfb is not None:
+            self._xvfb.stop()
+            self._xvfb = None
+        if self._tmp_profile:
+            shutil.rmtree(self._tmp_profile, ignore_errors=True)
+            self._tmp_profile = None

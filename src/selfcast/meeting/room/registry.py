@@ -1,0 +1,138 @@
+"""Rooms and their invitations, in a small SQLite file so they survive a server restart.
+
+Invitations are signed tokens (HMAC-SHA256 over room, role, name and expiry): only someone
+holding a link minted here gets in, and a restarted server still honours the links it issued.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from selfcast.errors import BadInput, NotFound, Unauthorized
+from selfcast.settings import Settings
+
+ROLES = ("guest", "host")
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    id: str
+    title: str
+    created_at: float
+    ended_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    room_id: str
+    role: str
+    name: str
+    expires_at: float
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class RoomRegistry:
+    """Create rooms, mint and check invitations. One instance per app; no module state."""
+
+    def __init__(self, db_path: Path, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise BadInput("room secret must be at least 16 bytes")
+        self.db_path = Path(db_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._secret = secret
+        with self._db() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS rooms (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
+                " created_at REAL NOT NULL, ended_at REAL)"
+            )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RoomRegistry:
+        data = settings.ensure_dirs()
+        if settings.secret_key:
+            secret = settings.secret_key.encode()
+            if len(secret) < 16:
+                secret = hashlib.sha256(secret).digest()
+        else:
+            key_file = data / "room.key"
+            if not key_file.exists():
+                key_file.write_bytes(secrets.token_bytes(32))
+                key_file.chmod(0o600)
+            secret = key_file.read_bytes()
+        return cls(data / "rooms.db", secret)
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, timeout=5, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    # ------------------------------------------------------------------ rooms
+    def create_room(self, title: str = "") -> RoomInfo:
+        if len(title) > 200:
+            raise BadInput("room title is longer than 200 characters; shorten it")
+        room = RoomInfo(id=secrets.token_urlsafe(9).replace("-", "x").replace("_", "y"), title=title,
+                        created_at=time.time())
+        with self._db() as db:
+            db.execute("INSERT INTO rooms (id, title, created_at) VALUES (?, ?, ?)",
+                       (room.id, room.title, room.created_at))
+        return room
+
+    def get(self, room_id: str) -> RoomInfo:
+        with self._db() as db:
+            row = db.execute("SELECT id, title, created_at, ended_at FROM rooms WHERE id = ?", (room_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"room {room_id!r} does not exist; create one with `selfcast room create`")
+        return RoomInfo(*row)
+
+    def end(self, room_id: str) -> RoomInfo:
+        self.get(room_id)
+        with self._db() as db:
+            db.execute("UPDATE rooms SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (time.time(), room_id))
+        return self.get(room_id)
+
+    # ------------------------------------------------------------------ invitations
+    def mint_token(self, room_id: str, *, name: str = "", role: str = "guest", ttl_s: float = 7 * 86400) -> str:
+        if role not in ROLES:
+            raise BadInput(f"role must be one of {ROLES}, got {role!r}")
+        if len(name) > 80:
+            raise BadInput("participant name is longer than 80 characters")
+        if ttl_s <= 0:
+            raise BadInput("token lifetime must be positive")
+        self.get(room_id)
+        body = ".".join([room_id, role, str(int(time.time() + ttl_s)), _b64(name.encode())])
+        return body + "." + self._sign(body)
+
+    def verify(self, room_id: str, token: str) -> Invite:
+        parts = (token or "").split(".")
+        if len(parts) != 5:
+            raise Unauthorized("this link has no valid invitation token; ask the host for a new link")
+        body, sig = ".".join(parts[:4]), parts[4]
+        if not hmac.compare_digest(sig, self._sign(body)):
+            raise Unauthorized("this invitation token is not valid; ask the host for a new link")
+        tok_room, role, exp, name = parts[:4]
+        if tok_room != room_id:
+            raise Unauthorized("this invitation is for a different room")
+        if float(exp) < time.time():
+            raise Unauthorized("this invitation has expired; ask the host for a new link")
+        self.get(room_id)
+        return Invite(room_id=room_id, role=role, name=_unb64(name).decode(), expires_at=float(exp))
+
+    def invite_url(self, base_url: str, room_id: str, token: str) -> str:
+        return f"{base_url.rstrip('/')}/room/{room_id}?t={token}"
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest()[:18])

@@ -1,0 +1,207 @@
+"""The built-in room's server: the page, its assets, and WebSocket signalling for a WebRTC mesh.
+
+Media never passes through here (peers connect directly); the server only introduces peers,
+relays offers/answers/ICE, fans out chat, and enforces invitations and the mesh limit.
+Live state (who is connected) is per router instance; rooms and tokens live in the registry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+
+from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from selfcast.errors import SelfcastError
+from selfcast.meeting.room.registry import Invite, RoomRegistry
+from selfcast.settings import Settings
+
+MAX_PEERS = 6
+MAX_CHAT = 2000
+_STATIC = {"room.js": "application/javascript", "room.css": "text/css"}
+
+
+@dataclass
+class Peer:
+    id: str
+    name: str
+    role: str
+    ws: WebSocket
+
+
+@dataclass
+class LiveRoom:
+    peers: dict[str, Peer] = field(default_factory=dict)
+    chat: list[dict] = field(default_factory=list)
+
+
+class SignalHub:
+    """Who is in which room right now, and the relaying between them."""
+
+    def __init__(self, registry: RoomRegistry, max_peers: int = MAX_PEERS) -> None:
+        self.registry = registry
+        self.max_peers = max_peers
+        self.rooms: dict[str, LiveRoom] = {}
+
+    async def _send(self, peer: Peer, msg: dict) -> None:
+        with contextlib.suppress(Exception):
+            await peer.ws.send_text(json.dumps(msg))
+
+    async def broadcast(self, room: LiveRoom, msg: dict, *, skip: str | None = None) -> None:
+        await asyncio.gather(*(self._send(p, msg) for p in list(room.peers.values()) if p.id != skip))
+
+    async def serve(self, ws: WebSocket, room_id: str, token: str) -> None:
+        await ws.accept()
+        try:
+            invite = self.registry.verify(room_id, token)
+            info = self.registry.get(room_id)
+        except SelfcastError as exc:
+            code = {"not_found": "not_found"}.get(exc.code, "denied")
+            await ws.send_text(json.dumps({"type": "error", "code": code, "message": exc.message}))
+            await ws.close(4403 if code == "denied" else 4404)
+            return
+        if info.ended_at is not None:
+            await ws.send_text(json.dumps({"type": "ended", "message": "This meeting has ended."}))
+            await ws.close(4410)
+            return
+        peer: Peer | None = None
+        room = self.rooms.setdefault(room_id, LiveRoom())
+        try:
+            while True:
+                msg = json.loads(await ws.receive_text())
+                kind = msg.get("type")
+                if kind == "join" and peer is None:
+                    peer = await self._join(ws, room_id, room, invite, msg)
+                    if peer is None:
+                        return
+                elif peer is None:
+                    continue
+                elif kind == "signal":
+                    target = room.peers.get(str(msg.get("to")))
+                    if target is not None:
+                        await self._send(target, {"type": "signal", "from": peer.id, "data": msg.get("data")})
+                elif kind == "chat":
+                    text = str(msg.get("text", ""))[:MAX_CHAT].strip()
+                    if text:
+                        item = {"type": "chat", "id": secrets.token_hex(6), "from": peer.id, "name": peer.name,
+                                "text": text, "ts": time.time()}
+                        room.chat = [*room.chat[-49:], item]
+                        await self.broadcast(room, item)
+                elif kind == "leave":
+                    break
+                elif kind in ("kick", "end") and peer.role == "host":
+                    if kind == "end":
+                        await self.end(room_id)
+                        return
+                    victim = room.peers.get(str(msg.get("peer")))
+                    if victim is not None:
+                        await self._send(victim, {"type": "removed", "message": "You've been removed from the meeting."})
+                        await self._drop(room_id, room, victim)
+                        with contextlib.suppress(Exception):
+                            await victim.ws.close(4409)
+        except (WebSocketDisconnect, RuntimeError, ValueError):
+            pass
+        finally:
+            if peer is not None and room.peers.get(peer.id) is peer:
+                await self._drop(room_id, room, peer)
+
+    async def _join(self, ws: WebSocket, room_id: str, room: LiveRoom, invite: Invite, msg: dict) -> Peer | None:
+        name = (invite.name or str(msg.get("name", "")).strip())[:80]
+        if not name:
+            await ws.send_text(json.dumps({"type": "error", "code": "bad_input", "message": "a name is required"}))
+            await ws.close(4400)
+            return None
+        pid = str(msg.get("peer") or "")[:40] or secrets.token_hex(6)
+        rejoin = pid in room.peers
+        if not rejoin and len(room.peers) >= self.max_peers:
+            await ws.send_text(json.dumps({"type": "error", "code": "full",
+                                           "message": f"This room is full ({self.max_peers} people)."}))
+            await ws.close(4429)
+            return None
+        if rejoin:  # the same browser reconnecting before we noticed its old socket close
+            with contextlib.suppress(Exception):
+                await room.peers[pid].ws.close(4000)
+        peer = Peer(id=pid, name=name, role=invite.role, ws=ws)
+        others = [{"id": p.id, "name": p.name} for p in room.peers.values() if p.id != pid]
+        room.peers[pid] = peer
+        await self._send(peer, {"type": "welcome", "you": pid, "name": name, "role": invite.role,
+                                "peers": others, "chat": room.chat})
+        await self.broadcast(room, {"type": "peer-joined", "id": pid, "name": name}, skip=pid)
+        return peer
+
+    async def _drop(self, room_id: str, room: LiveRoom, peer: Peer) -> None:
+        room.peers.pop(peer.id, None)
+        await self.broadcast(room, {"type": "peer-left", "id": peer.id, "name": peer.name})
+        if not room.peers:
+            self.rooms.pop(room_id, None)
+
+    async def end(self, room_id: str) -> None:
+        self.registry.end(room_id)
+        room = self.rooms.pop(room_id, None)
+        if room is None:
+            return
+        await self.broadcast(room, {"type": "ended", "message": "This meeting has ended."})
+        for p in list(room.peers.values()):
+            with contextlib.suppress(Exception):
+                await p.ws.close(4410)
+
+
+def build_room_router(settings: Settings, registry: RoomRegistry | None = None) -> APIRouter:
+    """Routes under ``/room``: the page, its assets, signalling and a JSON room status."""
+    registry = registry or RoomRegistry.from_settings(settings)
+    hub = SignalHub(registry)
+    router = APIRouter()
+    ice = [{"urls": u} for u in settings.meeting.ice_servers]
+
+    @router.get("/room/_static/{name}")
+    def static(name: str) -> Response:
+        if name not in _STATIC:
+            return JSONResponse({"code": "not_found", "message": f"no asset {name!r}"}, status_code=404)
+        text = resources.files("selfcast.meeting.room").joinpath("static", name).read_text()
+        return Response(text, media_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
+
+    @router.get("/room/{room_id}", response_class=HTMLResponse)
+    def page(room_id: str, request: Request) -> HTMLResponse:
+        html = resources.files("selfcast.meeting.room").joinpath("static", "room.html").read_text()
+        cfg = {"roomId": room_id, "ice": ice, "maxPeers": MAX_PEERS}
+        try:
+            cfg["title"] = registry.get(room_id).title
+        except SelfcastError:
+            cfg["title"] = ""
+        return HTMLResponse(html.replace("/*ROOM_CONFIG*/{}", json.dumps(cfg)))
+
+    @router.get("/room/{room_id}/status")
+    def status(room_id: str) -> JSONResponse:
+        info = registry.get(room_id)
+        live = hub.rooms.get(room_id)
+        return JSONResponse({"id": info.id, "title": info.title, "ended": info.ended_at is not None,
+                             "participants": [p.name for p in live.peers.values()] if live else []})
+
+    @router.websocket("/room/{room_id}/ws")
+    async def signalling(ws: WebSocket, room_id: str) -> None:
+        await hub.serve(ws, room_id, ws.query_params.get("t", ""))
+
+    router.registry = registry  # type: ignore[attr-defined]
+    router.hub = hub  # type: ignore[attr-defined]
+    return router
+
+
+def create_room_app(settings: Settings, registry: RoomRegistry | None = None) -> FastAPI:
+    """The room on its own (tests, `selfcast room serve`); the platform app includes the router."""
+    app = FastAPI(title="selfcast room")
+    router = build_room_router(settings, registry)
+    app.include_router(router)
+    app.state.room_registry = router.registry  # type: ignore[attr-defined]
+    app.state.room_hub = router.hub  # type: ignore[attr-defined]
+
+    @app.exception_handler(SelfcastError)
+    async def _err(_: Request, exc: SelfcastError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+
+    return app
