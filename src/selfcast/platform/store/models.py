@@ -167,6 +167,7 @@ class MeetingSession(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    billing_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # leave asked / credits out
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_charged: Mapped[int] = mapped_column(Integer, default=0)
     low_balance: Mapped[bool] = mapped_column(Boolean, default=False)

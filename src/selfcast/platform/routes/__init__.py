@@ -1,0 +1,1 @@
+"""HTTP routes: ``v1`` (versioned REST), ``pika`` (the compatible surface), ``payments``."""

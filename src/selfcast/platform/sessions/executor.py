@@ -1,0 +1,193 @@
+"""Executors place sessions on workers. ``LocalExecutor`` runs one ``selfcast worker`` process per
+session on this machine; a Ray executor can implement the same interface later."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from selfcast.errors import Unavailable
+from selfcast.platform.sessions.protocol import DEFAULT_RUNNER
+from selfcast.platform.store.models import MeetingSession
+from selfcast.settings import Settings
+
+log = logging.getLogger("selfcast.platform.executor")
+
+
+class LiveEngineUnavailable(Unavailable):
+    code = "live_engine_unavailable"
+
+
+def check_runner(runner: str) -> None:
+    """Raise ``LiveEngineUnavailable`` unless ``module:function`` can be found without running it."""
+    module, _, func = runner.partition(":")
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found or not func:
+        raise LiveEngineUnavailable(
+            f"live engine not available: the session runner {runner!r} is not installed in this "
+            "selfcast build, so no meeting can be joined yet. Nothing was charged."
+        )
+
+
+class Executor(Protocol):
+    name: str
+
+    def preflight(self) -> None:
+        """Raise before anything is written when sessions cannot run here."""
+        ...
+
+    def start(self, session_id: str) -> int | None:
+        """Start the worker; returns its pid when there is one."""
+        ...
+
+    def cancel(self, session_id: str) -> None:
+        """Nudge the worker to leave now (the database flag is the source of truth)."""
+        ...
+
+    def is_alive(self, row: MeetingSession) -> bool: ...
+
+    def shutdown(self) -> None: ...
+
+
+def worker_settings_json(settings: Settings) -> str:
+    """The settings a worker needs, minus payment secrets (workers never touch money providers)."""
+    data = settings.model_dump(mode="json")
+    data.pop("payments", None)
+    data["database_url"] = settings.db_url
+    return json.dumps(data)
+
+
+def pid_alive(pid: int | None, session_id: str) -> bool:
+    """True when ``pid`` is a running worker for this session (guards against pid reuse)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust the signal check
+    if ") Z " in stat:
+        return False  # a zombie: exited, not yet reaped
+    return session_id.encode() in cmdline
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        runner: str = DEFAULT_RUNNER,
+        heartbeat_s: float = 2.0,
+        kill_after_s: float = 30.0,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.heartbeat_s = heartbeat_s
+        self.kill_after_s = kill_after_s
+        self.extra_env = extra_env or {}
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def preflight(self) -> None:
+        check_runner(self.runner)
+
+    def start(self, session_id: str) -> int:
+        work = self.settings.data_dir / "sessions" / session_id
+        work.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            **self.extra_env,
+            "SELFCAST_WORKER_SETTINGS": worker_settings_json(self.settings),
+        }
+        env.pop("SELFCAST_CONFIG", None)  # the serialised settings already include the file's values
+        cmd = [
+            sys.executable, "-m", "selfcast.cli.main", "worker", session_id,
+            "--runner", self.runner, "--heartbeat-s", str(self.heartbeat_s),
+        ]  # fmt: skip
+        with open(work / "worker.log", "ab") as logf:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        with self._lock:
+            self._procs[session_id] = proc
+        log.info("session %s: worker pid %s started", session_id, proc.pid)
+        return proc.pid
+
+    def cancel(self, session_id: str) -> None:
+        with self._lock:
+            proc = self._procs.get(session_id)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            proc.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        timer = threading.Timer(self.kill_after_s, self._kill_if_running, args=(session_id,))
+        timer.daemon = True
+        timer.start()
+
+    def _kill_if_running(self, session_id: str) -> None:
+        with self._lock:
+            proc = self._procs.get(session_id)
+        if proc is not None and proc.poll() is None:
+            log.warning(
+                "session %s: worker did not leave within %ss; killing it", session_id, self.kill_after_s
+            )
+            proc.kill()
+
+    def is_alive(self, row: MeetingSession) -> bool:
+        with self._lock:
+            proc = self._procs.get(row.id)
+        if proc is not None:
+            alive = proc.poll() is None
+            if not alive:
+                with self._lock:
+                    self._procs.pop(row.id, None)
+            return alive
+        if row.worker_pid is None:
+            return True  # not started yet: only the heartbeat deadline applies
+        return pid_alive(row.worker_pid, row.id)
+
+    def running(self) -> list[str]:
+        with self._lock:
+            return [sid for sid, p in self._procs.items() if p.poll() is None]
+
+    def shutdown(self, grace_s: float = 10.0) -> None:
+        """Ask every worker this executor started to leave; kill those that do not in time."""
+        with self._lock:
+            procs = [p for p in self._procs.values() if p.poll() is None]
+        for p in procs:
+            with contextlib.suppress(ProcessLookupError):
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)

@@ -1,0 +1,80 @@
+"""Starting a session, shared by the v1 and Pika-compatible routes (and anything else).
+
+Order matters: check the input (400), then that sessions can run here at all (503
+``live_engine_unavailable``), then reserve credits and insert the row (402 when short), then start
+the worker. A failure at any step leaves nothing half-written: no row, no hold, no files — or, if
+the worker cannot be started, a session in ``error`` with its hold released.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from selfcast.errors import Unavailable
+from selfcast.platform.ids import new_id
+from selfcast.platform.sessions.executor import Executor
+from selfcast.platform.sessions.platforms import resolve_platform
+from selfcast.platform.sessions.registry import SessionRegistry, SessionRequest
+from selfcast.platform.sessions.states import State
+from selfcast.platform.store.models import MeetingSession
+from selfcast.platform.uploads import decode_image, save_png
+
+
+def launch(
+    registry: SessionRegistry,
+    executor: Executor,
+    account_id: str,
+    *,
+    meet_url: str | None,
+    platform: str | None,
+    bot_name: str | None,
+    voice_id: str | None,
+    image: bytes | None = None,
+    avatar_path: Path | None = None,
+    system_prompt: str | None = None,
+    meeting_password: str | None = None,
+    max_duration_s: float | None = None,
+    server_base_url: str = "",
+) -> MeetingSession:
+    from selfcast.errors import BadInput
+
+    resolved = resolve_platform(meet_url, platform, server_base_url=server_base_url)
+    if image is None and avatar_path is None:
+        raise BadInput("an avatar image is required: upload `image` (PNG/JPEG) or pass avatar_id")
+    img = decode_image(image) if image is not None else None
+    req = SessionRequest(
+        meet_url=(meet_url or "").strip(),
+        platform=resolved,
+        bot_name=bot_name or "",
+        voice_id=(voice_id or registry.settings.voice.default_voice_id).strip(),
+        avatar_path=avatar_path,
+        system_prompt=system_prompt or "",
+        meeting_password=meeting_password or "",
+        max_duration_s=max_duration_s,
+    )
+    with registry.store.read() as db:
+        registry.validate(db, account_id, req)
+    executor.preflight()
+
+    sid = new_id("sess")
+    work = registry.work_dir(sid)
+    try:
+        if img is not None:
+            req = SessionRequest(**{**req.__dict__, "avatar_path": save_png(img, work / "avatar.png")})
+        row = registry.create(account_id, sid, req, executor=executor.name)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    try:
+        pid = executor.start(sid)
+        registry.set_worker(sid, pid)
+    except Exception as exc:
+        registry.set_state(
+            sid,
+            State.ERROR.value,
+            error_code="worker_start_failed",
+            error_message=f"could not start the session worker: {exc}",
+        )
+        raise Unavailable(f"could not start the session worker: {exc}") from exc
+    return row
