@@ -247,3 +247,45 @@ class Avatar(Base):
     width: Mapped[int] = mapped_column(Integer, default=0)
     height: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser (the portal). Only the sha256 of the cookie token is stored; a key
+    waiting to be revealed once is kept encrypted with a key derived from that token."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(cookie token)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    pending_reveal: Mapped[str | None] = mapped_column(Text)
+
+
+class OidcIdentity(Base):
+    """Links an OpenID Connect subject (issuer + sub) to an account."""
+
+    __tablename__ = "oidc_identities"
+
+    issuer: Mapped[str] = mapped_column(String(300), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgentDefaults(Base):
+    """How an account's agents behave unless a session says otherwise (portal → Model Settings)."""
+
+    __tablename__ = "agent_defaults"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    voice_id: Mapped[str] = mapped_column(String(120), default="")
+    avatar_id: Mapped[str] = mapped_column(String(40), default="")
+    bot_name: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    max_duration_s: Mapped[float | None] = mapped_column(Float)
+    alone_timeout_s: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
