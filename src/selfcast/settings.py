@@ -90,6 +90,21 @@ class MeetingSettings(BaseModel):
     ice_servers: list[str] = []  # STUN/TURN URLs for the built-in room; empty = host candidates only
 
 
+class PortalSettings(BaseModel):
+    """The developer portal: browser sessions, sign-in throttling and an optional OIDC provider."""
+
+    session_days: float = 14.0
+    cookie_secure: str = "auto"  # auto (Secure when public_url is https) | always | never
+    signin_max_failures: int = 5  # failed sign-ins per minute (per email and per address) before a wait
+    signin_window_s: float = 60.0
+    reset_link_hours: float = 24.0
+    oidc_issuer: str = ""  # e.g. https://accounts.google.com; empty = email and password only
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_label: str = "Google"  # the button reads "Sign in with <label>"
+    oidc_scopes: str = "openid email profile"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SELFCAST_", env_nested_delimiter="__", extra="ignore")
 
@@ -108,6 +123,7 @@ class Settings(BaseSettings):
     hearing: HearingSettings = HearingSettings()
     brain: BrainSettings = BrainSettings()
     meeting: MeetingSettings = MeetingSettings()
+    portal: PortalSettings = PortalSettings()
 
     @classmethod
     def settings_customise_sources(
