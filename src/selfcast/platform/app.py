@@ -33,11 +33,12 @@ from selfcast.settings import Settings
 
 log = logging.getLogger("selfcast.platform")
 
-# Routers other layers ship. Each is included when its module exists; an import error inside an
-# existing module is raised, not hidden. Add the meeting room / portal here as they land.
+# Routers other layers ship, as "module:attr" where attr is an APIRouter or a factory
+# ``(settings) -> APIRouter``. Each is included when its module exists; an import error inside an
+# existing module is raised, not hidden. Add new ones here.
 OPTIONAL_ROUTERS: tuple[str, ...] = (
-    "selfcast.platform.portal:router",
-    "selfcast.meeting.server:router",
+    "selfcast.platform.portal:build_router",
+    "selfcast.meeting.room.server:build_room_router",
 )
 
 _MINIMAX_CODES = {
@@ -104,7 +105,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _include_optional(app: FastAPI, refs: Sequence[str]) -> None:
+def _include_optional(app: FastAPI, refs: Sequence[str], settings: Settings) -> None:
     for ref in refs:
         module, _, attr = ref.partition(":")
         try:
@@ -112,7 +113,8 @@ def _include_optional(app: FastAPI, refs: Sequence[str]) -> None:
         except ModuleNotFoundError:
             present = False
         if present:
-            app.include_router(getattr(importlib.import_module(module), attr))
+            obj = getattr(importlib.import_module(module), attr)
+            app.include_router(obj if isinstance(obj, APIRouter) else obj(settings))
 
 
 def create_app(
@@ -171,5 +173,5 @@ def create_app(
     app.include_router(payments.router)
     for r in extra_routers:
         app.include_router(r)
-    _include_optional(app, optional_routers)
+    _include_optional(app, optional_routers, settings)
     return app
