@@ -75,6 +75,22 @@ class BrainSettings(BaseModel):
     timeout_s: float = 20.0
 
 
+class LiveSettings(BaseModel):
+    """One live session's conversation behaviour (the engines' own knobs live in their sections)."""
+
+    greeting: str = "auto"  # auto (greet in one-to-one calls only) | on | off
+    greeting_text: str = ""  # empty = "Hi, I'm {name}. Ask me anything about what I've been working on."
+    reply_to: str = "addressed"  # addressed (the hearing policy decides) | all
+    video_lead_ms: float = 160.0  # frames are rendered this far ahead of playback
+    audio_lead_ms: float = 120.0  # the first speech sample is scheduled this far ahead of now
+    max_audio_ahead_s: float = 0.6  # speech is sent at most this far ahead (keeps barge-in tight)
+    ready_timeout_s: float = 20.0  # admitted but no video/audio flowing after this: error
+    frame_width: int = 0  # 0 = avatar.width
+    frame_height: int = 0  # 0 = avatar.height
+    rejoin_attempts: int = 1  # after the bot's browser crashes
+    command_poll_s: float = 0.5  # how often the worker looks for speak/chat commands
+
+
 class MeetingSettings(BaseModel):
     chromium_path: str = "/usr/bin/chromium"
     headful: bool = False  # third-party platforms use Xvfb headful regardless when available
@@ -123,6 +139,7 @@ class Settings(BaseSettings):
     hearing: HearingSettings = HearingSettings()
     brain: BrainSettings = BrainSettings()
     meeting: MeetingSettings = MeetingSettings()
+    live: LiveSettings = LiveSettings()
     portal: PortalSettings = PortalSettings()
 
     @classmethod
