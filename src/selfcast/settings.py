@@ -62,9 +62,15 @@ class HearingSettings(BaseModel):
     url: str = ""
     key: str = ""
     model: str = "whisper-1"
-    end_of_turn_silence_ms: int = 500
-    max_end_of_turn_silence_ms: int = 1500
+    end_of_turn_silence_ms: int = 500  # silence that ends a turn when its words give no cue
+    min_end_of_turn_silence_ms: int = 200  # ... after a complete question or sentence
+    max_end_of_turn_silence_ms: int = 1500  # ... after a trailing "um, and..."
     barge_in_min_ms: int = 500
+    partial_interval_ms: int = 600  # re-decode the growing utterance this often while someone speaks
+    vad_threshold: float = 0.5
+    model_path: str = ""  # a CTranslate2 Whisper directory; empty = bundled tiny.en
+    cpu_threads: int = 2
+    timeout_s: float = 10.0
 
 
 class BrainSettings(BaseModel):
@@ -72,7 +78,11 @@ class BrainSettings(BaseModel):
     url: str = ""
     key: str = ""
     model: str = ""
-    timeout_s: float = 20.0
+    timeout_s: float = 20.0  # whole reply
+    first_token_timeout_s: float = 8.0  # a provider silent this long gets a spoken apology instead
+    max_tokens: int = 200
+    gguf_path: str = ""  # embedded phrasing model; empty = the bundled 0.5B GGUF when installed
+    use_llm: bool = True  # let the embedded responder phrase with the GGUF when llama-cpp-python exists
 
 
 class LiveSettings(BaseModel):

@@ -1,0 +1,267 @@
+"""``Hearing``: 16 kHz audio in, turn events out.
+
+Per 32 ms frame: Silero VAD → speech/silence state. While a person speaks, the growing
+utterance is re-decoded in one worker thread every ``partial_interval_ms`` so that little is
+left when they stop. At the first silent frame the whole utterance is decoded once more (the
+*candidate*); the turn ends when the candidate is ready and the silence is as long as its
+words ask for: short after a complete question, patient after "um, and…" (``turns.completeness``).
+Barge-in: while the bot speaks, voiced speech longer than ``barge_in_min_ms`` that is not a
+backchannel. ``feed`` never blocks on recognition.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from selfcast.errors import BadInput
+from selfcast.hearing import turns
+from selfcast.hearing.asr import ASR, get_asr
+from selfcast.hearing.events import (
+    BargeIn,
+    EndOfTurn,
+    HearingEvent,
+    PartialTranscript,
+    Segment,
+    SpeechStarted,
+)
+from selfcast.hearing.vad import FRAME, SAMPLE_RATE, SileroVAD
+from selfcast.media.frames import AudioChunk
+
+log = logging.getLogger(__name__)
+
+FRAME_S = FRAME / SAMPLE_RATE
+PRE_ROLL_FRAMES = 8  # 256 ms kept before the detected onset so first phonemes are not clipped
+MAX_UTTERANCE_S = 28.0  # Whisper sees 30 s at most
+
+
+class _Job:
+    __slots__ = ("future", "kind", "n", "started")
+
+    def __init__(self, kind: str, n: int, future: Future) -> None:
+        self.kind, self.n, self.future, self.started = kind, n, future, time.perf_counter()
+
+
+class Hearing:
+    """Ears of one live session. Not thread-safe: feed it from one task."""
+
+    def __init__(self, settings, *, bot_name: str, asr: ASR | None = None, vad: SileroVAD | None = None,
+                 default_speaker: str = "participant") -> None:
+        self.settings = settings
+        self.bot_name = bot_name
+        self.default_speaker = default_speaker
+        self._asr = asr or get_asr(settings)
+        self._vad = vad or SileroVAD()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearing-asr")
+        self._addressing = turns.Addressing(bot_name=bot_name)
+        self._on = float(getattr(settings, "vad_threshold", 0.5))
+        self._off = max(0.05, self._on - 0.15)
+        self._partial_s = getattr(settings, "partial_interval_ms", 600) / 1000.0
+        self._captions_only = (settings.provider or "").lower() == "captions"
+        self._pending = np.zeros(0, np.float32)  # samples not yet framed
+        self._t = None  # media time of the next unframed sample
+        self._ring: list[np.ndarray] = []  # pre-roll frames while idle
+        self._bot_speaking = False
+        self._last_bot_end: float | None = None
+        self._captions: list[tuple[float, str]] = []
+        self._reset_utterance()
+
+    # ----- public API -----
+    def set_bot_speaking(self, speaking: bool, t: float | None = None) -> None:
+        """The live session says when the bot's own audio is playing (barge-in needs to know)."""
+        if self._bot_speaking and not speaking:
+            self._last_bot_end = t if t is not None else self._now()
+        self._bot_speaking = speaking
+        if speaking:
+            self._barged = self._state == "speaking"  # someone already talking: not an interruption
+
+    def set_participants(self, who: int | Iterable[str]) -> None:
+        """Everyone in the call, the bot included (a count, or the list of display names)."""
+        n = who if isinstance(who, int) else len(list(who))
+        self._addressing.participants = max(1, int(n))
+
+    def feed_caption(self, speaker: str, text: str, *, t: float, final: bool = True,
+                     start: float | None = None) -> list[HearingEvent]:
+        """A platform caption with the speaker's name. Names label audio turns; with
+        ``provider = "captions"`` the captions themselves are the transcript."""
+        self._captions.append((t, speaker))
+        self._captions = self._captions[-50:]
+        if not self._captions_only:
+            return []
+        if not final:
+            return [PartialTranscript(text, t)]
+        seg = Segment(speaker, start if start is not None else t, t, text.strip())
+        return [self._end_of_turn(seg, {})]
+
+    def feed(self, chunk: AudioChunk) -> list[HearingEvent]:
+        pcm = self._as_16k(chunk)
+        if self._t is None:
+            self._t = chunk.pts
+        events: list[HearingEvent] = []
+        self._pending = np.concatenate([self._pending, pcm]) if self._pending.size else pcm
+        n_frames = self._pending.size // FRAME
+        for i in range(n_frames):
+            frame = self._pending[i * FRAME:(i + 1) * FRAME]
+            t0 = self._t
+            self._t = t0 + FRAME_S
+            if self._captions_only:
+                continue
+            self._frame(frame, t0, events)
+        self._pending = self._pending[n_frames * FRAME:].copy()
+        self._collect(events)
+        return events
+
+    def flush(self, timeout_s: float = 30.0) -> list[HearingEvent]:
+        """End of stream: finish the utterance in progress (waits for its decode)."""
+        events: list[HearingEvent] = []
+        if self._state == "speaking" and self._buf:
+            if self._cand is None or self._cand.n != self._n_voiced_until_silence():
+                self._cand = self._submit("candidate", self._n_voiced_until_silence())
+            text = self._cand.future.result(timeout=timeout_s)
+            events.append(self._finish(text, self._silence_start or self._now(), {}))
+        return events
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._asr.close()
+
+    # ----- internals -----
+    def _now(self) -> float:
+        return self._t or 0.0
+
+    def _as_16k(self, chunk: AudioChunk) -> np.ndarray:
+        pcm = np.asarray(chunk.pcm, dtype=np.float32)
+        if pcm.ndim != 1:
+            raise BadInput(f"hearing takes mono audio; got shape {pcm.shape} (mix down first)")
+        if chunk.sample_rate != SAMPLE_RATE:
+            import soxr
+
+            pcm = soxr.resample(pcm, chunk.sample_rate, SAMPLE_RATE).astype(np.float32)
+        return pcm
+
+    def _reset_utterance(self) -> None:
+        self._state = "idle"
+        self._buf: list[np.ndarray] = []
+        self._start = 0.0
+        self._onset_run = 0
+        self._voiced_s = 0.0
+        self._silence_start: float | None = None
+        self._silence_idx = 0  # frames in buffer when silence began
+        self._cand: _Job | None = None
+        self._partial: _Job | None = None
+        self._last_partial_t = 0.0
+        self._partial_text = ""
+        self._barged = False
+
+    def _n_voiced_until_silence(self) -> int:
+        return self._silence_idx if self._silence_start is not None else len(self._buf)
+
+    def _submit(self, kind: str, n_frames: int) -> _Job:
+        audio = np.concatenate(self._buf[:n_frames]) if n_frames else np.zeros(0, np.float32)
+        return _Job(kind, n_frames, self._pool.submit(self._asr.transcribe, audio))
+
+    def _frame(self, frame: np.ndarray, t0: float, events: list[HearingEvent]) -> None:
+        p = self._vad(frame)
+        t1 = t0 + FRAME_S
+        if self._state == "idle":
+            self._ring.append(frame)
+            if len(self._ring) > PRE_ROLL_FRAMES:
+                self._ring.pop(0)
+            self._onset_run = self._onset_run + 1 if p >= self._on else 0
+            if self._onset_run >= 2:  # 64 ms of speech: someone is talking
+                self._state = "speaking"
+                self._buf = list(self._ring)
+                self._ring = []
+                self._start = t1 - self._onset_run * FRAME_S
+                self._voiced_s = self._onset_run * FRAME_S
+                self._last_partial_t = t1
+                self._barged = False
+                events.append(SpeechStarted(self._start))
+            return
+        self._buf.append(frame)
+        if p >= self._on:
+            self._voiced_s += FRAME_S
+            if self._silence_start is not None:  # they went on talking: the candidate is stale
+                self._silence_start = None
+                self._cand = None
+        elif p < self._off and self._silence_start is None:
+            self._silence_start = t0
+            self._silence_idx = len(self._buf)
+            self._cand = self._submit("candidate", self._silence_idx)
+        # barge-in: the bot is talking and this person has held the floor long enough
+        if self._bot_speaking and not self._barged and self._silence_start is None:
+            if self._voiced_s * 1000.0 >= self.settings.barge_in_min_ms and not turns.is_backchannel(self._partial_text):
+                self._barged = True
+                events.append(BargeIn(t1))
+        # partial decode of the growing buffer while they talk
+        if (self._silence_start is None and self._partial is None and (self._cand is None or self._cand.future.done())
+                and t1 - self._last_partial_t >= self._partial_s):
+            self._partial = self._submit("partial", len(self._buf))
+            self._last_partial_t = t1
+        self._collect(events)
+        self._maybe_end(t1, events)
+
+    def _collect(self, events: list[HearingEvent]) -> None:
+        job = self._partial
+        if job is not None and job.future.done():
+            self._partial = None
+            try:
+                text = job.future.result()
+            except Exception as exc:  # recognition failure must not kill the session
+                log.warning("partial recognition failed: %s", type(exc).__name__)
+                return
+            if text and self._state == "speaking":
+                self._partial_text = text
+                events.append(PartialTranscript(text, self._now()))
+
+    def _maybe_end(self, t: float, events: list[HearingEvent]) -> None:
+        if self._state != "speaking":
+            return
+        if t - self._start >= MAX_UTTERANCE_S and self._cand is None:
+            self._silence_start, self._silence_idx = t, len(self._buf)
+            self._cand = self._submit("candidate", self._silence_idx)
+        if self._silence_start is None or self._cand is None or not self._cand.future.done():
+            return
+        try:
+            text = self._cand.future.result()
+        except Exception as exc:
+            log.warning("recognition failed: %s", type(exc).__name__)
+            text = ""
+        silence_ms = (t - self._silence_start) * 1000.0
+        s = self.settings
+        cue = turns.completeness(text)
+        need = {"complete": getattr(s, "min_end_of_turn_silence_ms", 200),
+                "unknown": s.end_of_turn_silence_ms,
+                "incomplete": s.max_end_of_turn_silence_ms}[cue]
+        if not text and silence_ms < s.max_end_of_turn_silence_ms:
+            return  # a cough or a click: wait it out, it ends as noise
+        if t - self._start >= MAX_UTTERANCE_S:
+            need = 0
+        if silence_ms >= need:
+            decode_ms = (time.perf_counter() - self._cand.started) * 1000.0
+            events.append(self._finish(text, self._silence_start, {"silence_ms": round(silence_ms),
+                                                                    "decode_ms": round(decode_ms), "cue": cue}))
+
+    def _speaker_for(self, start: float, end: float) -> str:
+        names = [sp for (ct, sp) in self._captions if start - 1.0 <= ct <= end + 1.5]
+        return names[-1] if names else self.default_speaker
+
+    def _finish(self, text: str, end: float, latency: dict) -> HearingEvent:
+        seg = Segment(self._speaker_for(self._start, end), round(self._start, 3), round(end, 3), text)
+        ev = self._end_of_turn(seg, latency)
+        self._reset_utterance()
+        return ev
+
+    def _end_of_turn(self, seg: Segment, latency: dict) -> EndOfTurn:
+        if not seg.text.strip():
+            return EndOfTurn(seg, False, "no words", latency)
+        if turns.is_backchannel(seg.text):
+            return EndOfTurn(seg, False, "backchannel", latency)
+        addressed, why = self._addressing.decide(seg.text, t=seg.end, last_bot_reply_end=self._last_bot_end)
+        if self._bot_speaking and addressed:
+            why = why + " (over the bot)"
+        return EndOfTurn(seg, addressed, why, latency)

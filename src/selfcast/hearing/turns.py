@@ -1,0 +1,104 @@
+"""Turn-taking policy from the words themselves: is the thought complete, is it a backchannel,
+is the bot being addressed. Pure functions over text so they are cheap and testable.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+# A turn that stops on one of these is almost certainly not finished ("and...", "the...").
+TRAILING_INCOMPLETE = frozenset(
+    "and or but so because the a an of to for with about from in on at into by than that which "
+    "who whose where when if then also like um uh erm er hmm my your our their its this these those "
+    "is are was were be been being can could would should will shall do does did have has had "
+    "what's whats it's let's we're i'm".split()
+)
+FILLERS = frozenset("um uh erm er hmm mm ah eh well".split())
+BACKCHANNEL = frozenset(
+    "uh-huh uhhuh uh huh mm-hmm mmhmm mhm mm hmm yeah yep yes ok okay right sure cool nice "
+    "great got it i see true exactly totally ah oh wow".split()
+)
+QUESTION_START = frozenset(
+    "what what's whats who who's whom whose which when where why how how's is are was were "
+    "do does did can could would should will shall have has had may might tell explain give "
+    "any anything".split()
+)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("-", ""))
+
+
+def completeness(text: str) -> str:
+    """``complete`` (ends a question or sentence), ``incomplete`` (trails off), or ``unknown``."""
+    t = text.strip()
+    w = words(t)
+    if not w:
+        return "unknown"
+    if t.endswith(("...", "…", ",", "-", "—")) or w[-1] in TRAILING_INCOMPLETE:
+        return "incomplete"
+    if t.endswith(("?", ".", "!")):
+        return "complete"
+    if w[0] in QUESTION_START and len(w) >= 3:
+        return "complete"
+    return "unknown"
+
+
+def is_backchannel(text: str) -> bool:
+    """Short acknowledgements ("uh-huh", "yeah, right") that neither take the turn nor interrupt."""
+    raw = text.lower()
+    w = words(raw)
+    if not w or len(w) > 4:
+        return False
+    joined = " ".join(w)
+    if joined in BACKCHANNEL:
+        return True
+    return all(x in BACKCHANNEL or x in FILLERS or x in ("huh", "uhhuh", "mmhmm") for x in w)
+
+
+def is_question(text: str) -> bool:
+    w = words(text)
+    return text.strip().endswith("?") or (bool(w) and w[0] in QUESTION_START)
+
+
+def mentions_name(text: str, name: str) -> bool:
+    """Is the bot named? Tolerates recognition spellings ("Alexa"/"Alexia") by fuzzy word match."""
+    name_words = [x for x in words(name) if len(x) >= 3]
+    if not name_words:
+        return False
+    said = words(text)
+    for nw in name_words:
+        for s in said:
+            if s == nw or (len(s) >= 3 and difflib.SequenceMatcher(None, s, nw).ratio() >= 0.8):
+                return True
+    return False
+
+
+@dataclass(slots=True)
+class Addressing:
+    """Decide whether an utterance is for the bot.
+
+    Answer when: one-to-one (bot plus at most one person); the bot is named; or a direct
+    question right after the bot spoke (a follow-up within ``followup_s``). Otherwise listen.
+    """
+
+    bot_name: str
+    participants: int = 2  # everyone in the call, the bot included
+    followup_s: float = 8.0
+
+    def decide(self, text: str, *, t: float, last_bot_reply_end: float | None) -> tuple[bool, str]:
+        if not words(text):
+            return False, "empty"
+        if mentions_name(text, self.bot_name):
+            return True, "named"
+        if self.participants <= 2:
+            return True, "one-to-one"
+        if last_bot_reply_end is not None and t - last_bot_reply_end <= self.followup_s and is_question(text):
+            w = set(words(text))
+            if w & {"you", "your", "you're", "youre"} or len(w) <= 8:
+                return True, "follow-up"
+        return False, "group chatter"
