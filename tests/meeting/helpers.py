@@ -4,6 +4,7 @@ and the frame-counter pattern the receiver decodes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -13,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import uvicorn
 
-from selfcast.meeting.browser import chromium_flags, LaunchOptions
+from selfcast.media.frames import AudioChunk, VideoFrame
+from selfcast.meeting.browser import LaunchOptions, chromium_flags
 from selfcast.meeting.room import RoomRegistry, create_room_app
 from selfcast.settings import Settings
 
@@ -90,18 +92,21 @@ def counter_frame(n: int, width: int = 1280, height: int = 720, base: np.ndarray
 DECODE_JS = """
 ([sel, bits, bw, bh, top, width]) => new Promise((resolve) => {
   const video = document.querySelector(sel);
-  const cv = document.createElement('canvas'); const cx = cv.getContext('2d', {willReadFrequently: true});
+  // Only the strip with the pattern is drawn, at 640 px wide: cheap enough for every frame.
+  const CW = 640, scale = CW / width, CH = Math.ceil((top + 2 * bh + 8) * scale);
+  const cv = document.createElement('canvas'); cv.width = CW; cv.height = CH;
+  const cx = cv.getContext('2d', {willReadFrequently: true});
   const R = window.__decode = {frames: [], sizes: {}, stop: false};
   const step = (now, meta) => {
     const w = video.videoWidth, h = video.videoHeight;
     if (w && h) {
-      if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
-      cx.drawImage(video, 0, 0, w, h);
-      const s = w / width; let n = 0, ok = true;
+      cx.drawImage(video, 0, 0, w, CH * w / CW, 0, 0, CW, CH);
+      const px = cx.getImageData(0, 0, CW, CH).data;
+      const at = (x, y) => px[(Math.round(y * scale) * CW + Math.round(x * scale)) * 4 + 1];
+      let n = 0, ok = true;
       for (let i = 0; i < bits; i++) {
-        const x = Math.round((40 + i * bw + bw / 2) * s);
-        const y1 = Math.round((top + bh / 2) * s), y2 = Math.round((top + bh + bh / 2) * s);
-        const a = cx.getImageData(x, y1, 1, 1).data[1], b = cx.getImageData(x, y2, 1, 1).data[1];
+        const x = 40 + i * bw + bw / 2;
+        const a = at(x, top + bh / 2), b = at(x, top + bh + bh / 2);
         const bit = a > 128 ? 1 : 0;
         if ((b > 128 ? 1 : 0) === bit || Math.abs(a - b) < 60) ok = false;
         n = (n << 1) | bit;
@@ -117,6 +122,14 @@ DECODE_JS = """
 """
 
 
+# The participant's own camera is not under test: keep it small so the machine's two cores go to
+# the bot's 720p stream.
+SMALL_CAMERA_JS = """
+(() => { const md = navigator.mediaDevices; const g = md.getUserMedia.bind(md);
+  md.getUserMedia = (c) => g(c && c.video ? {...c, video: {width: 320, height: 180, frameRate: 15}} : c); })();
+"""
+
+
 class Participant:
     """A separate headless Chromium with a fake camera and a microphone fed from a WAV."""
 
@@ -126,20 +139,97 @@ class Participant:
         self.page = None
 
     async def open(self, url: str, name: str) -> None:
-        flags = chromium_flags(LaunchOptions(headless=True)) + [
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={self.wav}",
-        ]
+        flags = [*chromium_flags(LaunchOptions(headless=True)), "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={self.wav}"]
         self.browser = await self.pw.chromium.launch(executable_path=self.chromium, headless=True, args=flags)
         self.page = await self.browser.new_page(viewport={"width": 1280, "height": 720})
+        await self.page.add_init_script(SMALL_CAMERA_JS)
         await self.page.goto(url + ("&" if "?" in url else "?") + f"name={name}")
         await self.page.click("#join")
         await self.page.wait_for_selector('body[data-state="joined"]', timeout=15000)
 
     async def close(self) -> None:
         if self.browser is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.browser.close(), 10)
-            except Exception:
-                pass
             self.browser = None
+
+
+# Records a remote participant's audio at the receiver, with the wall-clock time of its first
+# sample, so delays and tones can be measured in Python.
+RECORD_START_JS = """
+async (sel) => {
+  const v = document.querySelector(sel);
+  const ctx = new AudioContext({sampleRate: 48000});
+  const code = `class Rec extends AudioWorkletProcessor { process(i) { const c = i[0] && i[0][0];
+    this.port.postMessage({first: currentFrame, pcm: c ? c.slice() : new Float32Array(128)}); return true; } }
+    registerProcessor('rec', Rec);`;
+  await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([code], {type: 'application/javascript'})));
+  const stream = new MediaStream(v.srcObject.getAudioTracks());
+  const src = ctx.createMediaStreamSource(stream);
+  const node = new AudioWorkletNode(ctx, 'rec');
+  const mute = ctx.createGain(); mute.gain.value = 0;
+  src.connect(node); node.connect(mute); mute.connect(ctx.destination);
+  const R = window.__rec = {chunks: [], firstEpoch: null, ctx};
+  node.port.onmessage = (e) => {
+    if (R.firstEpoch === null) R.firstEpoch = performance.timeOrigin + performance.now() - (ctx.currentTime - e.data.first / 48000) * 1000;
+    R.chunks.push(e.data.pcm);
+  };
+  await ctx.resume();
+  return true;
+}
+"""
+
+RECORD_FETCH_JS = """
+() => {
+  const R = window.__rec; const n = R.chunks.reduce((a, c) => a + c.length, 0);
+  const all = new Float32Array(n); let o = 0; for (const c of R.chunks) { all.set(c, o); o += c.length; }
+  R.ctx.close();
+  let bin = ''; const u8 = new Uint8Array(all.buffer);
+  for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(null, u8.subarray(i, i + 32768));
+  return {firstEpoch: R.firstEpoch, rate: 48000, b64: btoa(bin)};
+}
+"""
+
+
+def decode_recording(rec: dict) -> tuple[np.ndarray, float, int]:
+    import base64
+
+    pcm = np.frombuffer(base64.b64decode(rec["b64"]), dtype=np.float32)
+    return pcm, rec["firstEpoch"] / 1000.0, rec["rate"]
+
+
+def peak_hz(pcm: np.ndarray, rate: int) -> float:
+    win = pcm * np.hanning(len(pcm))
+    spec = np.abs(np.fft.rfft(win))
+    spec[: int(50 * len(pcm) / rate)] = 0  # ignore DC and hum
+    return float(np.argmax(spec) * rate / len(pcm))
+
+
+async def pump_media(bot, seconds: float, *, fps: int = 30, tone_hz: float = 440.0, rate: int = 48000,
+                     beeps: list[float] | None = None, lead: float = 0.15) -> dict:
+    """Send counter frames and a tone (or beeps at given media times) in real time, like a live
+    producer: stamped on the bot's media clock, a little ahead of now. Returns the schedule."""
+    start = bot.media_time() + lead
+    base = np.full((720, 1280, 3), 90, np.uint8)
+    chunk = rate // fps
+    sent = {}
+    n = 0
+    while n < seconds * fps:
+        pts = start + n / fps
+        t = (np.arange(chunk) / rate) + n / fps
+        if beeps is None:
+            pcm = 0.3 * np.sin(2 * np.pi * tone_hz * t)
+        else:
+            ts = start + t
+            on = np.zeros_like(ts, dtype=bool)
+            for b in beeps:
+                on |= (ts >= start + b) & (ts < start + b + 0.1)
+            pcm = np.where(on, 0.5 * np.sin(2 * np.pi * 1000 * t), 0.0)
+        await bot.send_audio(AudioChunk(pcm.astype(np.float32), rate, pts))
+        await bot.send_video(VideoFrame(counter_frame(n, base=base), pts))
+        sent[n] = pts
+        n += 1
+        ahead = pts - lead / 2 - bot.media_time()
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+    return {"start": start, "origin": bot.bridge.origin, "pts": sent, "fps": fps}

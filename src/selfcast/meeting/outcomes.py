@@ -6,7 +6,14 @@ import enum
 import time
 from dataclasses import dataclass, field
 
-from selfcast.errors import PlatformBlocked, PlatformDenied, PlatformNotFound, SelfcastError, Timeout, Unauthorized
+from selfcast.errors import (
+    PlatformBlocked,
+    PlatformDenied,
+    PlatformNotFound,
+    SelfcastError,
+    Timeout,
+    Unauthorized,
+)
 
 
 class Outcome(enum.StrEnum):

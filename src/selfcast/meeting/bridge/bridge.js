@@ -19,7 +19,7 @@
     framesWritten: 0, framesLate: 0, latenessSumMs: 0, latenessMaxMs: 0,
     audioChunks: 0, audioLate: 0, audioLateMs: 0,
     remoteAudioTracks: 0, inRms: 0, inChunks: 0,
-    width: 0, height: 0, mode: '', connected: false,
+    width: 0, height: 0, mode: '', connected: false, pcs: [],
   };
 
   // ---------------------------------------------------------------- outgoing video
@@ -262,6 +262,7 @@
       constructor(...args) {
         super(...args);
         this.addEventListener('track', (e) => { onRemoteTrack(e.track); });
+        S.pcs.push(new WeakRef(this));
       }
     }
     window.RTCPeerConnection = SelfcastPC;
@@ -283,9 +284,16 @@
     new Float32Array(out, 16).set(pcm);
     ws.send(out);
   }
+  // Two sockets: control + audio on one, video on the other, so a 1.4 MB frame never holds up
+  // a 20 ms audio chunk.
+  let vws = null;
+  function onBinary(data) {
+    const kind = new DataView(data).getUint8(0);
+    if (kind === 1) onVideo(data); else if (kind === 2) onAudio(data);
+  }
   function connect() {
     if (!CFG.wsUrl) return;
-    ws = new WebSocket(CFG.wsUrl);
+    ws = new WebSocket(CFG.wsUrl + '&ch=ctl');
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       S.connected = true;
@@ -299,10 +307,16 @@
         else if (m.type === 'ping') send({type: 'pong', id: m.id, epoch: nowEpoch()});
         return;
       }
-      const kind = new DataView(ev.data).getUint8(0);
-      if (kind === 1) onVideo(ev.data); else if (kind === 2) onAudio(ev.data);
+      onBinary(ev.data);
     };
     ws.onclose = () => { S.connected = false; setTimeout(connect, 500); };
+  }
+  function connectVideo() {
+    if (!CFG.wsUrl) return;
+    vws = new WebSocket(CFG.wsUrl + '&ch=video');
+    vws.binaryType = 'arraybuffer';
+    vws.onmessage = (ev) => { if (typeof ev.data !== 'string') onBinary(ev.data); };
+    vws.onclose = () => { setTimeout(connectVideo, 500); };
   }
   let lastStats = {framesWritten: 0, t: performance.now()};
   setInterval(() => {
@@ -318,5 +332,19 @@
       audioCtx: outCtx ? outCtx.state : 'none'});
   }, 1000);
   S.clearOutput = clearOutput;
+  connectVideo();
+  // Outgoing video as WebRTC reports it (resolution, fps, why it is limited): for health and bench.
+  S.senderStats = async () => {
+    const out = [];
+    for (const ref of S.pcs) {
+      const pc = ref.deref(); if (!pc || pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((r) => {
+        if (r.type === 'outbound-rtp' && r.kind === 'video') out.push({w: r.frameWidth, h: r.frameHeight,
+          fps: r.framesPerSecond, limitation: r.qualityLimitationReason, encodeMs: r.framesEncoded ? 1000 * r.totalEncodeTime / r.framesEncoded : 0,
+          kbps: 0});
+      });
+    }
+    return out;
+  };
   connect();
 })();

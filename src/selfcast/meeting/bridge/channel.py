@@ -46,6 +46,7 @@ class BridgeStats:
     connected: bool = False
     page: dict = field(default_factory=dict)
     frames_sent: int = 0
+    frames_dropped: int = 0  # too late to show: dropped here rather than delaying the picture
     audio_sent_s: float = 0.0
     audio_in_chunks: int = 0
     last_audio_in_at: float = 0.0  # monotonic
@@ -63,6 +64,7 @@ class MediaBridge:
         height: int = 720,
         video_delay_s: float = 0.0,
         max_ahead_s: float = 1.0,
+        max_late_s: float = 0.1,
         capture_rate: int = 16000,
         per_track: bool = False,
         force_canvas: bool = False,
@@ -70,6 +72,7 @@ class MediaBridge:
         self.width, self.height = width, height
         self.video_delay_s = video_delay_s
         self.max_ahead_s = max_ahead_s
+        self.max_late_s = max_late_s
         self.capture_rate = capture_rate
         self.per_track = per_track
         self.force_canvas = force_canvas
@@ -78,12 +81,14 @@ class MediaBridge:
         self._token = secrets.token_urlsafe(16)
         self._server = None
         self._port = 0
-        self._ws: ServerConnection | None = None
+        self._ws: ServerConnection | None = None  # control + audio
+        self._vws: ServerConnection | None = None  # video only
         self._connected = asyncio.Event()
         self._audio_q: asyncio.Queue[AudioChunk] = asyncio.Queue(maxsize=500)
         self._track_q: asyncio.Queue[AudioChunk] = asyncio.Queue(maxsize=500)
         self._messages: asyncio.Queue[dict] = asyncio.Queue(maxsize=1000)
         self._send_lock = asyncio.Lock()
+        self._vsend_lock = asyncio.Lock()
         self._fps_times: deque[float] = deque(maxlen=90)
         self.on_disconnect: list[Callable[[], None]] = []
 
@@ -139,8 +144,16 @@ class MediaBridge:
         ahead = due - time.time()
         if ahead > self.max_ahead_s:  # backpressure: the page holds at most ~max_ahead of frames
             await asyncio.sleep(ahead - self.max_ahead_s)
+        if time.time() - due > self.max_late_s:
+            self.stats.frames_dropped += 1
+            return
         planes, w, h = await asyncio.to_thread(rgb_to_i420, frame.rgb)
-        await self._send(_VIDEO_HDR.pack(1, 0, w, h, 0, due * 1000.0) + planes)
+        ws = self._vws
+        if ws is None:
+            return
+        async with self._vsend_lock:
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(_VIDEO_HDR.pack(1, 0, w, h, 0, due * 1000.0) + planes)
         self.stats.frames_sent += 1
         self._fps_times.append(time.monotonic())
 
@@ -191,6 +204,9 @@ class MediaBridge:
         if f"token={self._token}" not in path:
             await ws.close(4401, "bad token")
             return
+        if "ch=video" in path:
+            await self._handle_video(ws)
+            return
         previous, self._ws = self._ws, ws
         if previous is not None:
             with contextlib.suppress(Exception):
@@ -212,6 +228,17 @@ class MediaBridge:
                 self._connected.clear()
                 for cb in list(self.on_disconnect):
                     cb()
+
+    async def _handle_video(self, ws: ServerConnection) -> None:
+        previous, self._vws = self._vws, ws
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous.close()
+        try:
+            await ws.wait_closed()
+        finally:
+            if self._vws is ws:
+                self._vws = None
 
     def _on_text(self, msg: str) -> None:
         try:

@@ -245,14 +245,14 @@ class PlatformAdapter:
                 else:
                     if st["pre"] and await self._click(page, "pre"):
                         steps.append("clicked a pre-join step")
-                    if st["name"] and (st["nameEmpty"] or not typed_name):
-                        if await self._type(page, "name", bot_name):
-                            typed_name = True
-                            steps.append(f"typed the name {bot_name!r}")
-                    if st["password"] and password and not typed_pw:
-                        if await self._type(page, "password", password):
-                            typed_pw = True
-                            steps.append("typed the meeting password")
+                    want_name = st["name"] and (st["nameEmpty"] or not typed_name)
+                    if want_name and await self._type(page, "name", bot_name):
+                        typed_name = True
+                        steps.append(f"typed the name {bot_name!r}")
+                    want_pw = st["password"] and password and not typed_pw
+                    if want_pw and await self._type(page, "password", password):
+                        typed_pw = True
+                        steps.append("typed the meeting password")
                     if st["join"] and time.monotonic() - last_join > 3.0:
                         last_join = time.monotonic()
                         if await self._click(page, "join"):
