@@ -1,0 +1,111 @@
+"""The conversation: heard turns in, spoken replies out, and the record of what was really said.
+
+Hearing decides when a person finished and whether the bot was addressed; the brain streams the
+reply sentence by sentence, so the voice starts on the first sentence while the rest is still
+being written. A brain that fails (provider down, timeout) gets a short spoken apology and the
+session goes on. The bot's own lines enter the history and the transcript only as far as they
+were heard (barge-in cuts them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfcast.live.speech import SpeechHandle
+from selfcast.live.threads import ThreadedIterator
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, I couldn't come up with an answer just now. Could you ask me that again in a moment?"
+
+
+@dataclass(slots=True)
+class Line:
+    """One line of the meeting, in media-clock seconds."""
+
+    speaker: str
+    text: str
+    start: float
+    end: float
+    bot: bool = False
+
+
+@dataclass
+class Conversation:
+    bot_name: str
+    brain: Any
+    context: str = ""  # the system prompt / reference card from the session request
+    lines: list[Line] = field(default_factory=list)
+    on_line: Callable[[Line], None] = lambda _line: None
+    on_error: Callable[[str], None] = lambda _msg: None
+    replies: list[dict] = field(default_factory=list)  # measured per reply (latency etc.)
+
+    def heard(self, speaker: str, text: str, start: float, end: float) -> Line:
+        line = Line(speaker or "participant", text.strip(), start, end)
+        self._add(line)
+        return line
+
+    def said(self, handle: SpeechHandle) -> Line | None:
+        text = handle.heard_text
+        if not text or handle.started_at is None:
+            return None
+        line = Line(self.bot_name, text, handle.started_at, handle.played_until(), bot=True)
+        self._add(line)
+        return line
+
+    def _add(self, line: Line) -> None:
+        if line.text:
+            self.lines.append(line)
+            self.on_line(line)
+
+    def history(self, limit: int = 40) -> list[dict]:
+        """Chat-style history for the brain: the bot is the assistant, people are users."""
+        out = []
+        for ln in self.lines[-limit:]:
+            if ln.bot:
+                out.append({"role": "assistant", "content": ln.text})
+            else:
+                out.append({"role": "user", "name": ln.speaker, "content": ln.text})
+        return out
+
+    async def reply_sentences(self) -> AsyncIterator[str]:
+        """The brain's reply, streamed; an apology instead when the brain fails before speaking."""
+        history = self.history()
+        it = ThreadedIterator(lambda: self.brain.reply(history, self.context), name="brain")
+        said_any = False
+        try:
+            async for sentence in it:
+                said_any = True
+                yield sentence
+        except Exception as exc:
+            msg = f"{exc.__class__.__name__}: {exc}"[:300]
+            log.warning("brain failed: %s", msg)
+            self.on_error(msg)
+            if not said_any:
+                yield APOLOGY
+        finally:
+            it.close()
+
+    def transcript(self) -> list[Line]:
+        return list(self.lines)
+
+
+def latency_record(turn_end: float, decided_at: float, handle: SpeechHandle) -> dict:
+    """Bot-side voice-to-voice figures for one reply (media-clock seconds → ms)."""
+    first = handle.started_at
+    return {
+        "turn_end": round(turn_end, 3),
+        "decide_ms": round((decided_at - turn_end) * 1000, 1),
+        "first_audio_ms": None if first is None else round((first - turn_end) * 1000, 1),
+        "interrupted": handle.interrupted,
+        "at": time.time(),
+    }
+
+
+async def gather_quietly(*aws) -> None:
+    await asyncio.gather(*aws, return_exceptions=True)
