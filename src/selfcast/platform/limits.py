@@ -22,6 +22,8 @@ UPLOAD_LIMITS: dict[str, int] = {
     "/proxy/minimax/v1/files/upload": AUDIO_MAX,
     "/v1/avatars": IMAGE_MAX,
     "/v1/voices": AUDIO_MAX,
+    "/account/voices": AUDIO_MAX,  # the portal's upload forms
+    "/account/avatars": IMAGE_MAX,
 }
 
 
