@@ -50,7 +50,7 @@ class StandinState:
     image_answer: str = "b64"  # b64 | url
     upload_base_resp: int = 0
     clone_base_resp: int = 0
-    fail: dict[str, int] = field(default_factory=dict)  # path prefix -> HTTP status to answer with
+    fail: dict[str, int] = field(default_factory=dict)  # "METHOD /path" -> HTTP status to answer with
     requests: list[Recorded] = field(default_factory=list)
     polls: int = 0
     deleted: list[str] = field(default_factory=list)
@@ -103,9 +103,11 @@ class _Handler(BaseHTTPRequestHandler):
         st = self.server.state
         self._record(self._body())
         path = self.path.split("?")[0]
-        for prefix, status in st.fail.items():
-            if path.startswith(prefix):
-                return self._send(status, {"error": {"code": "standin_failure", "message": f"failure on {prefix}"}})
+        status = st.fail.get(f"{self.command} {path}")
+        if status:
+            return self._send(status, {"error": {"code": "standin_failure", "message": f"failure on {path}"}})
+        if path == "/files/generated.png":  # a public file: no key needed (and none must be sent)
+            return self._send(200, None, raw=png_bytes(), ctype="image/png")
         if not self.headers.get("Authorization", "").startswith("DevKey dk_"):
             return self._send(401, {"error": {"code": "unauthorized", "message": "invalid developer key"}})
         if path == "/developer/balance":
@@ -140,8 +142,6 @@ class _Handler(BaseHTTPRequestHandler):
             if st.image_answer == "url":
                 return self._send_raw_json({"created": 1, "data": [{"url": "/files/generated.png"}]})
             return self._send_raw_json({"created": 1, "data": [{"b64_json": base64.b64encode(png_bytes()).decode()}]})
-        if path == "/files/generated.png":
-            return self._send(200, None, raw=png_bytes(), ctype="image/png")
         if path == "/proxy/minimax/v1/files/upload":
             return self._send(200, {"file": {"file_id": 4242}, "base_resp": {
                 "status_code": st.upload_base_resp, "status_msg": "bad audio" if st.upload_base_resp else "success"}})

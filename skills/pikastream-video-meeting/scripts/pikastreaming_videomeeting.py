@@ -443,7 +443,7 @@ def monitor(api: Api, sid: str, last: tuple[Any, ...] | None, max_duration: floa
     """After ready: keep printing status changes until the session closes (the server auto-leaves at
     --max-duration-sec; if it has not 30 s later, this process leaves so billing stops)."""
     started = time.monotonic()
-    step = max(poll_interval(), 2.0)
+    step = poll_interval() * 2.5  # 5 s by default: a long meeting needs no tight polling
     left = False
     while True:
         time.sleep(step)
@@ -508,22 +508,39 @@ def cmd_join(args: argparse.Namespace) -> int:
         img = Path(image_src).expanduser()
         mime = check_image_file(img, "--image")
 
-    # 2. Key and funding.
+    # 2. Key.
     key = find_dev_key()
     if not key:
         msg = ("No developer key found. Set PIKA_DEV_KEY (or SELFCAST_DEV_KEY) or write the key to ~/.pika/devkey. "
                f"Sign up at {signup_url()}, or on the server machine run `selfcast keys create`.")
         emit({"status": "no_devkey", "message": msg, "signup_url": signup_url()})
         raise SkillExit(EXIT_FUNDING, "Error: " + msg)
-    api = Api(key, api_base())
-    ensure_funded(api, wait=not args.no_wait_for_payment, poll_sec=args.payment_poll_sec,
-                  timeout_sec=args.payment_timeout_sec)
 
-    # 3. Create the session.
     tmp = None
-    if remote:
-        tmp = img = _fetch_image(image_src)
-        mime = check_image_file(img, "--image")
+    try:
+        # 3. A remote image is fetched and checked before any money matters (no key is sent to it).
+        if remote:
+            tmp = img = _fetch_image(image_src)
+            mime = check_image_file(img, "--image")
+        # 4. Funding, then the session.
+        api = Api(key, api_base())
+        ensure_funded(api, wait=not args.no_wait_for_payment, poll_sec=args.payment_poll_sec,
+                      timeout_sec=args.payment_timeout_sec)
+        sid = _create_session(api, args, img, mime, platform, meet_url, system_prompt)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    emit({"session_id": sid, "platform": platform, "status": "created"})
+
+    # 5. Wait until ready; optionally stay and report until the session closes.
+    _, last = wait_ready(api, sid, args.timeout_sec)
+    if args.monitor:
+        return monitor(api, sid, last, args.max_duration_sec)
+    return EXIT_OK
+
+
+def _create_session(api: Api, args: argparse.Namespace, img: Path, mime: str, platform: str, meet_url: str,
+                    system_prompt: str | None) -> str:
     fields = {"voice_id": args.voice_id or DEFAULT_VOICE, "meet_url": meet_url, "bot_name": args.bot_name,
               "platform": platform}
     if args.meeting_password:
@@ -532,26 +549,16 @@ def cmd_join(args: argparse.Namespace) -> int:
         fields["system_prompt"] = system_prompt
     if args.max_duration_sec:
         fields["max_duration_sec"] = str(args.max_duration_sec)
-    try:
-        with img.open("rb") as fh:
-            resp = api.request("POST", "/proxy/realtime/meeting-session", timeout=180,
-                               files={"image": (img.name, fh, mime)}, data=fields)
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    with img.open("rb") as fh:
+        resp = api.request("POST", "/proxy/realtime/meeting-session", timeout=180,
+                           files={"image": (img.name, fh, mime)}, data=fields)
     if not resp.ok:
         raise SkillExit(EXIT_HTTP, f"Error: creating the session: HTTP {resp.status_code}: {error_text(resp)}")
     body = unwrap(parse_json(resp))
     sid = body.get("session_id") if isinstance(body, dict) else None
     if not sid:
         raise SkillExit(EXIT_HTTP, f"Error: no session_id in the answer: {resp.text[:300]}")
-    emit({"session_id": sid, "platform": platform, "status": "created"})
-
-    # 4. Wait until ready; optionally stay and report until the session closes.
-    _, last = wait_ready(api, sid, args.timeout_sec)
-    if args.monitor:
-        return monitor(api, sid, last, args.max_duration_sec)
-    return EXIT_OK
+    return str(sid)
 
 
 def cmd_leave(args: argparse.Namespace) -> int:
