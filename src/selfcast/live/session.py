@@ -42,8 +42,9 @@ class MediaNotFlowing(SelfcastError):
 def _default_bot_factory(url: str, name: str, settings: Settings, platform: str, password: str | None, size):
     from selfcast.meeting.bot import MeetingBot
 
-    return MeetingBot(url, name, settings.meeting, platform=platform, password=password or None,
-                      width=size[0], height=size[1])
+    # The browser window keeps the bot's default size (the join flow needs room for its buttons);
+    # the camera takes frames of any size.
+    return MeetingBot(url, name, settings.meeting, platform=platform, password=password or None)
 
 
 class LiveSession:
