@@ -39,6 +39,7 @@ log = logging.getLogger("selfcast.platform")
 OPTIONAL_ROUTERS: tuple[str, ...] = (
     "selfcast.platform.portal:build_router",
     "selfcast.meeting.room.server:build_room_router",
+    "selfcast.platform.routes.commands:build_router",  # agent commands to live sessions (live layer)
 )
 
 _MINIMAX_CODES = {
