@@ -37,7 +37,7 @@ class SessionLine:
 
     @property
     def duration(self) -> str:
-        m, s = divmod(int(round(self.duration_s)), 60)
+        m, s = divmod(round(self.duration_s), 60)
         h, m = divmod(m, 60)
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 

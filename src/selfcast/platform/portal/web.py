@@ -129,10 +129,10 @@ class Portal:
         binding = self._binding(request)
         if not sent or binding is None or not self.signer.verify_mac("csrf", binding, sent):
             raise CsrfRefused
-        origin = request.headers.get("origin")
-        if origin and origin != "null" and origin.rstrip("/") != str(request.base_url).rstrip("/"):
-            if origin.rstrip("/") != self.settings.base_url:
-                raise CsrfRefused
+        origin = (request.headers.get("origin") or "").rstrip("/")
+        same_site = (str(request.base_url).rstrip("/"), self.settings.base_url)
+        if origin and origin != "null" and origin not in same_site:
+            raise CsrfRefused
 
     # ---- cookies --------------------------------------------------------------------------
     def secure_cookies(self, request: Request) -> bool:
