@@ -1,0 +1,31 @@
+"""``selfcast mcp``: the MCP server for coding agents (stdio by default, or streamable HTTP)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def mcp(
+        transport: str = typer.Option("stdio", help="stdio (for an agent that starts it) or http (streamable HTTP)"),
+        host: str = typer.Option("127.0.0.1", help="HTTP: address to listen on"),
+        port: int = typer.Option(8788, help="HTTP: port to listen on"),
+        api_url: str = typer.Option("", help="selfcast server (default: $SELFCAST_API_URL or the local server)"),
+    ) -> None:
+        """Serve live-meeting tools over MCP (join, speak, transcript, notes, leave).
+
+        Needs a developer key in $SELFCAST_DEV_KEY (or $PIKA_DEV_KEY)."""
+        from selfcast.door.mcp.server import build_server, from_env
+        from selfcast.errors import BadInput
+
+        base, key = from_env()
+        server = build_server(api_url or base, key)
+        if transport == "stdio":
+            server.run("stdio")
+        elif transport in ("http", "streamable-http"):
+            import anyio
+
+            anyio.run(lambda: server.run_streamable_http_async(host=host, port=port))
+        else:
+            raise BadInput(f"unknown transport {transport!r}; use stdio or http")
