@@ -4,6 +4,7 @@ and a separate headless participant sees, hears and chats with it."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 
 import numpy as np
@@ -77,7 +78,7 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             assert len(valid) >= 0.9 * len(frames) > 0, f"{len(frames) - len(valid)} of {len(frames)} frames undecodable"
             ns = [f["n"] for f in valid]
             assert set(ns) <= set(sched["pts"]), "the receiver showed a counter Python never sent"
-            assert all(b >= a for a, b in zip(ns, ns[1:], strict=False)), "frames arrived out of order"
+            assert all(b >= a for a, b in itertools.pairwise(ns)), "frames arrived out of order"
             t_end = max(f["t"] for f in valid)
             last3 = {f["n"] for f in valid if f["t"] > t_end - 3000}
             fps = len(last3) / 3.0
@@ -101,7 +102,7 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             # Audio in: Python hears Alice's microphone (a 660 Hz WAV), timestamped, at 16 kHz.
             assert heard and all(c.sample_rate == 16000 for c in heard)
             pts = [c.pts for c in heard]
-            assert all(b > a for a, b in zip(pts, pts[1:], strict=False))
+            assert all(b > a for a, b in itertools.pairwise(pts))
             got = np.concatenate([c.pcm for c in heard])[-3 * 16000 :]
             assert abs(peak_hz(got, 16000) - 660.0) < 8.0
             h = bot.health()
