@@ -2,7 +2,14 @@
 
 from selfcast.hearing.asr import ASR, OpenAIASR, WhisperASR, get_asr
 from selfcast.hearing.core import Hearing
-from selfcast.hearing.events import BargeIn, EndOfTurn, HearingEvent, PartialTranscript, Segment, SpeechStarted
+from selfcast.hearing.events import (
+    BargeIn,
+    EndOfTurn,
+    HearingEvent,
+    PartialTranscript,
+    Segment,
+    SpeechStarted,
+)
 
 __all__ = [
     "ASR",

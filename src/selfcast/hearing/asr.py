@@ -26,8 +26,8 @@ class ASR:
     def transcribe(self, pcm: np.ndarray, *, prompt: str = "") -> str:
         raise NotImplementedError
 
-    def close(self) -> None:  # noqa: B027 - optional hook
-        pass
+    def close(self) -> None:
+        """Release resources (optional hook)."""
 
 
 class WhisperASR(ASR):

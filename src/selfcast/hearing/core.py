@@ -193,10 +193,11 @@ class Hearing:
             self._silence_idx = len(self._buf)
             self._cand = self._submit("candidate", self._silence_idx)
         # barge-in: the bot is talking and this person has held the floor long enough
-        if self._bot_speaking and not self._barged and self._silence_start is None:
-            if self._voiced_s * 1000.0 >= self.settings.barge_in_min_ms and not turns.is_backchannel(self._partial_text):
-                self._barged = True
-                events.append(BargeIn(t1))
+        if (self._bot_speaking and not self._barged and self._silence_start is None
+                and self._voiced_s * 1000.0 >= self.settings.barge_in_min_ms
+                and not turns.is_backchannel(self._partial_text)):
+            self._barged = True
+            events.append(BargeIn(t1))
         # partial decode of the growing buffer while they talk
         if (self._silence_start is None and self._partial is None and (self._cand is None or self._cand.future.done())
                 and t1 - self._last_partial_t >= self._partial_s):

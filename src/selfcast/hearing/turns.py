@@ -11,22 +11,27 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[a-z0-9']+")
 
 # A turn that stops on one of these is almost certainly not finished ("and...", "the...").
-TRAILING_INCOMPLETE = frozenset(
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+TRAILING_INCOMPLETE = frozenset(_split(
     "and or but so because the a an of to for with about from in on at into by than that which "
     "who whose where when if then also like um uh erm er hmm my your our their its this these those "
     "is are was were be been being can could would should will shall do does did have has had "
-    "what's whats it's let's we're i'm".split()
-)
-FILLERS = frozenset("um uh erm er hmm mm ah eh well".split())
-BACKCHANNEL = frozenset(
+    "what's whats it's let's we're i'm"
+))
+FILLERS = frozenset(_split("um uh erm er hmm mm ah eh well"))
+BACKCHANNEL = frozenset(_split(
     "uh-huh uhhuh uh huh mm-hmm mmhmm mhm mm hmm yeah yep yes ok okay right sure cool nice "
-    "great got it i see true exactly totally ah oh wow".split()
-)
-QUESTION_START = frozenset(
+    "great got it i see true exactly totally ah oh wow"
+))
+QUESTION_START = frozenset(_split(
     "what what's whats who who's whom whose which when where why how how's is are was were "
     "do does did can could would should will shall have has had may might tell explain give "
-    "any anything".split()
-)
+    "any anything"
+))
+
 
 
 def words(text: str) -> list[str]:

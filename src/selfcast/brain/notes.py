@@ -1,0 +1,134 @@
+"""Meeting notes from a transcript, without a model: summary, decisions, action items with
+owners, open questions, attendees. Extractive (the words people said), redacted, as JSON and
+Markdown."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from selfcast.brain.redact import redact
+from selfcast.brain.retrieval import STOPWORDS, terms
+
+if TYPE_CHECKING:
+    from selfcast.hearing.events import Segment
+
+
+@dataclass(slots=True)
+class ActionItem:
+    owner: str
+    task: str
+
+
+@dataclass
+class MeetingNotes:
+    summary: str
+    decisions: list[str] = field(default_factory=list)
+    action_items: list[ActionItem] = field(default_factory=list)
+    open_questions: list[str] = field(default_factory=list)
+    attendees: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> MeetingNotes:
+        return cls(summary=d.get("summary", ""), decisions=list(d.get("decisions", [])),
+                   action_items=[ActionItem(a.get("owner", ""), a.get("task", "")) for a in d.get("action_items", [])],
+                   open_questions=list(d.get("open_questions", [])), attendees=list(d.get("attendees", [])),
+                   duration_s=float(d.get("duration_s", 0.0)))
+
+    def to_markdown(self) -> str:
+        out = ["# Meeting notes", "", "## Summary", "", self.summary or "_Nothing was said._", ""]
+        out += ["## Attendees", ""] + [f"- {a}" for a in self.attendees or ["_unknown_"]] + [""]
+        out += ["## Decisions", ""] + ([f"- {d}" for d in self.decisions] or ["_None recorded._"]) + [""]
+        out += ["## Action items", ""] + ([f"- [ ] **{a.owner or 'unassigned'}**: {a.task}" for a in self.action_items]
+                                          or ["_None recorded._"]) + [""]
+        out += ["## Open questions", ""] + ([f"- {q}" for q in self.open_questions] or ["_None._"]) + [""]
+        return "\n".join(out)
+
+
+_SENT = re.compile(r"(?<=[.!?])\s+")
+_DECISION = re.compile(r"\b(?:we(?:'ve| have)? (?:decided|agreed)|(?:it's|it is) decided|let's go with|"
+                       r"we(?:'ll| will) go with|decision(?: is)?:|agreed[:,]|we're going with|we are going with|"
+                       r"the plan is|final(?:ly)?,? we)\b", re.I)
+_SELF_ACTION = re.compile(r"\b(?:I'll|I will|I'm going to|I am going to|I can take|let me)\s+(.+)", re.I)
+_NAMED_ACTION = re.compile(r"\b([A-Z][a-z]+)(?:,)?\s+(?:will|is going to|should|needs to|to)\s+(.+)")
+_ASK_ACTION = re.compile(r"\b([A-Z][a-z]+),?\s+(?:can|could|would) you(?: please)?\s+(.+?)\??$")
+_ACTION_ITEM = re.compile(r"\baction item[s]?:?\s*(.+)", re.I)
+_UNKNOWN = re.compile(r"\b(?:don't know|do not know|not sure|no idea|isn't in|not in what I)\b", re.I)
+_OPEN = re.compile(r"\b(?:open question|still need to (?:figure out|decide)|to be decided|tbd)\b", re.I)
+
+
+def _task(text: str) -> str:
+    t = re.sub(r"\s+", " ", text).strip().rstrip(".?!")
+    return t[0].lower() + t[1:] if t else t
+
+
+def make_notes(transcript: list[Segment], *, bot_name: str, attendees: list[str] | tuple = ()) -> MeetingNotes:
+    """Notes for one meeting. ``attendees``: names from the platform; speakers are added."""
+    segs = [s for s in transcript if s.text.strip()]
+    people = list(dict.fromkeys([*attendees, *(s.speaker for s in segs if s.speaker)]))
+    known = {p.split()[0].lower(): p for p in people if p}
+    sentences: list[tuple[int, str, str]] = []  # (segment index, speaker, sentence)
+    for i, s in enumerate(segs):
+        for sent in _SENT.split(redact(s.text.strip())):
+            if sent.strip():
+                sentences.append((i, s.speaker, sent.strip()))
+
+    decisions, actions, questions = [], [], []
+    for idx, (i, speaker, sent) in enumerate(sentences):
+        is_bot = speaker == bot_name
+        if _DECISION.search(sent) and not sent.endswith("?"):
+            decisions.append(sent.rstrip("."))
+        if not is_bot:
+            m = _ACTION_ITEM.search(sent)
+            if m:
+                body = m.group(1)
+                owner = next((known[w.lower()] for w in re.findall(r"[A-Z][a-z]+", body) if w.lower() in known), "")
+                actions.append(ActionItem(owner, _task(body)))
+            elif ((m := _ASK_ACTION.search(sent)) and m.group(1).lower() in known) or ((m := _NAMED_ACTION.search(sent)) and m.group(1).lower() in known and not sent.endswith("?")):
+                actions.append(ActionItem(known[m.group(1).lower()], _task(m.group(2))))
+            elif (m := _SELF_ACTION.search(sent)) and not sent.endswith("?"):
+                actions.append(ActionItem(speaker, _task(m.group(1))))
+        if sent.endswith("?") and not is_bot:
+            # open when nobody answered it: the next thing said is the bot not knowing,
+            # another question, or nothing at all
+            nxt = next(((sp, t) for (j, sp, t) in sentences[idx + 1:] if j != i), None)
+            if nxt is None or (nxt[0] == bot_name and _UNKNOWN.search(nxt[1])) or nxt[0] == speaker:
+                questions.append(sent)
+        elif _OPEN.search(sent):
+            questions.append(sent.rstrip("."))
+
+    return MeetingNotes(
+        summary=_summary(sentences, bot_name),
+        decisions=list(dict.fromkeys(decisions)),
+        action_items=list({(a.owner, a.task): a for a in actions}.values()),
+        open_questions=list(dict.fromkeys(questions)),
+        attendees=people,
+        duration_s=round(max((s.end for s in segs), default=0.0) - min((s.start for s in segs), default=0.0), 1),
+    )
+
+
+def _summary(sentences: list[tuple[int, str, str]], bot_name: str) -> str:
+    """Topics (most frequent content words) plus the most central human sentence or two."""
+    human = [(sp, t) for (_, sp, t) in sentences if sp != bot_name and len(t.split()) >= 4]
+    if not human:
+        return ""
+    tf: Counter[str] = Counter()
+    for _, t in human:
+        tf.update(set(terms(t)))
+    topics = [w for w, c in tf.most_common(8) if w not in STOPWORDS and len(w) > 2 and c >= 1][:4]
+    scored = sorted(human, key=lambda x: -sum(tf[w] for w in set(terms(x[1]))) / (1 + len(x[1].split()) ** 0.5))
+    central = []
+    for sp, t in scored[:2]:
+        central.append(f"{sp} said: \"{t.rstrip()}\"")
+    lead = f"The discussion covered {', '.join(topics[:-1]) + ' and ' + topics[-1] if len(topics) > 1 else topics[0]}." if topics else ""
+    return redact(" ".join([lead, *central]).strip())

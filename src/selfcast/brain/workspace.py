@@ -1,0 +1,521 @@
+"""Workspace Synthesis: condense the directory the owner works in into a reference card.
+
+Sources: README/roadmap files (goals), git log/diff --stat/status (recent work), recently
+modified files, shell history and terminal logs (recent errors, failing tests), memory files
+(MEMORY.md, daily logs, identity files) and people (commit authors, memory). Every text is
+redacted *before* it is parsed (``redact``), ``.env`` and key files are never opened, binaries,
+vendored and git-ignored files are skipped, and the scan stops at a time budget.
+
+The card follows the original skill's prompt shape: vibe line, known facts (at most 10),
+recent activity, right now, people; third person; only what the sources say.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from selfcast.brain.redact import is_secret_file, redact
+from selfcast.errors import BadInput
+
+log = logging.getLogger(__name__)
+
+VENDORED = frozenset({
+    ".git", "node_modules", ".venv", "venv", "env", "vendor", "third_party", "third-party", "dist", "build",
+    "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", "site-packages",
+    ".next", ".cache", "target", "bower_components", ".idea", ".vscode", "Pods", ".gradle", "coverage",
+})
+GOAL_FILES = ("README", "ROADMAP", "TODO", "GOALS", "PLAN", "STATUS", "CHANGELOG")
+MEMORY_FILES = ("MEMORY.md", "IDENTITY.md", "USER.md", "SOUL.md", "AGENTS.md", "NOTES.md")
+MEMORY_DIRS = ("memory", "identity", "life", "notes", "daily")
+MAX_READ = 200_000  # bytes read from any one file (logs: the tail)
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+def approx_tokens(text: str) -> int:
+    """~4 characters a token for English prose and code (good enough for budgeting)."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+@dataclass
+class ReferenceCard:
+    """Third-person system-prompt card about the owner's current work."""
+
+    subject: str
+    vibe: str = ""
+    facts: list[str] = field(default_factory=list)
+    recent: list[str] = field(default_factory=list)
+    right_now: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        parts = [f"Reference card: {self.subject}"]
+        if self.vibe:
+            parts.append(f"Vibe: {self.vibe}")
+        for title, items in (("Known facts", self.facts), ("Recent activity", self.recent),
+                             ("Right now", self.right_now), ("People", self.people)):
+            if items:
+                parts.append(f"\n{title}:\n" + "\n".join(f"- {x}" for x in items))
+        return "\n".join(parts).strip() + "\n"
+
+    @property
+    def tokens(self) -> int:
+        return approx_tokens(self.text)
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(section, item) pairs, the unit the embedded brain retrieves over."""
+        out = [("vibe", self.vibe)] if self.vibe else []
+        for sec, items in (("facts", self.facts), ("recent", self.recent), ("now", self.right_now),
+                           ("people", self.people)):
+            out.extend((sec, x) for x in items)
+        return out
+
+    def to_dict(self) -> dict:
+        return {"subject": self.subject, "vibe": self.vibe, "facts": self.facts, "recent": self.recent,
+                "right_now": self.right_now, "people": self.people, "sources": self.sources,
+                "stats": self.stats, "text": self.text}
+
+
+# ----------------------------------------------------------------------------- reading
+class _Scan:
+    def __init__(self, root: Path, deadline: float, max_files: int) -> None:
+        self.root, self.deadline, self.max_files = root, deadline, max_files
+        self.files_seen = 0
+        self.truncated = False
+        self.sources: list[str] = []
+
+    def out_of_time(self) -> bool:
+        if time.monotonic() > self.deadline:
+            self.truncated = True
+        return self.truncated
+
+
+def _read_text(path: Path, *, tail: bool = False) -> str:
+    """Redacted text of a small text file, or "" for binaries, secret files and failures."""
+    if is_secret_file(path.name):
+        return ""
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if tail and size > MAX_READ:
+                fh.seek(size - MAX_READ)
+            data = fh.read(MAX_READ)
+    except OSError:
+        return ""
+    if b"\x00" in data[:8192]:
+        return ""
+    return redact(data.decode("utf-8", errors="replace"))
+
+
+def _git(root: Path, *args: str, timeout: float = 5.0) -> str:
+    try:
+        r = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=timeout,
+                           env={**os.environ, "GIT_PAGER": "cat", "LC_ALL": "C"})
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return redact(r.stdout.decode("utf-8", errors="replace")) if r.returncode == 0 else ""
+
+
+def _is_git(root: Path) -> bool:
+    return bool(_git(root, "rev-parse", "--is-inside-work-tree").strip())
+
+
+def _listed_files(root: Path, scan: _Scan, git: bool) -> list[Path]:
+    """Tracked + untracked-not-ignored files (git), else a walk that skips vendored dirs."""
+    out: list[Path] = []
+    if git:
+        try:
+            proc = subprocess.Popen(["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            assert proc.stdout is not None
+            buf = b""
+            while len(out) < scan.max_files and not scan.out_of_time():
+                block = proc.stdout.read(65536)
+                if not block:
+                    break
+                buf += block
+                *names, buf = buf.split(b"\x00")
+                for n in names:
+                    rel = n.decode("utf-8", errors="replace")
+                    if not any(part in VENDORED for part in rel.split("/")[:-1]):
+                        out.append(root / rel)
+            if len(out) >= scan.max_files:
+                scan.truncated = True
+            proc.kill()
+            proc.wait()
+        except OSError:
+            pass
+        return out[: scan.max_files]
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in VENDORED and not d.startswith(".")]
+        for f in filenames:
+            out.append(Path(dirpath) / f)
+        if len(out) >= scan.max_files or scan.out_of_time():
+            scan.truncated = True
+            break
+    return out[: scan.max_files]
+
+
+# ----------------------------------------------------------------------------- extracting
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s*)?(.+)$")
+_HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+def _clean(s: str, limit: int = 180) -> str:
+    s = re.sub(r"`([^`]*)`", r"\1", s)
+    s = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", s)
+    s = re.sub(r"[*_]{1,3}([^*_]+)[*_]{1,3}", r"\1", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    return s if len(s) <= limit else s[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _doc_facts(text: str, source: str) -> tuple[str, list[str]]:
+    """(title, facts) from a markdown/text document: title, first paragraph, bullets under
+    goal/status/roadmap-like headings, or the first bullets of the document."""
+    title = ""
+    first_para: list[str] = []
+    facts: list[str] = []
+    heading = ""
+    in_code = False
+    para_done = False
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        m = _HEADING.match(line)
+        if m:
+            heading = m.group(1)
+            if not title:
+                title = _clean(heading, 80)
+            elif first_para:
+                para_done = True
+            continue
+        if not line.strip():
+            if first_para:
+                para_done = True
+            continue
+        b = _BULLET.match(line)
+        if b:
+            item = _clean(b.group(1))
+            if len(item) > 3:
+                facts.append(f"{heading}: {item}" if heading and heading != title else item)
+            if first_para:
+                para_done = True
+            continue
+        if not para_done and not line.lstrip().startswith(("<", "!", "|", ">")):
+            first_para.append(line.strip())
+    out = []
+    if first_para:
+        out.append(_clean(" ".join(first_para), 240))
+    return title, out + facts
+
+
+_PYTEST_FAIL = re.compile(r"^(?:FAILED|ERROR)\s+(\S+?)(?:\s+-\s+(.+))?$")
+_PYTEST_SUMMARY = re.compile(r"^=+\s*(.*\b(?:failed|error|errors)\b.*?)\s+in\s+[\d.]+s")
+_EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failure|Interrupt|Exit)):?\s*(.*)$")
+_GENERIC_ERR = re.compile(r"(?:^|\s)(?:error|ERR!|fatal):\s+(.+)$", re.I)
+
+
+def _errors_from_log(text: str, source: str) -> list[str]:
+    """Recent failures in a terminal log: failing tests, the last line of tracebacks, errors."""
+    found: list[str] = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        s = line.strip()
+        m = _PYTEST_FAIL.match(s)
+        if m:
+            what = m.group(1)
+            why = m.group(2) or ""
+            found.append(_clean(f"failing test {what}" + (f" ({why})" if why else ""), 200))
+            continue
+        m = _PYTEST_SUMMARY.match(s)
+        if m:
+            found.append(_clean(f"last test run: {m.group(1)}", 160))
+            continue
+        if s.startswith("Traceback (most recent call last)"):
+            where = ""
+            for j in range(i + 1, min(i + 80, len(lines))):
+                t = lines[j].strip()
+                fm = re.match(r'File "([^"]+)", line (\d+), in (\S+)', t)
+                if fm:
+                    where = f"{Path(fm.group(1)).name}:{fm.group(2)} in {fm.group(3)}"
+                    continue
+                em = _EXC_LINE.match(t)
+                if em and not t.startswith("File "):
+                    found.append(_clean(f"{em.group(1)}: {em.group(2)}" + (f" at {where}" if where else ""), 200))
+                    break
+            continue
+        m = _GENERIC_ERR.search(s)
+        if m and "[REDACTED]" not in s and len(s) < 300:
+            found.append(_clean(f"error: {m.group(1)}", 160))
+    # newest last, deduplicated keeping the newest occurrence
+    seen: dict[str, None] = {}
+    for f in reversed(found):
+        seen.setdefault(f, None)
+    return list(reversed(list(seen)))
+
+
+_INTERESTING_CMD = re.compile(r"^(?:pytest|python|make|npm|pnpm|yarn|cargo|go|git (?:push|merge|rebase|checkout)|docker|"
+                              r"kubectl|terraform|uv|poetry|tox|ruff|mypy)\b")
+
+
+def _history_commands(text: str, n: int = 4) -> list[str]:
+    cmds = []
+    for raw in text.splitlines():
+        line = raw.split(";", 1)[1] if raw.startswith(": ") and ";" in raw else raw  # zsh extended history
+        line = line.strip()
+        if _INTERESTING_CMD.match(line) and "[REDACTED]" not in line:
+            cmds.append(_clean(line, 100))
+    dedup: dict[str, None] = {}
+    for c in reversed(cmds):
+        dedup.setdefault(c, None)
+    return list(reversed(list(dedup)))[-n:]
+
+
+def _pretty_date(iso: str) -> str:
+    try:
+        d = datetime.strptime(iso[:10], "%Y-%m-%d")
+    except ValueError:
+        return iso
+    return d.strftime("%b %d").replace(" 0", " ")
+
+
+# ----------------------------------------------------------------------------- the card
+def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] | tuple = (),
+               history_files: list[Path] | None = None, time_budget_s: float = 8.0,
+               max_files: int = 20_000, days: int = 14, subject: str = "") -> ReferenceCard:
+    """Scan ``path`` and return its reference card within ``budget_tokens``.
+
+    ``history_files`` defaults to ``$HISTFILE``, ``~/.bash_history`` and ``~/.zsh_history``.
+    """
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise BadInput(f"workspace {str(root)!r} is not a directory; pass the folder you work in")
+    if budget_tokens < 100:
+        raise BadInput(f"budget_tokens={budget_tokens} is too small for a useful card; use at least 100")
+    t0 = time.monotonic()
+    scan = _Scan(root.resolve(), t0 + time_budget_s, max_files)
+    git = _is_git(root)
+
+    facts: list[str] = []
+    right_now: list[str] = []
+    recent: list[str] = []
+    people: Counter[str] = Counter()
+    last_seen: dict[str, str] = {}
+    title = ""
+    identity_lines: list[str] = []
+
+    # goals: README / roadmap-like files at the top level and in docs/
+    candidates = []
+    for d in (root, root / "docs"):
+        if d.is_dir():
+            for p in sorted(d.iterdir()):
+                if p.is_file() and p.name.upper().split(".")[0] in GOAL_FILES and p.suffix.lower() in (".md", ".txt", ".rst", ""):
+                    candidates.append(p)
+    candidates.sort(key=lambda p: (p.name.upper().split(".")[0] != "README", p.name))
+    for p in candidates:
+        text = _read_text(p)
+        if not text:
+            continue
+        t, items = _doc_facts(text, p.name)
+        scan.sources.append(str(p.relative_to(root)))
+        if not title and t:
+            title = t
+        kind = p.name.upper().split(".")[0]
+        limit = 6 if kind == "README" else 5
+        facts.extend(items[:limit] if kind != "CHANGELOG" else items[:2])
+
+    # memory and identity files
+    mem_files = [root / n for n in MEMORY_FILES if (root / n).is_file()]
+    for d in MEMORY_DIRS:
+        if (root / d).is_dir():
+            mem_files.extend(sorted((root / d).glob("*.md"), key=lambda p: p.name, reverse=True)[:5])
+    for p in mem_files:
+        text = _read_text(p)
+        if not text:
+            continue
+        scan.sources.append(str(p.relative_to(root)))
+        t, items = _doc_facts(text, p.name)
+        is_identity = p.name.upper().startswith(("IDENTITY", "SOUL", "USER")) or "identity" in p.parts
+        if is_identity:
+            identity_lines.extend(items[:3])
+        else:
+            for it in items[:6]:
+                low = it.lower()
+                if low.startswith("people:") or "people" in low.split(":")[0]:
+                    name = it.split(":", 1)[-1].strip()
+                    people[name] += 0
+                    last_seen.setdefault(name, "")
+                else:
+                    facts.append(it)
+
+    # git: log, diff --stat, status
+    owner = ""
+    if git:
+        owner = _git(root, "config", "user.name").strip()
+        log_txt = _git(root, "log", f"--since={days}.days", "-n", "60", "--no-merges",
+                       "--pretty=format:%ad%x1f%an%x1f%s", "--date=short")
+        if not log_txt.strip():  # an old repository: its latest commits still say what happened last
+            log_txt = _git(root, "log", "-n", "15", "--no-merges", "--pretty=format:%ad%x1f%an%x1f%s", "--date=short")
+        entries = [ln.split("\x1f") for ln in log_txt.splitlines() if ln.count("\x1f") == 2]
+        for date, author, _subj in entries:
+            people[author] += 1
+            last_seen[author] = max(last_seen.get(author, ""), date)
+        for date, author, subj in entries[:14]:
+            recent.append(_clean(f"{_pretty_date(date)}, {author.split()[0] if author else 'someone'}: {subj}", 160))
+        if entries:
+            scan.sources.append("git log")
+            n = min(len(entries), 20)
+            stat = _git(root, "diff", "--shortstat", f"HEAD~{n}", "HEAD") if n < int(
+                _git(root, "rev-list", "--count", "HEAD").strip() or 0) else _git(
+                root, "diff", "--shortstat", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "HEAD")
+            if stat.strip():
+                recent.append(_clean(f"over the last {n} commits: {stat.strip()}", 160))
+            files = Counter(ln for ln in _git(root, "log", f"-n{n}", "--name-only", "--pretty=format:").splitlines() if ln)
+            if files:
+                top = ", ".join(f for f, _ in files.most_common(4))
+                recent.append(_clean(f"most-changed files lately: {top}", 200))
+        branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+        status = [ln for ln in _git(root, "status", "--porcelain").splitlines() if ln.strip()]
+        if status:
+            changed = [ln[3:] for ln in status if not is_secret_file(Path(ln[3:]).name)]
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            if changed:
+                right_now.append(_clean(f"uncommitted changes on branch {branch}: {shown}", 220))
+        elif branch:
+            right_now.append(f"on branch {branch}, working tree clean")
+
+    # recently modified files (tracked or untracked, not ignored, not vendored)
+    files = _listed_files(root, scan, git)
+    scan.files_seen = len(files)
+    mtimes: list[tuple[float, Path]] = []
+    log_files: list[Path] = []
+    for p in files:
+        if scan.out_of_time():
+            break
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if is_secret_file(p.name):
+            continue
+        mtimes.append((st.st_mtime, p))
+        if p.suffix in (".log", ".out") and st.st_size < 50_000_000:
+            log_files.append(p)
+    mtimes.sort(reverse=True)
+    if mtimes:
+        names = [str(p.relative_to(root)) for _, p in mtimes[:5]]
+        recent.append("recently edited: " + ", ".join(names))
+
+    # terminal logs and shell history: recent errors, failing tests, commands
+    logs = [Path(p).expanduser() for p in extra_logs] + log_files[:10]
+    errors: list[str] = []
+    for p in logs:
+        text = _read_text(p, tail=True)
+        if text:
+            errs = _errors_from_log(text, p.name)
+            if errs:
+                scan.sources.append(str(p))
+                errors.extend(errs[-4:])
+    if history_files is None:
+        home = Path(os.path.expanduser("~"))
+        history_files = [Path(os.environ["HISTFILE"])] if os.environ.get("HISTFILE") else []
+        history_files += [home / ".bash_history", home / ".zsh_history"]
+    cmds: list[str] = []
+    for p in history_files:
+        p = Path(p)
+        if p.is_file():
+            cmds.extend(_history_commands(_read_text(p, tail=True)))
+    right_now = [e for e in errors[-5:]] + right_now
+    if cmds:
+        right_now.append("recent commands: " + "; ".join(cmds[-3:]))
+
+    # people
+    if owner:
+        people[owner] += 0
+    people_lines = []
+    for name, n in people.most_common(6):
+        if not name:
+            continue
+        line = name
+        if n:
+            line += f" ({n} commit{'s' if n != 1 else ''} lately, last {_pretty_date(last_seen.get(name, ''))})"
+        people_lines.append(line)
+
+    subject_name = subject or owner or (people.most_common(1)[0][0] if people else "the owner")
+    project = title or root.resolve().name
+    focus = _focus(recent, facts)
+    vibe = " ".join(identity_lines[:1]) or (
+        f"{subject_name} is working on {project}" + (f", lately mostly on {focus}" if focus else "") + ".")
+    card = ReferenceCard(subject=f"{subject_name}, {project}", vibe=_clean(vibe, 200), facts=_dedup(facts),
+                         recent=_dedup(recent), right_now=_dedup(right_now), people=people_lines,
+                         sources=scan.sources)
+    _fit(card, budget_tokens)
+    card.stats = {"files_seen": scan.files_seen, "elapsed_s": round(time.monotonic() - t0, 3),
+                  "truncated": scan.truncated, "tokens": card.tokens, "budget_tokens": budget_tokens}
+    log.info("workspace card: %d facts, %d recent, %d now, %d people, %d tokens in %.2fs",
+             len(card.facts), len(card.recent), len(card.right_now), len(card.people), card.tokens,
+             card.stats["elapsed_s"])
+    return card
+
+
+_STOP = frozenset(_split(
+"the a an and or of to for in on with from by add fix update use move make wip merge into "
+                  "tests test readme md py js ts more less new old is are be it this that lately"
+))
+
+
+def _focus(recent: list[str], facts: list[str]) -> str:
+    """The topic most recent commits share (a recurring two-word phrase, else a word)."""
+    bigrams: Counter[str] = Counter()
+    for r in recent:
+        body = r.split(": ", 1)[-1].lower()
+        w = [x for x in re.findall(r"[a-z][a-z0-9-]+", body)]
+        for a, b in itertools.pairwise(w):
+            if a not in _STOP and b not in _STOP:
+                bigrams[f"{a} {b}"] += 1
+    if bigrams:
+        phrase, n = bigrams.most_common(1)[0]
+        if n >= 2:
+            return phrase.replace("api", "API")
+    return ""
+
+
+def _dedup(items: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for x in items:
+        if x and x.lower() not in (k.lower() for k in seen):
+            seen[x] = None
+    return list(seen)
+
+
+def _fit(card: ReferenceCard, budget: int) -> None:
+    """Keep at most 10 facts, then trim to the token budget in reverse priority:
+    people, then recent activity, then right-now, then facts (specific facts matter most)."""
+    card.facts = card.facts[:10]
+    for attr, keep in (("people", 2), ("recent", 3), ("right_now", 2), ("facts", 3),
+                       ("people", 0), ("recent", 0), ("right_now", 0), ("facts", 0)):
+        items = getattr(card, attr)
+        while card.tokens > budget and len(items) > keep:
+            items.pop()
+        if card.tokens <= budget:
+            return
+    while card.tokens > budget and len(card.vibe) > 20:
+        card.vibe = card.vibe[: len(card.vibe) // 2]
