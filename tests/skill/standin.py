@@ -56,6 +56,9 @@ class StandinState:
     deleted: list[str] = field(default_factory=list)
     paid_after_polls: int | None = None  # balance becomes 1000 after this many balance reads
     balance_reads: int = 0
+    notes_status: str = "closed"  # the session's state while its notes are read
+    notes_ready_after: int = 0  # notes polls answered with ready=false first
+    notes_polls: int = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -138,6 +141,15 @@ class _Handler(BaseHTTPRequestHandler):
             i = min(st.polls, len(st.session_statuses) - 1)
             st.polls += 1
             return self._send(200, {"session_id": sid, **st.session_statuses[i]})
+        if path == "/v1/sessions/sess_standin/notes":  # selfcast's own route (notes are an extension)
+            st.notes_polls += 1
+            if st.notes_polls <= st.notes_ready_after or st.notes_status != "closed":
+                return self._send(200, {"session_id": "sess_standin", "status": st.notes_status, "ready": False,
+                                        "data": {}, "markdown": ""})
+            return self._send(200, {"session_id": "sess_standin", "status": "closed", "ready": True, "data": {
+                "summary": "Agreed to ship the API refactor on Friday.",
+                "action_items": [{"owner": "Ada", "item": "write the migration guide"}]},
+                "markdown": "# Notes\n\n- Ship the API refactor on Friday.\n- Ada: write the migration guide."})
         if path == "/proxy/openai/v1/images/generations":
             if st.image_answer == "url":
                 return self._send_raw_json({"created": 1, "data": [{"url": "/files/generated.png"}]})

@@ -253,3 +253,27 @@ def test_a_minimax_base_resp_error_is_exit_3_and_writes_nothing(run_skill, works
         r = run_skill("clone-voice", "--audio", str(speech_wav), "--name", "me", env=_env(s))
     assert r.code == 3 and says in r.stderr
     assert not (workspace / "life").exists()
+
+
+def test_notes_wait_for_the_written_notes_in_json_and_markdown(run_skill) -> None:
+    with PikaStandin(StandinState(notes_ready_after=1)) as s:
+        r = run_skill("notes", "--session-id", "sess_standin", env=_env(s))
+        assert r.code == 0, r.stderr
+        (line,) = r.lines
+        assert line["session_id"] == "sess_standin" and line["status"] == "closed"
+        assert line["notes"]["action_items"] == [{"owner": "Ada", "item": "write the migration guide"}]
+        r = run_skill("notes", "--session-id", "sess_standin", "--format", "markdown", env=_env(s))
+    assert r.code == 0
+    assert r.stdout.startswith("# Notes\n") and "Ada: write the migration guide" in r.stdout
+
+
+def test_notes_of_a_session_still_in_the_meeting_say_leave_first(run_skill) -> None:
+    with PikaStandin(StandinState(notes_status="ready")) as s:
+        r = run_skill("notes", "--session-id", "sess_standin", env=_env(s))
+    assert r.code == 4 and "still in the meeting" in r.stderr and "leave --session-id sess_standin" in r.stderr
+
+
+def test_notes_that_never_arrive_time_out_with_exit_5(run_skill) -> None:
+    with PikaStandin(StandinState(notes_ready_after=1000)) as s:
+        r = run_skill("notes", "--session-id", "sess_standin", "--wait-sec", "1", env=_env(s))
+    assert r.code == 5 and "no notes for session sess_standin" in r.stderr

@@ -164,12 +164,15 @@ class Api:
                 "Is the server running? Set PIKA_API_BASE_URL (or SELFCAST_API_URL) to its base URL.",
             ) from exc
 
-    def call(self, method: str, path: str, *, code: int = EXIT_HTTP, what: str = "", **kwargs: Any) -> dict[str, Any]:
-        """Makes a call that must succeed; a non-2xx answer ends with ``code`` and the server's message."""
+    def call(self, method: str, path: str, *, code: int = EXIT_HTTP, what: str = "", raw: bool = False,
+             **kwargs: Any) -> dict[str, Any]:
+        """Makes a call that must succeed; a non-2xx answer ends with ``code`` and the server's message.
+        The body comes back unwrapped (both shapes) unless ``raw``."""
         resp = self.request(method, path, **kwargs)
         if not resp.ok:
             raise SkillExit(code, f"Error: {what or method + ' ' + path}: HTTP {resp.status_code}: {error_text(resp)}")
-        return unwrap(parse_json(resp))
+        body = parse_json(resp)
+        return body if raw else unwrap(body)
 
 
 def parse_json(resp) -> Any:
@@ -376,6 +379,8 @@ def status_line(sid: str, d: dict[str, Any]) -> dict[str, Any]:
         "video": bool(d.get("video_worker_connected") or d.get("video_connected")),
         "bot": bool(d.get("meeting_bot_connected")),
     }
+    if d.get("low_balance"):  # selfcast: credits run out soon; the session will warn, then leave
+        line["low_balance"] = True
     if d.get("status") == "error":
         if d.get("error_code"):
             line["error_code"] = d.get("error_code")
@@ -425,7 +430,7 @@ def wait_ready(api: Api, sid: str, timeout_sec: float) -> tuple[int, tuple[Any, 
         if d is None:
             continue
         line = status_line(sid, d)
-        key = (line["status"], line["video"], line["bot"])
+        key = (line["status"], line["video"], line["bot"], line.get("low_balance", False))
         if key != last:
             emit(line)
             last = key
@@ -455,7 +460,7 @@ def monitor(api: Api, sid: str, last: tuple[Any, ...] | None, max_duration: floa
         if d is None:
             continue
         line = status_line(sid, d)
-        key = (line["status"], line["video"], line["bot"])
+        key = (line["status"], line["video"], line["bot"], line.get("low_balance", False))
         if key != last:
             emit(line)
             last = key
@@ -552,6 +557,10 @@ def _create_session(api: Api, args: argparse.Namespace, img: Path, mime: str, pl
     with img.open("rb") as fh:
         resp = api.request("POST", "/proxy/realtime/meeting-session", timeout=180,
                            files={"image": (img.name, fh, mime)}, data=fields)
+    if resp.status_code == 503:  # e.g. live_engine_unavailable: sessions cannot run on this server now
+        raise SkillExit(EXIT_SESSION, f"Error: the server cannot run the session: {error_text(resp)}")
+    if resp.status_code == 402:  # the balance fell below the minimum between the check and the join
+        raise SkillExit(EXIT_FUNDING, f"Error: not enough credits to join: {error_text(resp)}")
     if not resp.ok:
         raise SkillExit(EXIT_HTTP, f"Error: creating the session: HTTP {resp.status_code}: {error_text(resp)}")
     body = unwrap(parse_json(resp))
@@ -572,27 +581,49 @@ def cmd_status(args: argparse.Namespace) -> int:
     api = Api(require_key(), api_base())
     d = api.call("GET", f"/proxy/realtime/session/{args.session_id}", what=f"session {args.session_id}")
     line = status_line(args.session_id, d)
-    for extra in ("platform", "bot_name", "created_at", "started_at", "ended_at", "credits_used"):
+    for extra in ("platform", "bot_name", "created_at", "ready_at", "ended_at", "minutes_charged"):
         if d.get(extra) is not None:
             line[extra] = d[extra]
     emit(line)
     return EXIT_OK
 
 
+ACTIVE_STATES = ("created", "joining", "waiting_room", "ready")
+
+
+def fetch_notes(api: Api, sid: str, wait_sec: float) -> dict[str, Any]:
+    """Notes exist once a session has left; waits up to ``wait_sec`` for them to be written."""
+    deadline = time.monotonic() + wait_sec
+    while True:
+        body = api.call("GET", f"/v1/sessions/{sid}/notes", what=f"notes of session {sid}", raw=True)
+        notes = body if isinstance(body, dict) and "ready" in body else unwrap(body)
+        if not isinstance(notes, dict):
+            raise SkillExit(EXIT_HTTP, f"Error: unexpected notes answer: {json.dumps(body)[:200]}")
+        if notes.get("ready", True):
+            return notes
+        status = notes.get("status")
+        if status in ACTIVE_STATES:
+            raise SkillExit(EXIT_SESSION, f"Error: session {sid} is still in the meeting (status {status}); notes "
+                                          f"are written after it leaves: run `leave --session-id {sid}` first.")
+        if time.monotonic() >= deadline:
+            raise SkillExit(EXIT_TIMEOUT, f"Error: no notes for session {sid} (status {status}) after "
+                                          f"{wait_sec:g} s; try again later.")
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+
+
 def cmd_notes(args: argparse.Namespace) -> int:
     api = Api(require_key(), api_base())
-    d = api.call("GET", f"/proxy/realtime/session/{args.session_id}/notes",
-                 what=f"notes of session {args.session_id}", params={"format": args.format})
+    notes = fetch_notes(api, args.session_id, args.wait_sec)
     if args.format == "markdown":
-        text = d.get("markdown") if isinstance(d, dict) else None
-        if not isinstance(text, str):
-            raise SkillExit(EXIT_HTTP, f"Error: the server returned no markdown notes: {json.dumps(d)[:200]}")
+        text = notes.get("markdown")
+        if not isinstance(text, str) or not text.strip():
+            raise SkillExit(EXIT_HTTP, f"Error: the server returned no markdown notes for {args.session_id}.")
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        out = dict(d) if isinstance(d, dict) else {"notes": d}
-        out.setdefault("session_id", args.session_id)
-        emit(out)
+        emit({"session_id": notes.get("session_id") or args.session_id, "status": notes.get("status"),
+              "notes": notes.get("data") if isinstance(notes.get("data"), dict) else notes.get("notes", {}),
+              "markdown": notes.get("markdown", "")})
     return EXIT_OK
 
 
@@ -804,7 +835,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     nt = sub.add_parser("notes", help="meeting notes of a session (after it has left)")
     nt.add_argument("--session-id", required=True)
-    nt.add_argument("--format", choices=("json", "markdown"), default="json")
+    nt.add_argument("--format", choices=("json", "markdown"), default="json",
+                    help="json: one line with the structured notes (default); markdown: the notes as text")
+    nt.add_argument("--wait-sec", type=float, default=30,
+                    help="after a session has left, wait this long for its notes to be written (default 30)")
 
     ga = sub.add_parser("generate-avatar", help="generate an avatar portrait (PNG)")
     ga.add_argument("--output", required=True, help="where to save the image, e.g. identity/videomeeting-avatar.png")
