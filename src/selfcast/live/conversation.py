@@ -63,23 +63,32 @@ class Conversation:
             self.lines.append(line)
             self.on_line(line)
 
-    def history(self, limit: int = 40) -> list[dict]:
-        """Chat-style history for the brain: the bot is the assistant, people are users."""
-        out = []
-        for ln in self.lines[-limit:]:
-            if ln.bot:
-                out.append({"role": "assistant", "content": ln.text})
-            else:
-                out.append({"role": "user", "name": ln.speaker, "content": ln.text})
-        return out
+    def history(self, limit: int = 40) -> list[Any]:
+        """The brain's turns: the bot is the assistant, people are users."""
+        from selfcast.brain import Turn
+
+        return [Turn("assistant" if ln.bot else "user", ln.text, ln.speaker) for ln in self.lines[-limit:]]
+
+    def brain_context(self) -> Any:
+        """The reference card / system prompt from the session request, and this meeting so far."""
+        from selfcast.brain import BrainContext
+        from selfcast.hearing.events import Segment
+
+        name = self.bot_name.split("(")[0].strip() or self.bot_name
+        return BrainContext(bot_name=name, card=self.context or None, system_prompt=self.context,
+                            transcript=[Segment(ln.speaker, ln.start, ln.end, ln.text) for ln in self.lines])
 
     async def reply_sentences(self) -> AsyncIterator[str]:
         """The brain's reply, streamed; an apology instead when the brain fails before speaking."""
-        history = self.history()
-        it = ThreadedIterator(lambda: self.brain.reply(history, self.context), name="brain")
+        from selfcast.brain import APOLOGY as BRAIN_APOLOGY
+
+        history, context = self.history(), self.brain_context()
+        it = ThreadedIterator(lambda: self.brain.reply(history, context), name="brain")
         said_any = False
         try:
             async for sentence in it:
+                if sentence == BRAIN_APOLOGY and not said_any:  # the brain's own "provider down" line
+                    self.on_error("the brain could not answer (provider failed or timed out)")
                 said_any = True
                 yield sentence
         except Exception as exc:

@@ -8,8 +8,6 @@ the structured record of the meeting: who asked what and what the avatar answere
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -66,29 +64,18 @@ def _item(x: Any) -> str:
     return str(x)
 
 
-def _brain_notes(lines: Sequence[Line], *, brain: Any, context: str) -> dict[str, Any] | None:
+def _brain_notes(lines: Sequence[Line], *, bot_name: str, participants: Sequence[str]) -> dict[str, Any] | None:
     try:
-        mod = importlib.import_module("selfcast.brain.notes")
+        from selfcast.brain.notes import make_notes
     except ImportError:
-        return None
-    make = getattr(mod, "make_notes", None)
-    if make is None:
         return None
     from selfcast.hearing.events import Segment
 
     segs = [Segment(ln.speaker, ln.start, ln.end, ln.text) for ln in lines]
-    params = inspect.signature(make).parameters
-    kwargs: dict[str, Any] = {}
-    if "brain" in params:
-        kwargs["brain"] = brain
-    if "context" in params:
-        kwargs["context"] = context
-    out = make(segs, **kwargs)
-    if isinstance(out, tuple):  # (data, markdown)
-        out = out[0]
-    if hasattr(out, "to_dict"):
-        out = out.to_dict()
-    return out if isinstance(out, dict) else {"summary": str(out)}
+    notes = make_notes(segs, bot_name=bot_name, attendees=list(participants))
+    data = notes.to_dict()
+    data["markdown"] = notes.to_markdown()
+    return data
 
 
 def build_notes(
@@ -96,7 +83,7 @@ def build_notes(
 ) -> tuple[dict[str, Any], str]:
     data = _record(lines, bot_name, participants)
     try:
-        extra = _brain_notes(lines, brain=brain, context=context)
+        extra = _brain_notes(lines, bot_name=bot_name, participants=participants)
     except Exception:
         log.exception("the brain's notes failed; storing the meeting record only")
         extra = None

@@ -76,6 +76,7 @@ class LiveSession:
         self._bot_tasks: list[asyncio.Task] = []
         self._participants: list[str] = []
         self._crashes = 0
+        self._greeted = False
         self.timings: dict[str, float] = {}
         self._t0 = time.monotonic()
 
@@ -235,10 +236,16 @@ class LiveSession:
         await self._event("media_flowing", {"join_s": self.timings.get("ready"), "timings": self.timings})
 
     async def _greet(self) -> None:
+        """Greet once, when someone is there to hear it (at admission, or when the first person
+        arrives); ``auto`` greets only one-to-one calls, ``on`` any call, ``off`` never."""
         mode = (self.cfg.greeting or "auto").lower()
         people = len(self._participants)
-        if mode == "off" or (mode == "auto" and people > 1) or self._crashes:
+        if self._greeted or self.state != "ready" or mode == "off" or people == 0 or self._crashes:
             return
+        if mode == "auto" and people > 1:
+            self._greeted = True  # a group call: no greeting, not even when the group shrinks later
+            return
+        self._greeted = True
         name = self.spec.bot_name.split("(")[0].strip() or self.spec.bot_name
         text = (self.cfg.greeting_text or "Hi, I'm {name}. Ask me anything about what I've been working on.")
         self._say([text.format(name=name)], source="greeting")
@@ -343,6 +350,8 @@ class LiveSession:
                 self._participants = list(bot.participants)
                 self._set_participants()
                 await self._event(ev.kind.value, {"name": ev.data.get("name", ""), "participants": self._participants})
+                if ev.kind is EventKind.PARTICIPANT_JOINED:
+                    await self._greet()
             elif ev.kind is EventKind.AUTO_LEAVE:
                 await self._event("auto_leave", ev.data)
             elif ev.kind is EventKind.CHAT:

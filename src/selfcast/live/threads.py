@@ -7,6 +7,7 @@ the async iterator (barge-in) tells the thread to stop pulling from its source.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TypeVar
@@ -38,14 +39,20 @@ class ThreadedIterator(AsyncIterator[T]):
         fut.cancel()
 
     def _run(self) -> None:
+        src = None
         try:
-            for item in self._make():
+            src = iter(self._make())
+            for item in src:
                 if self._stop.is_set():
                     break
                 self._put(item)
         except BaseException as exc:  # handed to the consumer, raised there
             self._put(_Raised(exc))
         finally:
+            close = getattr(src, "close", None)
+            if callable(close):  # a generator: its own cleanup runs (e.g. the brain cancels its provider)
+                with contextlib.suppress(Exception):
+                    close()
             self._put(_END)
 
     def __aiter__(self) -> ThreadedIterator[T]:
