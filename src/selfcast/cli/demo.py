@@ -70,13 +70,19 @@ Next steps:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def demo(port: int = typer.Option(None, help="Port (default: settings.port)")) -> None:
+    def demo(
+        port: int = typer.Option(None, help="Port (default: settings.port)"),
+        avatar: bool = typer.Option(True, "--avatar/--no-avatar", help="Send the demo avatar into a built-in room"),
+    ) -> None:
         """Run the server on embedded defaults with a ready developer account and key."""
         from selfcast.cli.serve import build_server
 
         settings = Settings()
         if port:
             settings = settings.model_copy(update={"port": port})
+        if avatar:  # the avatar waits in its room for whoever opens the link
+            meeting = settings.meeting.model_copy(update={"alone_timeout_s": max(settings.meeting.alone_timeout_s, 3600.0)})
+            settings = settings.model_copy(update={"meeting": meeting})
         settings.ensure_dirs()
         server = build_server(settings, settings.host, settings.port)
         email, key, balance = prepare(settings)
@@ -86,6 +92,35 @@ def register(app: typer.Typer) -> None:
                 time.sleep(0.05)
             if server.started:
                 typer.echo(banner(settings, email, key, balance))
+                if avatar:
+                    _send_demo_avatar(settings, key)
 
         threading.Thread(target=announce, daemon=True).start()
         server.run()
+
+
+def _send_demo_avatar(settings: Settings, key: str) -> None:
+    """The live layer's demo launcher: a built-in room with the avatar in it, and its link."""
+    from selfcast.errors import SelfcastError
+
+    try:
+        from selfcast.live.demo.launch import send_avatar
+    except ImportError as exc:
+        typer.echo(f"(no demo avatar: the live engine is not installed: {exc})")
+        return
+    typer.echo("Sending the demo avatar into a room …")
+    try:
+        room = send_avatar(settings, key, wait_ready_s=120)
+    except SelfcastError as exc:
+        typer.echo(f"The demo avatar could not join: {exc.message}", err=True)
+        return
+    typer.echo(f"""
+  Meet the avatar: open this link in your browser and click "Join now":
+
+      {room.guest_url}
+
+  It greets you; ask it about the Lighthouse project (its demo workspace), e.g.
+  "When is the first release planned?" or "What are you working on right now?"
+  Session {room.session_id}; leave with:  curl -X POST -H "Authorization: DevKey …" \
+      {settings.base_url}/v1/sessions/{room.session_id}/leave
+""")
