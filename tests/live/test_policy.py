@@ -1,0 +1,41 @@
+"""The leave policy: who decides to leave, with which goodbye, and the one-time credit warning."""
+
+from selfcast.live.policy import Leave, LeavePolicy, Warn
+
+
+def test_out_of_credits_leaves_with_a_spoken_goodbye_after_one_warning():
+    p = LeavePolicy(low_balance_minutes=2)
+    p.ready(0.0)
+    w = p.on_directive(False, "", True)
+    assert isinstance(w, Warn) and "2 minutes" in w.text
+    assert p.on_directive(False, "", True) is None  # warned once only
+    leave = p.on_directive(True, "out_of_credits", True)
+    assert leave == Leave("out_of_credits", leave.goodbye) and "credits" in leave.goodbye
+
+
+def test_no_warning_before_ready():
+    p = LeavePolicy()
+    assert p.on_directive(False, "", True) is None
+
+
+def test_first_reason_wins_and_silent_reasons_say_nothing():
+    p = LeavePolicy()
+    first = p.on_outcome("ended")
+    assert first == Leave("ended", "")
+    assert p.on_directive(True, "user", False) is first
+    assert LeavePolicy().on_outcome("left") == Leave("alone", "")
+    assert LeavePolicy().on_outcome("timed_out").reason == "waiting_room_timeout"
+    assert LeavePolicy().on_outcome("joined") is None
+
+
+def test_max_duration_backstop_counts_from_ready():
+    p = LeavePolicy(max_duration_s=60)
+    assert p.tick(1000.0) is None  # not ready yet
+    p.ready(1000.0)
+    assert p.tick(1059.0) is None
+    leave = p.tick(1060.0)
+    assert leave.reason == "max_duration" and leave.goodbye
+
+
+def test_unknown_cancel_reason_is_a_user_leave():
+    assert LeavePolicy().on_directive(True, "", False).reason == "user"
