@@ -6,7 +6,7 @@ precomputed displacement field each), which is what makes a frame cost a few mil
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -30,7 +30,7 @@ class Pose:
     ty: float = 0.0
 
     def vector(self) -> np.ndarray:
-        return np.array(astuple(self), dtype=np.float32)
+        return np.array([getattr(self, n) for n in CONTROLS], dtype=np.float32)
 
     @property
     def mouth_open(self) -> float:

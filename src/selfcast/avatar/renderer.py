@@ -345,6 +345,10 @@ class Renderer:
                 lmb[k] = bases[name]
             self._fields.append(_sparse(fld))
         self._lm_bases = lmb
+        self._lm_flat = lmb.reshape(len(CONTROLS), -1)
+        lips = L.UPPER_INNER + L.LOWER_INNER
+        self._lips_flat = np.ascontiguousarray(lmb[:, lips].reshape(len(CONTROLS), -1))
+        self._lips_rest = (self.lm_rest + rest)[lips]
         self._rest_lm = rest
         self._rest_field = interp(rest)
         self._gh, self._gw = gh, gw
@@ -438,7 +442,7 @@ class Renderer:
     def landmarks(self, pose: Pose) -> np.ndarray:
         """Where each of the 478 landmarks lands in the output for ``pose`` (output pixels)."""
         c = pose.vector()
-        return self.lm_rest + self._rest_lm + np.tensordot(c, self._lm_bases, axes=1)
+        return self.lm_rest + self._rest_lm + (c @ self._lm_flat).reshape(478, 2)
 
     def render(self, pose: Pose) -> np.ndarray:
         """One (H, W, 3) uint8 RGB frame."""
@@ -455,8 +459,9 @@ class Renderer:
         x0, y0, x1, y1 = self.roi
         frame[y0:y1, x0:x1] = cv2.remap(self.stage.background, up, None, cv2.INTER_LINEAR,
                                         borderMode=cv2.BORDER_REPLICATE)
-        lm = self.landmarks(pose)
-        self._mouth.paint(frame, lm[L.UPPER_INNER], lm[L.LOWER_INNER], pose)
+        lips = self._lips_rest + (c @ self._lips_flat).reshape(-1, 2)
+        n = len(L.UPPER_INNER)
+        self._mouth.paint(frame, lips[:n], lips[n:], pose)
         return frame
 
     def _invert(self, disp: np.ndarray) -> np.ndarray:

@@ -1,0 +1,197 @@
+"""Speech -> mouth shapes: audio features every 10 ms, refined by phoneme timings when given.
+
+The mouth follows a compressed loudness envelope (how far the jaw opens), and the spectrum says
+which shape: energy high in the 1.8-3.2 kHz band relative to 300-900 Hz means a front vowel
+(spread lips, i/e); energy piled low with a weak second formant means a back rounded vowel
+(o/u); hiss above 4 kHz means a fricative (teeth near closed). Phoneme timings, when the speech
+engine provides them, override the shape and force full closure for m/b/p. Everything is kept
+per 10 ms with its session time, so a frame for time t can look a few tens of ms ahead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+HOP_S = 0.010
+WIN_S = 0.032
+LOOKAHEAD_S = 0.03  # the mouth leads the sound slightly, as real mouths do
+SMOOTH_S = 0.035  # half-width of the triangular smoothing kernel
+KEEP_S = 8.0  # how much past speech is kept for queries
+
+BILABIAL = {"m", "b", "p"}
+LABIODENTAL = {"f", "v"}
+ROUNDED = {"o", "u", "w", "ʊ", "ɔ", "oʊ", "uː", "ɒ", "əʊ", "ʊə", "ow", "uw", "ao", "oy", "ɔɪ", "ɔː"}
+SPREAD = {"i", "iː", "ɪ", "e", "eɪ", "ɛ", "æ", "iy", "ih", "eh", "ey", "ae", "j", "y"}
+OPEN = {"a", "ɑ", "ɑː", "ʌ", "aɪ", "aʊ", "aa", "ah", "ay", "aw", "ɐ", "ə", "ɜː", "ɚ", "er", "ax"}
+
+
+@dataclass(slots=True)
+class MouthShape:
+    jaw: float = 0.0
+    spread: float = 0.0
+    round: float = 0.0
+    press: float = 0.0
+    level: float = 0.0  # 0..1 loudness, for head motion and brows
+
+
+def phoneme_shape(ph: str) -> tuple[float, float, float, float] | None:
+    """(jaw scale, spread, round, press) for a phoneme, or None to let the audio decide."""
+    p = ph.strip().lower().strip("ˈˌː") or ph
+    if p in BILABIAL:
+        return 0.0, 0.0, 0.0, 1.0
+    if p in LABIODENTAL:
+        return 0.15, 0.1, 0.0, 0.35
+    if p in ROUNDED or p[:1] in ("o", "u", "w") or p[:1] in ("ɔ", "ʊ"):
+        return 0.7, 0.0, 1.0, 0.0
+    if p in SPREAD or p[:1] in ("i", "e", "ɪ", "ɛ", "æ"):
+        return 0.6, 0.9, 0.0, 0.0
+    if p in OPEN or p[:1] in ("a", "ɑ", "ʌ"):
+        return 1.0, 0.1, 0.0, 0.0
+    return None
+
+
+class _Analyzer:
+    """Incremental 10 ms features for one contiguous run of audio at one sample rate."""
+
+    def __init__(self, sr: int, t0: float) -> None:
+        self.sr = sr
+        self.hop = max(1, round(sr * HOP_S))
+        self.win = max(self.hop * 2, round(sr * WIN_S))
+        self.t0 = t0  # session time of the first buffered sample
+        self.buf = np.zeros(0, np.float32)
+        self.window = np.hanning(self.win).astype(np.float32)
+        freqs = np.fft.rfftfreq(self.win, 1 / sr)
+        self.bands = [(freqs >= lo) & (freqs < hi) for lo, hi in ((80, 300), (300, 900), (900, 1800), (1800, 3200), (4000, 8000))]
+
+    def push(self, pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Returns (times, features (n, 7)) for every complete hop now available."""
+        self.buf = np.concatenate([self.buf, pcm])
+        n = (len(self.buf) - self.win) // self.hop + 1 if len(self.buf) >= self.win else 0
+        if n <= 0:
+            return np.zeros(0), np.zeros((0, 7), np.float32)
+        idx = np.arange(self.win)[None, :] + self.hop * np.arange(n)[:, None]
+        frames = self.buf[idx] * self.window
+        spec = np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-12
+        total = spec.sum(1)
+        rms = np.sqrt(np.mean((self.buf[idx]) ** 2, axis=1))
+        band = np.stack([spec[:, b].sum(1) for b in self.bands], 1)
+        feats = np.concatenate([rms[:, None], band / total[:, None], np.log10(total)[:, None]], 1).astype(np.float32)
+        times = self.t0 + (self.hop * np.arange(n) + self.win / 2) / self.sr
+        used = self.hop * n
+        self.buf = self.buf[used:]
+        self.t0 += used / self.sr
+        return times, feats
+
+    def contiguous(self, sr: int, pts: float) -> bool:
+        return sr == self.sr and abs(pts - (self.t0 + len(self.buf) / self.sr)) < 2e-3
+
+
+class SpeechTrack:
+    """Mouth targets on the session clock, fed by audio chunks; bounded memory (KEEP_S of past)."""
+
+    def __init__(self) -> None:
+        self._an: _Analyzer | None = None
+        self._blocks: deque[tuple[np.ndarray, np.ndarray]] = deque()  # (times, targets (n, 5))
+        self._phonemes: deque[tuple[float, float, tuple[float, float, float, float]]] = deque()
+        self._peak = 0.05  # running loudness reference (linear RMS)
+        self.cut_at: float | None = None  # barge-in: speech after this time is dropped and faded
+        self.end = 0.0  # session time up to which speech has been pushed
+
+    def push(self, pcm: np.ndarray, sr: int, pts: float, phonemes: list | None = None) -> None:
+        pcm = np.asarray(pcm, np.float32).reshape(-1)
+        if self._an is None or not self._an.contiguous(sr, pts):
+            self._an = _Analyzer(sr, pts)
+        if self.cut_at is not None and pts >= self.cut_at:
+            self.cut_at = None  # new speech after a barge-in
+        for ph in phonemes or ():
+            try:
+                name, s, e = ph[0], float(ph[1]), float(ph[2])
+            except (TypeError, ValueError, IndexError):
+                continue
+            shape = phoneme_shape(str(name))
+            if shape is not None and e > s:
+                self._phonemes.append((pts + s, pts + e, shape))
+        times, feats = self._an.push(pcm)
+        self.end = max(self.end, pts + len(pcm) / sr)
+        if len(times):
+            self._blocks.append((times, self._targets(feats)))
+
+    def _targets(self, f: np.ndarray) -> np.ndarray:
+        rms = f[:, 0]
+        out = np.zeros((len(f), 5), np.float32)
+        for i, r in enumerate(rms):
+            # the loudness reference rises fast and decays slowly (per-speaker gain independence)
+            self._peak = max(float(r), self._peak * 0.9995, 0.02)
+            lvl = max(0.0, float(r) / self._peak)
+            db = 20 * math.log10(max(float(r), 1e-6))
+            gate = min(1.0, max(0.0, (db + 52) / 10))  # silence below about -52 dBFS stays closed
+            out[i, 4] = min(1.0, lvl ** 0.7 * gate)
+        low, mid1, mid2, f2, hiss = f[:, 1], f[:, 2], f[:, 3], f[:, 4], f[:, 5]
+        voiced = (low + mid1 + mid2) / (low + mid1 + mid2 + f2 + hiss + 1e-6)
+        front = f2 / (mid1 + f2 + 1e-6)
+        back = mid1 / (mid1 + mid2 + f2 + 1e-6)
+        level = out[:, 4]
+        jaw_scale = np.clip(0.35 + 0.65 * voiced, 0.3, 1.0)
+        out[:, 0] = np.clip(level * jaw_scale * 1.05, 0, 1)
+        out[:, 1] = np.clip((front - 0.25) * 2.2, 0, 1) * np.minimum(1, level * 3)
+        out[:, 2] = np.clip((back - 0.55) * 2.5, 0, 1) * np.minimum(1, level * 3) * (1 - out[:, 1])
+        out[:, 3] = 0.0
+        return out
+
+    def clear(self, now: float) -> None:
+        """Barge-in: drop what comes after ``now`` and let the mouth close from there."""
+        self.cut_at = now
+        self._an = None
+        while self._blocks and self._blocks[-1][0][0] > now:
+            self._blocks.pop()
+        if self._blocks:
+            t, v = self._blocks[-1]
+            keep = t <= now
+            self._blocks[-1] = (t[keep], v[keep])
+        self._phonemes = deque(p for p in self._phonemes if p[0] <= now)
+        self.end = min(self.end, now)
+
+    def prune(self, now: float) -> None:
+        while self._blocks and len(self._blocks[0][0]) and self._blocks[0][0][-1] < now - KEEP_S:
+            self._blocks.popleft()
+        while self._blocks and not len(self._blocks[0][0]):
+            self._blocks.popleft()
+        while self._phonemes and self._phonemes[0][1] < now - KEEP_S:
+            self._phonemes.popleft()
+
+    def shape_at(self, t: float) -> MouthShape:
+        """Mouth shape for audio time ``t``: smoothed targets around t + look-ahead."""
+        c = t + LOOKAHEAD_S
+        lo, hi = c - SMOOTH_S, c + SMOOTH_S
+        acc = np.zeros(5, np.float64)
+        wsum = 0.0
+        for times, vals in self._blocks:
+            if not len(times) or times[-1] < lo or times[0] > hi:
+                continue
+            sel = (times >= lo) & (times <= hi)
+            if not sel.any():
+                continue
+            w = 1 - np.abs(times[sel] - c) / SMOOTH_S
+            acc += (vals[sel] * w[:, None]).sum(0)
+            wsum += float(w.sum())
+        # missing hops (no speech pushed there) count as silence
+        expected = SMOOTH_S / HOP_S
+        v = acc / max(wsum, expected)
+        jaw, spread, rnd, press, level = (float(x) for x in v)
+        for s, e, (js, sp, ro, pr) in self._phonemes:
+            if s - 0.04 <= c <= e + 0.02:
+                # blend towards the phoneme's shape, strongest in its middle
+                mid, half = (s + e) / 2, max((e - s) / 2 + 0.03, 0.03)
+                k = max(0.0, 1 - abs(c - mid) / half) ** 0.5
+                jaw = jaw * (1 - k) + jaw * js * k if pr < 1 else jaw * (1 - k)
+                spread = spread * (1 - k) + sp * k * min(1.0, level * 3)
+                rnd = rnd * (1 - k) + ro * k * min(1.0, level * 3)
+                press = max(press, pr * k)
+        if self.cut_at is not None and t > self.cut_at:
+            fade = max(0.0, 1 - (t - self.cut_at) / 0.12)
+            jaw, spread, rnd, level = jaw * fade, spread * fade, rnd * fade, level * fade
+        return MouthShape(jaw, spread, rnd, press, level)
