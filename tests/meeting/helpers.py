@@ -4,7 +4,6 @@ and the frame-counter pattern the receiver decodes."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import threading
 import time
@@ -15,9 +14,9 @@ import numpy as np
 import uvicorn
 
 from selfcast.media.frames import AudioChunk, VideoFrame
-from selfcast.meeting.browser import LaunchOptions, chromium_flags
+from selfcast.meeting.browser import BrowserSession, LaunchOptions
 from selfcast.meeting.room import RoomRegistry, create_room_app
-from selfcast.settings import Settings
+from selfcast.settings import MeetingSettings, Settings
 
 BITS = 12
 BLOCK_W, BLOCK_H, TOP = 80, 60, 40  # big blocks survive a 480×270 VP8 encode
@@ -134,24 +133,29 @@ class Participant:
     """A separate headless Chromium with a fake camera and a microphone fed from a WAV."""
 
     def __init__(self, pw, chromium: str, wav: Path) -> None:
-        self.pw, self.chromium, self.wav = pw, chromium, wav
-        self.browser = None
+        self.chromium, self.wav = chromium, wav
+        self.session: BrowserSession | None = None
         self.page = None
 
     async def open(self, url: str, name: str) -> None:
-        flags = [*chromium_flags(LaunchOptions(headless=True)), "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={self.wav}"]
-        self.browser = await self.pw.chromium.launch(executable_path=self.chromium, headless=True, args=flags)
-        self.page = await self.browser.new_page(viewport={"width": 1280, "height": 720})
-        await self.page.add_init_script(SMALL_CAMERA_JS)
+        opts = LaunchOptions(headless=True, extra_args=[
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={self.wav}"])
+        self.session = BrowserSession(MeetingSettings(chromium_path=self.chromium), opts)
+        context = await self.session.start()
+        await context.add_init_script(SMALL_CAMERA_JS)
+        self.page = context.pages[0] if context.pages else await context.new_page()
         await self.page.goto(url + ("&" if "?" in url else "?") + f"name={name}")
         await self.page.click("#join")
         await self.page.wait_for_selector('body[data-state="joined"]', timeout=15000)
 
+    def kill(self) -> None:
+        """Hard-kill the participant's browser (a crash, not a polite leave)."""
+        self.session.kill()
+
     async def close(self) -> None:
-        if self.browser is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.browser.close(), 10)
-            self.browser = None
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
 
 
 # Records a remote participant's audio at the receiver, with the wall-clock time of its first

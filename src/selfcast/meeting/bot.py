@@ -202,7 +202,7 @@ class MeetingBot:
         page = s.page
         now = time.monotonic()
         return Health(
-            connected=self.bridge.connected,
+            connected=self.bridge.connected and self.crashed_at is None,
             in_call=bool(self.outcome and self.outcome.in_call),
             audio_arriving=s.last_audio_in_at > 0 and now - s.last_audio_in_at < 2.0,
             audio_voiced_recently=s.last_voiced_at > 0 and now - s.last_voiced_at < 10.0,

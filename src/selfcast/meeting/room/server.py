@@ -59,8 +59,8 @@ class SignalHub:
     async def serve(self, ws: WebSocket, room_id: str, token: str) -> None:
         await ws.accept()
         try:
+            info = self.registry.get(room_id)  # an unknown room is "not found", whatever the token
             invite = self.registry.verify(room_id, token)
-            info = self.registry.get(room_id)
         except SelfcastError as exc:
             code = {"not_found": "not_found"}.get(exc.code, "denied")
             await ws.send_text(json.dumps({"type": "error", "code": code, "message": exc.message}))
