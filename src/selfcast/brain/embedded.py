@@ -25,15 +25,19 @@ log = logging.getLogger(__name__)
 
 DONT_KNOW = "I don't know that. It isn't in anything I've seen of the work."
 
-_INTENTS = {
+_INTENTS = {  # question words → the card sections that answer them
     "person": ("people",),
     "error": ("now",),
     "test": ("now",),
     "change": ("recent",),
-    "work": ("recent", "now"),
+    "status": ("recent", "facts"),
+    "work": ("recent", "people"),
     "goal": ("facts",),
-    "refactor": ("recent", "facts"),
 }
+_TAGS = {"people": "person work", "now": "now error", "recent": "change status work", "facts": ""}
+_PRIOR = {"facts": 1.15, "now": 1.1, "recent": 1.0, "people": 1.0, "memory": 1.0, "transcript": 0.9, "vibe": 0.5}
+_SMALL_TALK = re.compile(r"^\W*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b.*|.*\b(?:can you hear me|are you there|"
+                         r"how are you|thanks|thank you|nice to meet you)\b.*)$", re.I)
 _SECTION_RE = re.compile(r"^\s*(?:#+\s*)?(Vibe|Known facts|Recent activity|Right now|People)\s*:?\s*(.*)$", re.I)
 _SEC_KEYS = {"vibe": "vibe", "known facts": "facts", "recent activity": "recent", "right now": "now", "people": "people"}
 
@@ -43,7 +47,7 @@ def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
     if card is None:
         return []
     if isinstance(card, ReferenceCard):
-        return [Doc(text, sec) for sec, text in card.lines()]
+        return [Doc(text, sec, {"rank": i}, _TAGS.get(sec, "")) for i, (sec, text) in enumerate(card.lines())]
     docs, sec = [], "facts"
     for raw in redact(card).splitlines():
         line = raw.strip()
@@ -53,15 +57,17 @@ def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
         if m:
             sec = _SEC_KEYS[m.group(1).lower()]
             if m.group(2).strip():
-                docs.append(Doc(m.group(2).strip(), sec))
+                docs.append(Doc(m.group(2).strip(), sec, {"rank": len(docs)}, _TAGS.get(sec, "")))
             continue
-        docs.append(Doc(line.lstrip("-*• ").strip(), sec))
+        docs.append(Doc(line.lstrip("-*• ").strip(), sec, {"rank": len(docs)}, _TAGS.get(sec, "")))
     return docs
 
 
 def _speakable(text: str) -> str:
     """Paths and identifiers into words a voice can say."""
-    t = re.sub(r"(\S+?)\.py::(\w+)", lambda m: f"{m.group(2)} in {Path(m.group(1)).name}", text)
+    t = re.sub(r"\s*\([^()]*\[REDACTED\][^()]*\)", "", text)
+    t = t.replace("[REDACTED]", "a hidden credential")
+    t = re.sub(r"(\S+?)\.py::(\w+)", lambda m: f"{m.group(2)} in {Path(m.group(1)).name}", t)
     t = re.sub(r"\b[\w/.-]+/([\w.-]+)", r"\1", t)  # dir/dir/file → file
     t = re.sub(r"(\w)_(?=\w)", r"\1 ", t)
     t = re.sub(r"\.(py|js|ts|md|txt|go|rs|java)\b", r" \1 file", t)
@@ -79,10 +85,18 @@ def _sentence(doc: Doc) -> str:
         if t.startswith("failing test"):
             return "Right now there's a " + _speakable(t) + "."
         return "Right now: " + _speakable(t) + "."
+    if doc.source == "facts":
+        m = re.match(r"^([^:]{2,40}): (.+?)(?: \((done|to do|in progress)\))?$", t)
+        if m:
+            state = {"done": " is done", "to do": " is still to do", "in progress": " is in progress"}.get(m.group(3) or "", "")
+            head = m.group(1)
+            lead = "One of the goals" if head.lower().startswith("goal") else f"On the {head}"
+            return _speakable(f"{lead}: {m.group(2)}{state}") + "."
     if doc.source == "people":
         m = re.match(r"^(.+?) \((\d+) commits? lately, last (.+)\)$", t)
         if m:
-            return f"{m.group(1)} has made {m.group(2)} commits lately, the last on {m.group(3)}."
+            n = int(m.group(2))
+            return f"{m.group(1)} has made {n} commit{'s' if n != 1 else ''} lately, the last on {m.group(3)}."
         return f"{t} is involved."
     if doc.source == "memory":
         return "From an earlier meeting: " + _speakable(t) + "."
@@ -114,14 +128,17 @@ class GroundedBrain(Brain):
             return []
         index = Index(docs)
         qterms = set(terms(question))
-        content = {t for t in qterms if t not in _INTENTS or t in ("refactor", "test")}
+        content = {t for t in qterms if t not in _INTENTS or t == "test"}
         hits = index.search(question, k=12)
         if not hits:
             return []
         boost = {sec for t in qterms for sec in _INTENTS.get(t, ())}
         for h in hits:
+            h.score *= _PRIOR.get(h.doc.source, 1.0)
             if h.doc.source in boost:
                 h.score *= 1.6
+            if h.doc.source in ("recent", "facts"):  # newest commits and the project's own summary first
+                h.score *= 1.0 + 0.3 / (1 + (h.doc.meta or {}).get("rank", 0) % 20)
         hits.sort(key=lambda h: -h.score)
         # coverage: how much of the question's specific (content) vocabulary the best hits contain
         weight = {t: max(index.idf(t), 0.3) for t in (content or qterms)}
@@ -136,6 +153,12 @@ class GroundedBrain(Brain):
 
     def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:
         question = next((t.text for t in reversed(history) if t.role == "user"), "")
+        if _SMALL_TALK.match(question.strip()) and len(question.split()) <= 9:
+            if re.search(r"thank", question, re.I):
+                yield "You're welcome. "
+            else:
+                yield f"Yes, I'm here and I can hear you. I'm {context.bot_name}. "
+            return
         if not terms(question):
             yield f"I'm {context.bot_name}, and I'm listening. What would you like to know? "
             return

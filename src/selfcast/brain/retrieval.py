@@ -18,8 +18,8 @@ STOPWORDS = frozenset(_split(
     "being am do does did doing have has had having it its it's this that these those there here what what's "
     "whats which who whom whose when where why how can could would should will shall may might must i me my "
     "we us our you your he him his she her they them their so than then too very just also any some all "
-    "tell say said know let lets let's please hey hi hello ok okay right now currently current status "
-    "update going on up thing things stuff much many get got give us"
+    "tell say said know let lets let's please hey hi hello ok okay right now currently current "
+    "going on up thing things stuff much many get got give us"
 ))
 SYNONYMS = {
     "fail": "error", "failing": "error", "failure": "error", "broken": "error", "break": "error",
@@ -28,7 +28,8 @@ SYNONYMS = {
     "refactoring": "refactor", "refactored": "refactor", "rewrite": "refactor", "restructure": "refactor",
     "people": "person", "team": "person", "who": "person", "colleague": "person", "working": "work",
     "commit": "change", "commits": "change", "changed": "change", "changes": "change", "recent": "change",
-    "lately": "change", "progress": "change", "done": "change", "did": "change",
+    "lately": "change", "did": "change", "status": "status", "progress": "status", "update": "status",
+    "updates": "status", "doing": "status", "done": "status",
     "goal": "goal", "goals": "goal", "aim": "goal", "purpose": "goal", "roadmap": "goal", "plan": "goal",
     "planned": "goal", "next": "goal", "todo": "goal", "milestone": "goal",
     "ship": "release", "shipping": "release", "launch": "release", "deadline": "release", "release": "release",
@@ -70,6 +71,7 @@ class Doc:
     text: str
     source: str  # facts | recent | now | people | vibe | memory | transcript
     meta: dict | None = None
+    tags: str = ""  # extra words indexed with the text (what kind of line this is)
 
 
 @dataclass(slots=True)
@@ -82,9 +84,10 @@ class Hit:
 class Index:
     """BM25 (k1=1.2, b=0.75) over short documents."""
 
-    def __init__(self, docs: list[Doc]) -> None:
+    def __init__(self, docs: list[Doc], b: float = 0.5) -> None:
+        self.b = b
         self.docs = docs
-        self._tf = [Counter(terms(d.text)) for d in docs]
+        self._tf = [Counter(terms(f"{d.text} {d.tags}")) for d in docs]
         self._len = [sum(tf.values()) or 1 for tf in self._tf]
         self._avg = sum(self._len) / max(1, len(self._len))
         df: Counter[str] = Counter()
@@ -103,7 +106,7 @@ class Index:
                 f = tf.get(t, 0)
                 if f:
                     matched.add(t)
-                    s += self._idf[t] * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * ln / self._avg))
+                    s += self._idf[t] * f * 2.2 / (f + 1.2 * (1 - self.b + self.b * ln / self._avg))
             if s > 0:
                 hits.append(Hit(d, s, frozenset(matched)))
         hits.sort(key=lambda h: -h.score)

@@ -171,14 +171,14 @@ def _listed_files(root: Path, scan: _Scan, git: bool) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------- extracting
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s*)?(.+)$")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[(?P<box>[ xX])\]\s*)?(?P<item>.+)$")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 def _clean(s: str, limit: int = 180) -> str:
     s = re.sub(r"`([^`]*)`", r"\1", s)
     s = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", s)
-    s = re.sub(r"[*_]{1,3}([^*_]+)[*_]{1,3}", r"\1", s)
+    s = re.sub(r"(?<!\w)[*_]{1,3}([^*_]+)[*_]{1,3}(?!\w)", r"\1", s)
     s = re.sub(r"\s+", " ", s).strip()
     return s if len(s) <= limit else s[: limit - 1].rsplit(" ", 1)[0] + "…"
 
@@ -213,7 +213,10 @@ def _doc_facts(text: str, source: str) -> tuple[str, list[str]]:
             continue
         b = _BULLET.match(line)
         if b:
-            item = _clean(b.group(1))
+            item = _clean(b.group("item"))
+            box = b.group("box")
+            if box is not None and "progress" not in item.lower():
+                item += " (done)" if box in "xX" else " (to do)"
             if len(item) > 3:
                 facts.append(f"{heading}: {item}" if heading and heading != title else item)
             if first_para:
@@ -339,7 +342,7 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
         if not title and t:
             title = t
         kind = p.name.upper().split(".")[0]
-        limit = 6 if kind == "README" else 5
+        limit = 5 if kind == "README" else 4
         facts.extend(items[:limit] if kind != "CHANGELOG" else items[:2])
 
     # memory and identity files
@@ -420,6 +423,7 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
         if p.suffix in (".log", ".out") and st.st_size < 50_000_000:
             log_files.append(p)
     mtimes.sort(reverse=True)
+    mtimes = [(m, p) for m, p in mtimes if p.suffix not in (".log", ".out")]
     if mtimes:
         names = [str(p.relative_to(root)) for _, p in mtimes[:5]]
         recent.append("recently edited: " + ", ".join(names))
