@@ -129,3 +129,51 @@ def test_the_placeholder_is_a_real_portrait() -> None:
         assert im.format == "JPEG" and im.size == (512, 512) and im.mode == "RGB"
         # a photo, not a flat fill: plenty of distinct colours
         assert len(im.getcolors(maxcolors=1 << 20) or []) > 10000
+
+
+def _script_parser():
+    import importlib.util
+
+    from tests.skill.conftest import SCRIPT
+
+    spec = importlib.util.spec_from_file_location("pikastreaming_videomeeting_md", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.build_parser()
+
+
+def test_every_command_line_in_skill_md_is_accepted_by_the_script() -> None:
+    """The agent copies these lines: each subcommand and flag they name must exist in the script."""
+    import argparse
+
+    parser = _script_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    text = (SKILL_DIR / "SKILL.md").read_text(encoding="utf-8")
+    joined = text.replace("\\\n", " ")
+    commands = re.findall(r"python3 SCRIPT ([a-z-]+)([^`\n]*)", joined)
+    assert {c for c, _ in commands} >= {"join", "leave", "status", "notes", "generate-avatar", "clone-voice"}
+    for sub, rest in commands:
+        assert sub in subs, sub
+        known = {opt for a in subs[sub]._actions for opt in a.option_strings}
+        for flag in re.findall(r"(--[a-z][a-z-]*)", rest):
+            assert flag in known, f"SKILL.md uses `{sub} {flag}`, which the script does not accept"
+
+
+def test_the_card_command_named_in_skill_md_works_when_selfcast_has_it(tmp_path) -> None:
+    """SKILL.md tells agents to run `selfcast context build . --out FILE` when selfcast is installed."""
+    import subprocess
+    import sys
+
+    from selfcast.cli.main import build_app
+
+    if "context" not in {g.name for g in build_app().registered_groups}:
+        pytest.skip("`selfcast context` is not part of this build yet")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "README.md").write_text("# Parser rewrite\n\nAda is rewriting the config parser for the 2.0 release.\n")
+    out = tmp_path / "card.md"
+    proc = subprocess.run([sys.executable, "-m", "selfcast.cli.main", "context", "build", str(ws), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, cwd=ws)
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and out.stat().st_size > 0
+    assert "selfcast context build . --out" in (SKILL_DIR / "SKILL.md").read_text(encoding="utf-8")
