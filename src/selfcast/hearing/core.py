@@ -125,6 +125,13 @@ class Hearing:
             events.append(self._finish(text, self._silence_start or self._now(), {}))
         return events
 
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Block until recognition in flight has finished (offline processing and tests; the live
+        path never calls this)."""
+        for job in (self._partial, self._cand):
+            if job is not None:
+                job.future.result(timeout=timeout_s)
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._asr.close()
@@ -191,7 +198,10 @@ class Hearing:
         elif p < self._off and self._silence_start is None:
             self._silence_start = t0
             self._silence_idx = len(self._buf)
-            self._cand = self._submit("candidate", self._silence_idx)
+            if self._partial is not None and self._partial.n >= self._silence_idx - 4:
+                self._cand = self._partial  # a decode that already covers every word said: reuse it
+            else:
+                self._cand = self._submit("candidate", self._silence_idx)
         # barge-in: the bot is talking and this person has held the floor long enough
         if (self._bot_speaking and not self._barged and self._silence_start is None
                 and self._voiced_s * 1000.0 >= self.settings.barge_in_min_ms
@@ -215,7 +225,7 @@ class Hearing:
             except Exception as exc:  # recognition failure must not kill the session
                 log.warning("partial recognition failed: %s", type(exc).__name__)
                 return
-            if text and self._state == "speaking":
+            if text and self._state == "speaking" and self._silence_start is None:
                 self._partial_text = text
                 events.append(PartialTranscript(text, self._now()))
 
