@@ -98,3 +98,8 @@ def test_the_wheel_ships_the_skill_as_data_files(tmp_path: Path) -> None:
         assert base + rel in names
         assert zipfile.ZipFile(wheel).read(base + rel) == (SKILL_DIR / rel).read_bytes()
     assert "selfcast/cli/skill.py" in names
+
+
+def test_skill_path_prints_the_bundled_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["skill", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(SKILL_DIR)

@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             "next: python3 -m pip install -r " + str(result.path / "requirements.txt") + "\n"
             "      export PIKA_API_BASE_URL=" + Settings().base_url + "\n"
-            "      export PIKA_DEV_KEY=dk_...   # from `selfcast keys create` or the portal",
+            "      export PIKA_DEV_KEY=dk_...   # from `selfcast keys create --email you@example.com` or the portal",
             err=True,
         )
 
