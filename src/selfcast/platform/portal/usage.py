@@ -99,16 +99,15 @@ def session_cost(db: Session, session_id: str) -> float:
     return -int(total or 0) / MILLI
 
 
-def chart_svg(days: list[DayUse], width: int = 720, height: int = 200) -> str:
-    """A bar chart of credits per day, as accessible inline SVG (a title, a description, and
-    one labelled bar per day; the page also has the same figures as a table)."""
-    pad_l, pad_b, pad_t = 48, 24, 12
-    plot_w, plot_h = width - pad_l - 8, height - pad_b - pad_t
+def chart_svg(days: list[DayUse], width: int = 720, height: int = 180) -> str:
+    """A bar chart of credits per day: bars and grid in an inline SVG that stretches to any width,
+    axis labels in HTML around it (so text stays readable on a phone). Accessible: the SVG has a
+    title and description, and every bar a tooltip; the page also offers the figures as a table."""
     peak = max((d.credits for d in days), default=0.0)
     top = _nice_ceiling(peak)
-    bar_w = plot_w / max(1, len(days))
+    bar_w = width / max(1, len(days))
     total = sum(d.credits for d in days)
-    parts = [
+    svg = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-t chart-d" '
         f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">',
         '<title id="chart-t">Credits used per day</title>',
@@ -116,28 +115,27 @@ def chart_svg(days: list[DayUse], width: int = 720, height: int = 200) -> str:
         f"at most {peak:,.1f} on one day.</desc>",
     ]
     for frac in (0.0, 0.5, 1.0):
-        y = pad_t + plot_h * (1 - frac)
-        parts.append(f'<line class="grid" x1="{pad_l}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(
-            f'<text class="axis" x="{pad_l - 6}" y="{y + 4:.1f}" text-anchor="end">{top * frac:,.0f}</text>'
+        y = 1 + (height - 2) * (1 - frac)
+        svg.append(
+            f'<line class="grid" x1="0" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" vector-effect="non-scaling-stroke"/>'
         )
     for i, d in enumerate(days):
-        h = 0.0 if top == 0 else plot_h * d.credits / top
-        x = pad_l + i * bar_w + bar_w * 0.15
+        h = 0.0 if top == 0 else (height - 2) * d.credits / top
+        x = i * bar_w + bar_w * 0.15
         label = escape(f"{d.day.isoformat()}: {d.credits:,.1f} credits")
-        parts.append(
-            f'<rect class="bar" x="{x:.1f}" y="{pad_t + plot_h - h:.1f}" width="{bar_w * 0.7:.1f}" '
+        svg.append(
+            f'<rect class="bar" x="{x:.1f}" y="{height - 1 - h:.1f}" width="{bar_w * 0.7:.1f}" '
             f'height="{max(h, 0.0):.1f}"><title>{label}</title></rect>'
         )
-    for i in (0, len(days) // 2, len(days) - 1):
-        if 0 <= i < len(days):
-            x = pad_l + (i + 0.5) * bar_w
-            parts.append(
-                f'<text class="axis" x="{x:.1f}" y="{height - 6}" text-anchor="middle">'
-                f"{days[i].day.strftime('%b %d')}</text>"
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+    svg.append("</svg>")
+    ticks = [days[i].day.strftime("%b %d") for i in (0, len(days) // 2, len(days) - 1)] if days else []
+    y_labels = "".join(f"<span>{top * f:,.0f}</span>" for f in (1.0, 0.5, 0.0))
+    x_labels = "".join(f"<span>{t}</span>" for t in ticks)
+    return (
+        f'<div class="chart-box"><div class="chart-y" aria-hidden="true">{y_labels}</div>'
+        f'<div class="chart-plot">{"".join(svg)}</div>'
+        f'<div class="chart-x" aria-hidden="true">{x_labels}</div></div>'
+    )
 
 
 def _nice_ceiling(value: float) -> float:
