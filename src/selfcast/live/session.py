@@ -77,6 +77,7 @@ class LiveSession:
         self._participants: list[str] = []
         self._crashes = 0
         self._greeted = False
+        self._hearing_lag = 0.0
         self.timings: dict[str, float] = {}
         self._t0 = time.monotonic()
 
@@ -194,6 +195,7 @@ class LiveSession:
         self._spawn(self._listen(self.bot), "listen", per_bot=True)
         self._spawn(self._heartbeat(), "heartbeat", per_bot=True)
         self._spawn(self._poll_commands(), "commands", per_bot=True)
+        self._spawn(self._report_stats(), "stats", per_bot=True)
         await self._greet()
         await self._leave_now.wait()
         leave = self.leave_reason or self.policy.on_cancelled()
@@ -357,6 +359,28 @@ class LiveSession:
             elif ev.kind is EventKind.CHAT:
                 await self._event("chat", {"author": ev.data.get("author", ""), "text": ev.data.get("text", "")[:2000]})
 
+    def media_stats(self) -> dict:
+        """What the session measures about itself (the bench reads these from the event log)."""
+        out: dict = {"hearing_lag_ms": round(self._hearing_lag * 1000, 1)}
+        if self.pacer is not None:
+            st = self.pacer.stats
+            out.update(fps_rendered=round(st.fps(), 2), frames=st.frames, skipped=st.skipped,
+                       render_ms=round(1000 * st.render_s / max(1, st.frames), 2))
+        if self.bot is not None:
+            h = self.bot.health()
+            out.update(fps_sent=round(h.fps_sent, 2), fps_written=round(h.fps_written, 2),
+                       bridge_delay_ms=round(h.bridge_delay_ms, 1))
+        return out
+
+    async def _report_stats(self, every_s: float = 5.0) -> None:
+        import resource
+
+        while True:
+            await asyncio.sleep(every_s)
+            ru = resource.getrusage(resource.RUSAGE_SELF)
+            await self._event("media_stats", {**self.media_stats(), "cpu_s": round(ru.ru_utime + ru.ru_stime, 2),
+                                              "t": round(time.monotonic() - self._t0, 1)})
+
     def _set_participants(self) -> None:
         if self.engines is not None and hasattr(self.engines.hearing, "set_participants"):
             self.engines.hearing.set_participants(len(self._participants) + 1)
@@ -366,6 +390,8 @@ class LiveSession:
 
         hearing = self.engines.hearing
         async for chunk in bot.audio_in():
+            lag = bot.media_time() - chunk.end  # capture → here: a backlog shows up as a growing lag
+            self._hearing_lag = 0.98 * self._hearing_lag + 0.02 * lag
             try:
                 events = hearing.feed(chunk)
             except Exception:
