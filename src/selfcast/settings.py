@@ -91,8 +91,8 @@ class LiveSettings(BaseModel):
     greeting: str = "auto"  # auto (greet in one-to-one calls only) | on | off
     greeting_text: str = ""  # empty = "Hi, I'm {name}. Ask me anything about what I've been working on."
     reply_to: str = "addressed"  # addressed (the hearing policy decides) | all
-    video_lead_ms: float = 160.0  # frames are rendered this far ahead of playback
-    audio_lead_ms: float = 120.0  # the first speech sample is scheduled this far ahead of now
+    video_lead_ms: float = 120.0  # frames are rendered this far ahead of playback
+    audio_lead_ms: float = 180.0  # first speech sample this far ahead of now (> video lead: no frame misses it)
     max_audio_ahead_s: float = 0.6  # speech is sent at most this far ahead (keeps barge-in tight)
     ready_timeout_s: float = 20.0  # admitted but no video/audio flowing after this: error
     frame_width: int = 0  # 0 = avatar.width
