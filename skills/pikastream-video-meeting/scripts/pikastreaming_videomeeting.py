@@ -322,18 +322,24 @@ def pick_product(products: list[dict[str, Any]]) -> dict[str, Any] | None:
     return min(norm, key=lambda p: (p["credits"] <= 0, p["credits"]))
 
 
-def read_balance(api: Api) -> int:
+def read_balance(api: Api) -> tuple[int, int]:
+    """(balance, credits needed to join): 100 unless the server says otherwise (``min_to_join``)."""
     body = api.call("GET", "/developer/balance", code=EXIT_FUNDING, what="balance check", timeout=15)
     try:
-        return int(float(body["balance"]))
+        balance = int(float(body["balance"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise SkillExit(EXIT_FUNDING, f"Error: balance check: no 'balance' in the answer: {json.dumps(body)[:200]}") from exc
+    try:
+        need = int(body.get("min_to_join", MIN_CREDITS_TO_JOIN))
+    except (TypeError, ValueError):
+        need = MIN_CREDITS_TO_JOIN
+    return balance, need
 
 
 def ensure_funded(api: Api, wait: bool, poll_sec: float, timeout_sec: float) -> int:
     """Balance ≥ 100 or a checkout link. The link line is printed the moment it exists."""
-    balance = read_balance(api)
-    if balance >= MIN_CREDITS_TO_JOIN:
+    balance, need = read_balance(api)
+    if balance >= need:
         emit({"status": "funded", "balance": balance})
         return balance
     listing = api.call("GET", "/developer/topup/products", code=EXIT_FUNDING, what="listing top-up products", timeout=15)
@@ -346,7 +352,7 @@ def ensure_funded(api: Api, wait: bool, poll_sec: float, timeout_sec: float) -> 
     url = (checkout.get("checkout_url") or checkout.get("url")) if isinstance(checkout, dict) else None
     if not url:
         raise SkillExit(EXIT_FUNDING, f"Error: creating the checkout: no checkout_url in {json.dumps(checkout)[:200]}")
-    message = (f"Balance is {balance} credits; joining needs at least {MIN_CREDITS_TO_JOIN}. "
+    message = (f"Balance is {balance} credits; joining needs at least {need}. "
                f"Open the checkout link to buy {product['credits']} credits ({product['name']}).")
     emit({"status": "needs_topup", "balance": balance, "product": product["name"], "credits": product["credits"],
           "checkout_url": url, "message": message})
@@ -357,11 +363,11 @@ def ensure_funded(api: Api, wait: bool, poll_sec: float, timeout_sec: float) -> 
     while time.monotonic() < deadline:
         time.sleep(min(poll_sec, max(0.0, deadline - time.monotonic())))
         try:
-            balance = read_balance(api)
+            balance, need = read_balance(api)
         except SkillExit as exc:
             eprint(f"(balance check failed, retrying: {exc.message})")
             continue
-        if balance >= MIN_CREDITS_TO_JOIN:
+        if balance >= need:
             emit({"status": "funded", "balance": balance})
             return balance
     msg = f"No payment arrived within {int(timeout_sec)} s. Pay at {url}, then run join again."
