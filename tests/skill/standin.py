@@ -138,6 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command == "DELETE":
                 st.deleted.append(sid)
                 return self._send(200, {"session_id": sid, "status": "closed"})
+            if sid in st.deleted:
+                return self._send(200, {"session_id": sid, "status": "closed"})
             i = min(st.polls, len(st.session_statuses) - 1)
             st.polls += 1
             return self._send(200, {"session_id": sid, **st.session_statuses[i]})

@@ -172,6 +172,17 @@ def test_monitor_reports_until_the_server_auto_leaves(run_skill) -> None:
     assert create.fields["max_duration_sec"] == "60"
 
 
+def test_monitor_leaves_itself_when_the_server_overstays_max_duration(run_skill) -> None:
+    with PikaStandin() as s:  # this server ignores max_duration_sec: the session stays ready
+        t0 = time.monotonic()
+        r = run_skill(*JOIN, "--monitor", "--max-duration-sec", "1", env=_env(s))
+    assert r.code == 0, r.stderr
+    assert s.state.deleted == ["sess_standin"]
+    assert r.lines[-1]["status"] == "closed"
+    assert "leaving" in r.stderr
+    assert time.monotonic() - t0 < 30
+
+
 def test_leave_status_and_an_unknown_session(run_skill) -> None:
     with PikaStandin(StandinState(wrap=True)) as s:
         r = run_skill("status", "--session-id", "sess_standin", env=_env(s))

@@ -452,13 +452,14 @@ def wait_ready(api: Api, sid: str, timeout_sec: float) -> tuple[int, tuple[Any, 
 
 def monitor(api: Api, sid: str, last: tuple[Any, ...] | None, max_duration: float | None) -> int:
     """After ready: keep printing status changes until the session closes (the server auto-leaves at
-    --max-duration-sec; if it has not 30 s later, this process leaves so billing stops)."""
+    --max-duration-sec; if it has not a little later, this process leaves so billing stops)."""
     started = time.monotonic()
     step = poll_interval() * 2.5  # 5 s by default: a long meeting needs no tight polling
+    grace = max(5.0, min(30.0, 0.25 * max_duration)) if max_duration else 0.0
     left = False
     while True:
         time.sleep(step)
-        if max_duration and not left and time.monotonic() - started > max_duration + 30:
+        if max_duration and not left and time.monotonic() - started > max_duration + grace:
             eprint(f"Max duration of {max_duration:g} s passed and the session is still open; leaving.")
             api.request("DELETE", f"/proxy/realtime/session/{sid}", timeout=30)
             left = True
