@@ -49,8 +49,8 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("")
     ) -> Response:
         await portal.check_csrf(request)
-        keys = ["ip:" + _client_addr(request), "email:" + email.strip().lower()[:320]]
-        wait = portal.throttle.retry_after(keys)
+        addr, who = [_client_addr(request)], [email.strip().lower()[:320]]
+        wait = max(portal.throttle.retry_after(who), portal.addr_throttle.retry_after(addr))
         if wait > 0:
             resp = portal.render(
                 request, "signin.html", status=429, next=safe_next(next), email=email,
@@ -68,12 +68,13 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         try:
             account_id = await run_in_threadpool(check)
         except Unauthorized as exc:
-            portal.throttle.failed(keys)
+            portal.throttle.failed(who)
+            portal.addr_throttle.failed(addr)
             await asyncio.sleep(FAILED_SIGNIN_DELAY_S)
             return portal.render(
                 request, "signin.html", status=401, next=safe_next(next), email=email, error=exc.message
             )
-        portal.throttle.succeeded(keys[1])
+        portal.throttle.succeeded(who[0])
         return start_session(request, account_id, next)
 
     # ---- sign up ---------------------------------------------------------------------------

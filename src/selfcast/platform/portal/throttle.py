@@ -1,5 +1,6 @@
-"""Sign-in throttling: failures are counted per email and per client address in a sliding window;
-past the limit every attempt (even a right password) waits until the oldest failure ages out."""
+"""Sign-in throttling: failures are counted per key (an email, a client address) in a sliding
+window; past the limit every attempt (even a right password) waits until the oldest failure ages
+out. Per app, in memory: a restart forgets, which is fine for slowing down guessing."""
 
 from __future__ import annotations
 

@@ -70,7 +70,10 @@ class Portal:
         self.settings = settings
         self.signer = Signer(load_secret(settings))
         cfg = settings.portal
+        # per email: the configured limit; per client address: four times that, so one person's
+        # typos do not lock out an office behind one NAT address, but a spray across emails slows
         self.throttle = SignInThrottle(cfg.signin_max_failures, cfg.signin_window_s)
+        self.addr_throttle = SignInThrottle(cfg.signin_max_failures * 4, cfg.signin_window_s)
         self.oidc = OidcClient(cfg) if cfg.oidc_issuer and cfg.oidc_client_id else None
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
