@@ -56,10 +56,21 @@ def test_default_voice_and_a_downloaded_image(run_skill) -> None:
     with PikaStandin() as s:
         r = run_skill(*JOIN, "--image", s.url + "/files/generated.png", env=_env(s))
     assert r.code == 0, r.stderr
+    fetch = next(q for q in s.state.requests if q.path == "/files/generated.png")
+    assert fetch.headers["authorization"] == f"DevKey {KEY}"  # the configured server may get the key ...
     create = next(q for q in s.state.requests if q.path == "/proxy/realtime/meeting-session")
     assert create.fields["voice_id"] == "English_radiant_girl"
     assert create.files["image"][1] == "image/png"
     assert "max_duration_sec" not in create.fields
+
+
+def test_the_key_is_never_sent_to_another_host_serving_the_image(run_skill) -> None:
+    with PikaStandin() as api, PikaStandin() as elsewhere:
+        other = elsewhere.url.replace("127.0.0.1", "localhost")  # another origin (a different port, too)
+        r = run_skill(*JOIN, "--image", other + "/files/generated.png", env=_env(api))
+    assert r.code == 0, r.stderr
+    (fetch,) = [q for q in elsewhere.state.requests if q.path == "/files/generated.png"]
+    assert "authorization" not in fetch.headers
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["productId", "product_id"])

@@ -480,11 +480,13 @@ def monitor(api: Api, sid: str, last: tuple[Any, ...] | None, max_duration: floa
 # ----------------------------------------------------------------------------- commands
 
 
-def _fetch_image(url: str) -> Path:
+def _fetch_image(url: str, key: str) -> Path:
+    """Downloads an --image URL; the key goes only to the configured server (e.g. its avatar images)."""
     requests = _requests()
     eprint(f"Downloading image: {url[:80]}...")
+    headers = {"Authorization": f"DevKey {key}"} if _origin(url) == _origin(api_base()) else {}
     try:
-        r = requests.get(url, timeout=20)
+        r = requests.get(url, timeout=20, headers=headers)
         r.raise_for_status()
     except requests.RequestException as exc:
         raise SkillExit(EXIT_VALIDATION, f"Error: failed to download --image {url}: {exc}") from exc
@@ -532,7 +534,7 @@ def cmd_join(args: argparse.Namespace) -> int:
     try:
         # 3. A remote image is fetched and checked before any money matters (no key is sent to it).
         if remote:
-            tmp = img = _fetch_image(image_src)
+            tmp = img = _fetch_image(image_src, key)
             mime = check_image_file(img, "--image")
         # 4. Funding, then the session.
         api = Api(key, api_base())
