@@ -81,9 +81,10 @@ class SentenceSplitter:
         while True:
             m = None
             for cand in _SENT_END.finditer(self.buf):
-                if not cand.group(2) and cand.end() == len(self.buf):
-                    break  # "3." at the end of the buffer may be "3.5" in the next piece
                 before = self.buf[: cand.start()].split()
+                if (not cand.group(2) and cand.end() == len(self.buf) and cand.group(1) == "."
+                        and not re.search(r"[A-Za-z]", before[-1] if before else "")):
+                    break  # "3." at the end of the buffer may be "3.5" in the next piece
                 last = before[-1].lower().strip("(\"'") if before else ""
                 if last in _ABBREV or (len(last) == 1 and last.isalpha()) or len(before) < 2:
                     continue

@@ -1,0 +1,83 @@
+"""The embedded grounded responder, on the fixture workspace's card (text questions)."""
+
+import re
+
+import pytest
+
+from selfcast.brain import BrainContext, Turn, get_brain
+from selfcast.brain.embedded import DONT_KNOW
+from selfcast.brain.memory import MemoryStore
+from selfcast.hearing.events import Segment
+from selfcast.settings import BrainSettings
+from tests.brain.fixture import leaked
+
+
+def norm(s: str) -> str:
+    return re.sub(r"[\s_]+", " ", s.lower())
+
+
+@pytest.fixture(scope="module")
+def brain():
+    return get_brain(BrainSettings())
+
+
+def ask(brain, ctx, q: str) -> str:
+    return " ".join(brain.reply([Turn("user", q, "Tom")], ctx))
+
+
+def test_status_of_the_api_refactor_names_what_is_done_and_in_progress(brain, card):
+    a = norm(ask(brain, BrainContext("Robin", card), "What's the status of the API refactor?"))
+    assert "orders endpoints" in a and "in progress" in a
+    assert "done" in a
+
+
+def test_failing_test_is_reported_with_its_error(brain, card):
+    a = norm(ask(brain, BrainContext("Robin", card), "Which test is failing right now?"))
+    assert "orders cursor roundtrip" in a and "keyerror" in a
+
+
+def test_who_is_working_on_it_names_the_people(brain, card):
+    a = ask(brain, BrainContext("Robin", card), "Who is working on the API refactor?")
+    assert "Maya" in a
+
+
+def test_deadline_comes_from_the_readme(brain, card):
+    a = ask(brain, BrainContext("Robin", card), "What is the deadline for the new API?")
+    assert "December 12" in a
+
+
+@pytest.mark.parametrize("q", ["What is the budget for the marketing campaign?", "What's the weather in Paris tomorrow?",
+                               "How many customers signed up in October?"])
+def test_unknown_questions_get_an_honest_i_dont_know(brain, card, q):
+    a = ask(brain, BrainContext("Robin", card), q)
+    assert a.startswith("I don't know"), a
+    assert a == " ".join(s.strip() for s in [DONT_KNOW.split(". ")[0] + ".", DONT_KNOW.split(". ")[1]])
+
+
+def test_small_talk_is_answered_without_facts(brain, card):
+    assert "I can hear you" in ask(brain, BrainContext("Robin", card), "Hello, can you hear me?")
+
+
+def test_memory_of_earlier_meetings_is_used(brain, card, tmp_path):
+    mem = MemoryStore(tmp_path, "robin")
+    mem.add("Decided: the XML export is switched off on January 15", kind="decision", meeting_id="m1")
+    mem.add("Tom will write the migration guide for v1 clients", kind="action", meeting_id="m1")
+    a = ask(brain, BrainContext("Robin", card, memory=mem), "When is the XML export switched off?")
+    assert "January 15" in a
+    a = ask(brain, BrainContext("Robin", card, memory=mem), "Who writes the migration guide?")
+    assert "Tom" in a
+
+
+def test_the_meeting_transcript_is_used(brain, card):
+    transcript = [Segment("Priya", 0.0, 3.0, "The load test on Thursday peaked at 480 requests per second."),
+                  Segment("Tom", 3.0, 5.0, "Nice.")]
+    a = ask(brain, BrainContext("Robin", card, transcript=transcript), "What did the load test peak at?")
+    assert "480" in a and "Priya" in a
+
+
+def test_replies_never_contain_secrets(brain, card):
+    for q in ("What is the staging database?", "What is the CI token?", "What is the Slack webhook?",
+              "What did Tom do?", "What's the password?"):
+        a = ask(brain, BrainContext("Robin", card), q)
+        assert leaked(a) == [], (q, a)
+        assert "[REDACTED]" not in a

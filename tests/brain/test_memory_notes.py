@@ -1,0 +1,74 @@
+import json
+
+import pytest
+
+from selfcast.brain.memory import MemoryStore
+from selfcast.brain.notes import MeetingNotes, make_notes
+from selfcast.errors import BadInput
+from selfcast.hearing.events import Segment
+from tests.brain.fixture import SECRETS, leaked
+
+TRANSCRIPT = [
+    Segment("Tom Okafor", 0.0, 4.0, "Robin, what's the status of the API refactor?"),
+    Segment("Robin", 4.5, 9.0, "The orders endpoints are moving to v2. Cursor pagination is still to do."),
+    Segment("Priya Nair", 9.5, 14.0, "We decided to keep the v1 shims until the December 12 release."),
+    Segment("Tom Okafor", 14.5, 18.0, f"Priya, can you send me the staging password {SECRETS['db_password']}?"),
+    Segment("Priya Nair", 18.5, 22.0, "I'll write the migration guide for the v1 clients by Friday."),
+    Segment("Tom Okafor", 22.5, 26.0, "Maya will fix the failing cursor pagination test."),
+    Segment("Tom Okafor", 26.5, 29.0, "Robin, what is the budget for the load tests?"),
+    Segment("Robin", 29.5, 31.0, "I don't know that. It isn't in anything I've seen of the work."),
+    Segment("Priya Nair", 31.5, 34.0, f"Use the token={SECRETS['generic_token']} for the dashboard."),
+]
+
+
+@pytest.fixture(scope="module")
+def notes() -> MeetingNotes:
+    return make_notes(TRANSCRIPT, bot_name="Robin", attendees=["Tom Okafor", "Priya Nair", "Maya Chen"])
+
+
+def test_notes_have_decisions_actions_with_owners_and_open_questions(notes):
+    assert any("keep the v1 shims" in d for d in notes.decisions)
+    owners = {a.owner: a.task for a in notes.action_items}
+    assert "migration guide" in owners["Priya Nair"]
+    assert "failing cursor pagination test" in owners["Maya Chen"]
+    assert any("budget for the load tests" in q for q in notes.open_questions)
+    assert notes.attendees[:3] == ["Tom Okafor", "Priya Nair", "Maya Chen"] and "Robin" in notes.attendees
+    assert "refactor" in notes.summary.lower() or "v1" in notes.summary.lower()
+    assert notes.duration_s == 34.0
+
+
+def test_notes_render_as_json_and_markdown_without_secrets(notes):
+    data = json.loads(notes.to_json())
+    assert set(data) >= {"summary", "decisions", "action_items", "open_questions", "attendees"}
+    assert MeetingNotes.from_dict(data) == notes
+    md = notes.to_markdown()
+    assert "## Action items" in md and "**Priya Nair**" in md
+    assert leaked(notes.to_json()) == [] and leaked(md) == []
+
+
+def test_memory_persists_across_instances_and_retrieves_by_relevance(tmp_path, notes):
+    m1 = MemoryStore(tmp_path, "robin")
+    assert m1.remember(notes, meeting_id="meet-1") >= 4
+    m1.add("The coffee machine on floor 3 is broken", kind="fact", meeting_id="meet-2")
+    m2 = MemoryStore(tmp_path, "robin")  # a later meeting, a fresh process
+    hits = m2.search("who writes the migration guide", k=2)
+    assert "migration guide" in hits[0].text and "Priya" in hits[0].text
+    assert "coffee" in m2.search("coffee machine", k=1)[0].text
+    assert MemoryStore(tmp_path, "other-bot").items() == []  # memories are per bot
+    raw = (tmp_path / "robin" / "memory.jsonl").read_text()
+    assert leaked(raw) == []
+
+
+def test_memory_rejects_bad_ids_and_kinds(tmp_path):
+    with pytest.raises(BadInput):
+        MemoryStore(tmp_path, "../escape")
+    with pytest.raises(BadInput):
+        MemoryStore(tmp_path, "ok").add("x", kind="gossip")
+
+
+def test_memory_survives_a_torn_last_line(tmp_path):
+    m = MemoryStore(tmp_path, "robin")
+    m.add("The launch is on Monday")
+    with m.path.open("a") as fh:
+        fh.write('{"text": "half a li')
+    assert [i.text for i in MemoryStore(tmp_path, "robin").items()] == ["The launch is on Monday"]
