@@ -292,8 +292,8 @@ class LiveSession:
             await asyncio.to_thread(self.engines.close)
 
     async def _store_notes(self) -> None:
-        if self.conv is None or not self.conv.lines:
-            return
+        if self.conv is None or self.policy.ready_at is None:
+            return  # never in the meeting: nothing to take notes of
         from selfcast.live.notes import build_notes
 
         try:

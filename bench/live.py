@@ -1,0 +1,232 @@
+"""Live sessions measured at the participant: join time, voice-to-voice latency, lip-sync offset and
+drift, received fps, CPU per session, and how many sessions this machine holds at >= 25 fps.
+
+    .venv/bin/python bench/live.py                 # everything, ~15 min (10-minute drift run)
+    .venv/bin/python bench/live.py --drift-min 2 --questions 6 --max-sessions 3
+
+All real: the server with its local executor (a worker process per session), the bot's Chromium
+in the built-in room, a headless Chromium participant who asks synthesised questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.live import harness as H
+
+QUESTIONS = [
+    "Ada, when is the first public release planned?",
+    "Who leads the project?",
+    "Where does the dashboard run?",
+    "What are you fixing right now?",
+    "Who built the wind sensor driver?",
+    "How are the charts drawn?",
+    "What is next for the dashboard?",
+    "Where are the readings kept?",
+]
+LONG_TEXT = ("Lighthouse is a small weather station dashboard. Sensors on the roof send readings every minute, "
+             "and the dashboard shows temperature, wind and rain for the last week. The first public release is "
+             "planned for Friday. Maria leads the project and reviews every change, and Tom built the wind sensor "
+             "driver. Right now the rain gauge reports double the real rainfall after midnight, so that is being "
+             "fixed. Next comes a dark mode for the dashboard.")
+
+
+def pct(xs: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(xs), p)) if xs else float("nan")
+
+
+def proc_cpu_s(pid: int) -> float:
+    """utime + stime of a process and all its descendants (the worker and its Chromium)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    kids = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(p.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return kids + [g for k in kids for g in _descendants(k)]
+
+
+def worker_pid(srv: H.LiveServer, sid: str) -> int:
+    from selfcast.platform.store import Store
+    from selfcast.platform.store.models import MeetingSession
+
+    store = Store.open(srv.settings.db_url)
+    try:
+        with store.read() as db:
+            return int(db.get(MeetingSession, sid).worker_pid)
+    finally:
+        store.dispose()
+
+
+async def conversation(srv: H.LiveServer, args, out: dict) -> None:
+    from playwright.async_api import async_playwright
+
+    from selfcast.brain.workspace import build_card
+    from selfcast.live.demo.launch import send_avatar
+
+    tmp = Path(tempfile.mkdtemp())
+    card = build_card(H.fixture_workspace(tmp), subject="Ada").text
+    t0 = time.monotonic()
+    room = await asyncio.to_thread(send_avatar, srv.settings, srv.key, system_prompt=card, wait_ready_s=120)
+    out["join_to_ready_s"] = [round(time.monotonic() - t0, 2)]
+    http = srv.http()
+    sid = room.session_id
+    async with async_playwright() as pw:
+        alice = H.Listener(pw, "/usr/bin/chromium")
+        await alice.open(room.guest_url, "Alice")
+        await alice.wait_bot_tile()
+        await alice.start_recording()
+        try:
+            await alice.wait_level(True, timeout=60)
+            await alice.wait_level(False, hold_s=1.2, timeout=30)
+        except TimeoutError:
+            pass
+        lat = []
+        for q in QUESTIONS[: args.questions]:
+            t_q, dur = await alice.say(H.espeak(q))
+            q_end = t_q + dur - 0.3
+            try:
+                a0 = await alice.wait_level(True, timeout=60)
+                await alice.wait_level(False, hold_s=1.2, timeout=60)
+            except TimeoutError:
+                continue
+            lat.append((a0 - q_end) * 1000)
+        rec, frames = await alice.fetch()
+        out["voice_to_voice_ms"] = {"n": len(lat), "p50": round(pct(lat, 50)), "p95": round(pct(lat, 95)),
+                                    "all": [round(x) for x in lat]}
+        spans = rec.voiced_spans(rec.first_epoch)
+        mt, mar = H.mouth_series(frames)
+        syncs = [H.lip_sync(rec, mt, mar, a, b) for a, b in spans if b - a > 1.0]
+        out["lip_sync_answers"] = [{"corr": round(s.corr, 3), "offset_ms": round(s.offset_ms)} for s in syncs]
+        out["received_fps"] = round((len(frames) - 1) / (frames[-1][0] - frames[0][0]), 1) if len(frames) > 1 else 0
+
+        # drift: the avatar talks for args.drift_min minutes (agent `speak` commands back to back)
+        wpid = worker_pid(srv, sid)
+        cpu0, w0 = proc_cpu_s(wpid), time.monotonic()
+        windows = []
+        end = time.monotonic() + args.drift_min * 60
+        await alice.start_recording()
+        while time.monotonic() < end:
+            r = http.post(f"/v1/sessions/{sid}/commands", json={"type": "speak", "text": LONG_TEXT}).json()
+            while not http.get(f"/v1/sessions/{sid}/commands/{r['id']}").json()["done"]:
+                await asyncio.sleep(0.5)
+            rec, frames = await alice.fetch()
+            await alice.start_recording()
+            mt, mar = H.mouth_series(frames)
+            sp = rec.voiced_spans(rec.first_epoch, min_gap_s=2.0)
+            if sp:
+                s = H.lip_sync(rec, mt, mar, sp[0][0], sp[-1][1])
+                fps = (len(frames) - 1) / (frames[-1][0] - frames[0][0]) if len(frames) > 1 else 0.0
+                windows.append({"t_min": round((time.monotonic() - w0) / 60, 2), "corr": round(s.corr, 3),
+                                "offset_ms": round(s.offset_ms), "fps": round(fps, 1)})
+                print("  drift window", windows[-1], flush=True)
+        wall = time.monotonic() - w0
+        out["cpu_per_session_talking"] = round((proc_cpu_s(wpid) - cpu0) / wall, 2)
+        offs = [w["offset_ms"] for w in windows]
+        out["drift"] = {"minutes": round(wall / 60, 1), "windows": windows,
+                        "offset_first_ms": offs[0] if offs else None, "offset_last_ms": offs[-1] if offs else None,
+                        "drift_ms": (offs[-1] - offs[0]) if len(offs) > 1 else None,
+                        "offset_median_ms": statistics.median(offs) if offs else None}
+        await alice.close()
+    http.post(f"/v1/sessions/{sid}/leave")
+    H.wait_status(http, sid, ("closed", "error"), 60)
+    http.close()
+
+
+async def capacity(srv: H.LiveServer, args, out: dict) -> None:
+    """1..N idle sessions at once (each in its own room): fps the bot writes, CPU per session."""
+    from selfcast.live.demo.launch import send_avatar
+
+    http = srv.http()
+    results = []
+    sids: list[str] = []
+    try:
+        for n in range(1, args.max_sessions + 1):
+            t0 = time.monotonic()
+            room = await asyncio.to_thread(send_avatar, srv.settings, srv.key, system_prompt="You are Ada.",
+                                           wait_ready_s=180)
+            join = time.monotonic() - t0
+            sids.append(room.session_id)
+            pids = [worker_pid(srv, s) for s in sids]
+            await asyncio.sleep(8)
+            c0, t0 = sum(proc_cpu_s(p) for p in pids), time.monotonic()
+            await asyncio.sleep(args.window_s)
+            cpu = (sum(proc_cpu_s(p) for p in pids) - c0) / (time.monotonic() - t0)
+            fps = []
+            for s in sids:
+                st = [e for e in H.events(http, s) if e["kind"] == "media_stats"]
+                fps.append(st[-1]["data"].get("fps_written", 0.0) if st else 0.0)
+            results.append({"sessions": n, "join_s": round(join, 2), "fps_written_min": round(min(fps), 1),
+                            "fps_written": [round(f, 1) for f in fps], "cpu_cores": round(cpu, 2),
+                            "cpu_per_session": round(cpu / n, 2)})
+            print("  capacity", results[-1], flush=True)
+            out.setdefault("join_to_ready_s", []).append(round(join, 2))
+            if min(fps) < 25:
+                break
+    finally:
+        for s in sids:
+            http.post(f"/v1/sessions/{s}/leave")
+        for s in sids:
+            H.wait_status(http, s, ("closed", "error"), 60)
+        http.close()
+    out["capacity"] = results
+    ok = [r["sessions"] for r in results if r["fps_written_min"] >= 25]
+    out["sessions_at_25fps"] = max(ok) if ok else 0
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--questions", type=int, default=8)
+    ap.add_argument("--drift-min", type=float, default=10.0)
+    ap.add_argument("--max-sessions", type=int, default=4)
+    ap.add_argument("--window-s", type=float, default=20.0)
+    ap.add_argument("--skip", default="", help="comma list: conversation,capacity")
+    args = ap.parse_args()
+    out: dict = {}
+    import os
+
+    out["machine"] = f"{os.cpu_count()} cores, no GPU; load average at start {os.getloadavg()[0]:.1f}"
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = H.LiveServer(Path(tmp) / "data").start()
+        try:
+            if "conversation" not in args.skip:
+                await conversation(srv, args, out)
+            if "capacity" not in args.skip:
+                await capacity(srv, args, out)
+        finally:
+            srv.stop()
+    joins = out.get("join_to_ready_s", [])
+    if joins:
+        out["join_to_ready_p50_s"] = round(statistics.median(joins), 2)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
