@@ -42,7 +42,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-
     with eng.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     eng.dispose()
-    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    return (
+        make_url(base)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture
@@ -56,3 +60,29 @@ def store(db_url: str) -> Iterator[Store]:
 def psettings(settings: Settings, db_url: str) -> Settings:
     """Settings pointing at the parametrised database."""
     return settings.model_copy(update={"database_url": db_url})
+
+
+from tests.platform.helpers import LiveServer, scripted_executor, start_server, stop_server  # noqa: E402
+
+
+@pytest.fixture
+def live_server(psettings: Settings) -> Iterator[LiveServer]:
+    """uvicorn on 127.0.0.1:<free port> with workers running the scripted session runner."""
+    settings = psettings.model_copy(update={"host": "127.0.0.1"})
+    live = start_server(
+        settings, executor=scripted_executor(settings), monitor_interval_s=0.3, dead_after_s=5.0
+    )
+    yield live
+    stop_server(live)
+
+
+@pytest.fixture
+def plain_server(settings: Settings) -> Iterator[LiveServer]:
+    """uvicorn whose executor's session runner is not installed (a build without the live engine)."""
+    from selfcast.platform.sessions.executor import LocalExecutor
+
+    live = start_server(
+        settings, executor=LocalExecutor(settings, runner="selfcast.live.not_installed:run_session")
+    )
+    yield live
+    stop_server(live)

@@ -28,7 +28,11 @@ def _account(store: Store, email: str = "l@x.io") -> str:
 def test_seed_products_and_prices() -> None:
     ps = products(PricingSettings())
     assert [(p.credits, p.price) for p in ps] == [
-        (800, "$7.99"), (2000, "$19.99"), (4000, "$39.99"), (8000, "$79.99"), (15000, "$149.99"),
+        (800, "$7.99"),
+        (2000, "$19.99"),
+        (4000, "$39.99"),
+        (8000, "$79.99"),
+        (15000, "$149.99"),
     ]
     assert product(PricingSettings(), "pack_2000").credits == 2000
 

@@ -126,11 +126,12 @@ def create_app(
     optional_routers: Sequence[str] = OPTIONAL_ROUTERS,
     monitor_interval_s: float = 1.0,
     dead_after_s: float = 15.0,
+    start_grace_s: float = 60.0,
 ) -> FastAPI:
     settings = settings or Settings()
     settings.ensure_dirs()
     store = Store.open(settings.db_url)
-    registry = SessionRegistry(store, settings, dead_after_s=dead_after_s)
+    registry = SessionRegistry(store, settings, dead_after_s=dead_after_s, start_grace_s=start_grace_s)
     executor = executor or LocalExecutor(settings)
     platform = Platform(
         settings=settings,

@@ -15,7 +15,8 @@ from selfcast.platform.store.models import Avatar
 from selfcast.platform.uploads import decode_image, save_png
 from selfcast.settings import Settings
 
-STYLES = ("photo", "cinematic", "anime", "3d")
+STYLES = ("cinematic", "anime", "3d")  # the seed's --style choices; the engine validates too
+STYLE_ALIASES = {"photo": "cinematic", "realistic": "cinematic"}
 MAX_PROMPT = 4000
 
 
@@ -27,7 +28,8 @@ def generate_png(settings: Settings, *, prompt: str | None, style: str, seed: in
     """Run the avatar engine and check that what it returns is a real image."""
     if prompt is not None and len(prompt) > MAX_PROMPT:
         raise BadInput(f"prompt is too long: keep it under {MAX_PROMPT} characters")
-    style = (style or "photo").lower()
+    style = (style or "cinematic").lower()
+    style = STYLE_ALIASES.get(style, style)
     if style not in STYLES:
         raise BadInput(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
     try:

@@ -35,13 +35,17 @@ def build_router(_settings: Any = None) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["sessions"])
 
     @router.post("/sessions/{session_id}/commands", response_model=CommandOut, status_code=202)
-    def send_command(session_id: str, body: CommandIn, platform: PlatformDep, caller: CallerDep) -> CommandOut:
+    def send_command(
+        session_id: str, body: CommandIn, platform: PlatformDep, caller: CallerDep
+    ) -> CommandOut:
         """Queue ``speak`` (the avatar says ``text``) or ``chat`` (posted in the meeting chat)."""
         with platform.store.read() as db:
             row = platform.registry.get(db, caller.account_id, session_id)
             state = row.state
         if state != "ready":
-            raise Conflict(f"session {session_id} is {state}; commands need a session that is ready in its meeting")
+            raise Conflict(
+                f"session {session_id} is {state}; commands need a session that is ready in its meeting"
+            )
         text = body.text.strip()
         if not text:
             from selfcast.errors import BadInput
@@ -56,11 +60,19 @@ def build_router(_settings: Any = None) -> APIRouter:
         with platform.store.read() as db:
             platform.registry.get(db, caller.account_id, session_id)
             events = platform.registry.events(db, session_id)
-        sent = next((e for e in events if e.kind == "command" and (e.data or {}).get("id") == command_id), None)
+        sent = next(
+            (e for e in events if e.kind == "command" and (e.data or {}).get("id") == command_id), None
+        )
         if sent is None:
             raise NotFound(f"no command {command_id} in session {session_id}")
-        done = next((e for e in events if e.kind == "command_done" and (e.data or {}).get("id") == command_id), None)
-        return CommandOut(id=command_id, type=sent.data.get("type", ""), done=done is not None,
-                          result=dict(done.data) if done is not None else {})
+        done = next(
+            (e for e in events if e.kind == "command_done" and (e.data or {}).get("id") == command_id), None
+        )
+        return CommandOut(
+            id=command_id,
+            type=sent.data.get("type", ""),
+            done=done is not None,
+            result=dict(done.data) if done is not None else {},
+        )
 
     return router

@@ -157,7 +157,7 @@ def images_generations(
     seed = body.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise BadInput("seed must be an integer")
-    style = body.get("style") or "photo"
+    style = body.get("style") or "cinematic"
     png = avatars.generate_png(platform.settings, prompt=prompt, style=style, seed=seed)
     out = avatars.resize_png(png, body.get("size"), body.get("output_format") or "png")
     row = avatars.record(

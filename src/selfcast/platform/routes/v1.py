@@ -103,7 +103,7 @@ class AvatarOut(BaseModel):
 
 class AvatarGenerateIn(BaseModel):
     prompt: str | None = None
-    style: str = "photo"
+    style: str = "cinematic"
     seed: int | None = None
 
 

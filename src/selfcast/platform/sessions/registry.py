@@ -45,11 +45,12 @@ class SessionRequest:
 
 
 class SessionRegistry:
-    def __init__(self, store: Store, settings: Settings, *, dead_after_s: float = 15.0) -> None:
+    def __init__(self, store: Store, settings: Settings, *, dead_after_s: float = 15.0, start_grace_s: float = 60.0) -> None:
         self.store = store
         self.settings = settings
         self.pricing = settings.pricing
         self.dead_after = timedelta(seconds=dead_after_s)
+        self.start_grace = timedelta(seconds=start_grace_s)  # a worker's first heartbeat may take a while
 
     # ---- reading -----------------------------------------------------------------------------
     def get(self, db: Session, account_id: str, session_id: str) -> MeetingSession:
@@ -162,7 +163,6 @@ class SessionRegistry:
         with self.store.write() as db:
             row = self._lock(db, session_id)
             row.worker_pid = pid
-            row.heartbeat_at = utcnow()
 
     # ---- state changes -----------------------------------------------------------------------
     def set_state(
@@ -189,6 +189,7 @@ class SessionRegistry:
                 self._event(db, session_id, target.value, {"code": error_code} if error_code else {})
                 if target is State.READY and row.ready_at is None:
                     row.ready_at = now
+                    self._charge_due(db, row, now)  # the first started minute, covered by the hold
                 if target is State.ERROR:
                     row.error_code = error_code or "internal"
                     row.error_message = error_message or "the session failed"
@@ -197,7 +198,8 @@ class SessionRegistry:
                     row.ended_at = now
                     self._settle(db, row, end=now)
             row.updated_at = now
-            row.heartbeat_at = now if target not in TERMINAL else row.heartbeat_at
+            if target not in TERMINAL:
+                row.heartbeat_at = now
             return row
 
     def request_leave(self, account_id: str, session_id: str) -> tuple[MeetingSession, bool]:
@@ -305,8 +307,10 @@ class SessionRegistry:
             )
         ended: list[str] = []
         for snap in rows:
-            last = snap.heartbeat_at or snap.created_at
-            stale = now - last > self.dead_after
+            if snap.heartbeat_at is not None:
+                stale = now - snap.heartbeat_at > self.dead_after
+            else:
+                stale = now - snap.created_at > self.start_grace
             if not stale and is_alive(snap):
                 continue
             with self.store.write() as db:

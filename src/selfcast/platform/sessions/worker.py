@@ -46,7 +46,7 @@ def load_runner(ref: str) -> SessionRunner:
 def run_worker(
     settings: Settings, session_id: str, *, runner_ref: str = DEFAULT_RUNNER, heartbeat_s: float = 2.0
 ) -> int:
-    store = Store.open(settings.db_url)
+    store = Store.open(settings.db_url, migrate=False)  # the server migrated it
     registry = SessionRegistry(store, settings)
     reporter = DbReporter(registry, session_id)
     try:
@@ -72,6 +72,7 @@ def _run(
     signal.signal(signal.SIGTERM, lambda *_: reporter.cancelled.set())
     spec = registry.spec(session_id)
     registry.set_worker(session_id, os.getpid())
+    reporter.heartbeat()  # first sign of life, before the (possibly slow) runner import
     try:
         runner = load_runner(runner_ref)
     except (ImportError, AttributeError, TypeError) as exc:
