@@ -89,18 +89,23 @@ class DetectedFace:
 
 
 class FaceLandmarker:
-    """Detect-then-mesh on RGB uint8 images. One instance per thread; close() frees the graphs."""
+    """Detect-then-mesh on RGB uint8 images. One instance per thread; close() frees the graphs.
+
+    A face counts only when a face *detector* (full range, then short range) finds it.
+    """
 
     def __init__(self) -> None:
         import mediapipe as mp
 
         self._detector = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+        self._near = mp.solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5)
         self._mesh = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.4
         )
 
     def close(self) -> None:
         self._detector.close()
+        self._near.close()
         self._mesh.close()
 
     def __enter__(self) -> FaceLandmarker:
@@ -112,7 +117,10 @@ class FaceLandmarker:
     def boxes(self, rgb: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
         """Face boxes (x0, y0, x1, y1) in pixels with scores, largest first."""
         h, w = rgb.shape[:2]
-        res = self._detector.process(np.ascontiguousarray(rgb))
+        rgb = np.ascontiguousarray(rgb)
+        res = self._detector.process(rgb)
+        if not res.detections:  # the short-range model is better at faces that fill the picture
+            res = self._near.process(rgb)
         out = []
         for det in res.detections or []:
             b = det.location_data.relative_bounding_box
@@ -138,11 +146,7 @@ class FaceLandmarker:
             lm = self._mesh_in_box(rgb, box)
             if lm is not None:
                 faces.append(DetectedFace(lm, box, score))
-        if not faces:  # the detector can miss drawn or very large faces that the mesh still finds
-            lm = self.mesh(rgb)
-            if lm is not None:
-                xs, ys = lm[:, 0], lm[:, 1]
-                faces.append(DetectedFace(lm, (xs.min(), ys.min(), xs.max(), ys.max()), 0.5))
+        # No mesh-only fallback: the mesh model alone "finds" faces in smileys and clouds.
         faces.sort(key=lambda f: -f.size)
         return faces
 
