@@ -104,7 +104,7 @@ def build_app(standin: StandIn) -> FastAPI:
         standin.log.append({"token": "issued", "pkce": "ok"})
         return JSONResponse(
             {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 3600,
-             "id_token": standin.id_token(nonce=q["nonce"])}  # fmt: skip
+             "id_token": standin.id_token(nonce=q["nonce"])}
         )
 
     @app.get("/consent-denied")

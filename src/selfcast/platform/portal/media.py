@@ -1,16 +1,22 @@
 """The portal's view of the voice and avatar engines: a sample sentence in a voice, and a short
-preview clip of an avatar. Engines are imported lazily; a build without them gets a clear
-``Unavailable`` instead of a broken page."""
+preview clip of an avatar speaking it (or idling, when no voice engine is installed). Engines
+are imported lazily; a build without them gets a clear ``Unavailable`` instead of a broken page."""
 
 from __future__ import annotations
 
+import io
+import wave
 from pathlib import Path
 
-from selfcast.errors import Unavailable
+import numpy as np
+
+from selfcast.errors import BadInput, Unavailable
 from selfcast.settings import Settings
 
 SAMPLE_SENTENCE = "Hello! This is how I will sound in your meetings."
-PREVIEW_SECONDS = 3.0
+PREVIEW_SIZE = (640, 360)  # small and quick; the live session renders at the meeting's size
+PREVIEW_FPS = 25
+IDLE_PREVIEW_S = 3.0
 
 
 def builtin_voice_ids(settings: Settings) -> list[str]:
@@ -18,9 +24,70 @@ def builtin_voice_ids(settings: Settings) -> list[str]:
     return [settings.voice.default_voice_id]
 
 
+def avatar_styles(platform_styles: tuple[str, ...]) -> list[str]:
+    """The styles both the platform and the installed generator accept."""
+    try:
+        from selfcast.avatar.generator import STYLES
+    except ImportError:
+        return list(platform_styles)
+    return [s for s in platform_styles if s in STYLES] or list(STYLES)
+
+
+def speak(settings: Settings, voice_id: str, text: str) -> tuple[np.ndarray, int]:
+    """Mono float32 speech for ``text`` in ``voice_id``, from the voice engine."""
+    try:
+        from selfcast.voice import get_tts
+    except ImportError as exc:
+        raise Unavailable(f"voice samples need the voice engine (selfcast.voice.get_tts): {exc}") from exc
+    tts = get_tts(settings)
+    parts, rate = [], 0
+    for chunk in tts.stream(text, voice_id=voice_id):
+        pcm = getattr(chunk, "pcm", None)
+        if pcm is None:
+            pcm = getattr(chunk, "samples", chunk)
+        parts.append(np.asarray(pcm, np.float32).reshape(-1))
+        rate = int(getattr(chunk, "sample_rate", 0) or getattr(tts, "sample_rate", 0) or rate)
+    if not parts or not rate:
+        raise Unavailable(f"the voice engine returned no audio for voice {voice_id}")
+    return np.concatenate(parts), rate
+
+
+def wav_bytes(pcm: np.ndarray, rate: int) -> bytes:
+    pcm16 = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm16.tobytes())
+    return out.getvalue()
+
+
 def sample_wav(settings: Settings, voice_id: str, text: str = SAMPLE_SENTENCE) -> bytes:
-    raise Unavailable("voice samples need the voice engine (selfcast.voice), which this build lacks")
+    return wav_bytes(*speak(settings, voice_id, text))
 
 
-def preview_clip(settings: Settings, image_path: Path, out: Path) -> Path:
-    raise Unavailable("avatar previews need the avatar engine (selfcast.avatar), which this build lacks")
+def preview_clip(settings: Settings, image_path: Path, out: Path, voice_id: str | None = None) -> Path:
+    """Render a few seconds of the avatar: saying the sample sentence when a voice engine is
+    installed, otherwise idling (blinks, breathing, small head motion) over silence."""
+    try:
+        from selfcast.avatar.render import render_video
+    except ImportError as exc:
+        raise Unavailable(f"avatar previews need the avatar engine (selfcast.avatar): {exc}") from exc
+    try:
+        audio = speak(settings, voice_id or settings.voice.default_voice_id, SAMPLE_SENTENCE)
+    except Unavailable:
+        rate = 16_000
+        audio = (np.zeros(int(IDLE_PREVIEW_S * rate), np.float32), rate)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".tmp.mp4")
+    try:
+        render_video(
+            image_path, audio, tmp, fps=PREVIEW_FPS, size=PREVIEW_SIZE, progress=False,
+            cache_dir=settings.data_dir / "rigs",
+        )  # fmt: skip
+    except BadInput:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)
+    return out

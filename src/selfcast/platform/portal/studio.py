@@ -15,7 +15,7 @@ from selfcast.errors import BadInput, NotFound, SelfcastError
 from selfcast.platform import avatars, voices
 from selfcast.platform.ids import new_id
 from selfcast.platform.limits import AUDIO_MAX, IMAGE_MAX
-from selfcast.platform.portal import media
+from selfcast.platform.portal import defaults, media
 from selfcast.platform.portal.web import Portal, wants_json
 from selfcast.platform.routes.common import read_upload
 
@@ -30,7 +30,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             avatar_rows = avatars.list_avatars(db, viewer.account_id)
         return portal.render(
             request, "media.html", status=status, active="media", voices=voice_rows, avatars=avatar_rows,
-            builtin_voices=media.builtin_voice_ids(settings), styles=avatars.STYLES,
+            builtin_voices=media.builtin_voice_ids(settings), styles=media.avatar_styles(avatars.STYLES),
             sample_sentence=media.SAMPLE_SENTENCE, **extra,
         )  # fmt: skip
 
@@ -152,9 +152,11 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
     @router.get("/account/avatars/{avatar_id}/preview.mp4")
     def avatar_preview(request: Request, avatar_id: str) -> Response:
         path = owned_avatar(request, avatar_id)
-        clip = path.with_suffix(".preview.mp4")
+        with portal.platform(request).store.read() as db:
+            voice_id = defaults.get(db, portal.viewer(request).account_id).voice_id or None
+        clip = path.with_name(f"{path.stem}.{voice_id or 'idle'}.preview.mp4")
         if not clip.exists():
-            media.preview_clip(settings, path, clip)
+            media.preview_clip(settings, path, clip, voice_id=voice_id)
         return FileResponse(clip, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
 
 
