@@ -16,9 +16,12 @@ def register(app: typer.Typer) -> None:
         """Serve live-meeting tools over MCP (join, speak, transcript, notes, leave).
 
         Needs a developer key in $SELFCAST_DEV_KEY (or $PIKA_DEV_KEY)."""
+        import logging
+
         from selfcast.door.mcp.server import build_server, from_env
         from selfcast.errors import BadInput
 
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll would drown the agent's log
         base, key = from_env()
         server = build_server(api_url or base, key)
         if transport == "stdio":

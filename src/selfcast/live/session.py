@@ -264,7 +264,7 @@ class LiveSession:
         if self.state not in ("leaving",):
             with contextlib.suppress(Exception):
                 await self._set("leaving")
-        if in_call and leave.goodbye and self.speaker is not None:
+        if in_call and leave.goodbye and self._participants and self.speaker is not None:
             with contextlib.suppress(Exception):
                 await self.speaker.interrupt()
                 h = self._say([leave.goodbye], source="goodbye")
