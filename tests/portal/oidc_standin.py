@@ -80,7 +80,7 @@ def build_app(standin: StandIn) -> FastAPI:
         back = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q.get("state", "")})
         return HTMLResponse(
             "<!doctype html><title>Choose an account</title><main><h1>Choose an account</h1>"
-            f"<p>to continue to selfcast</p><a href=\"{escape(back)}\">Continue as {escape(standin.email)}</a></main>"
+            f'<p>to continue to selfcast</p><a href="{escape(back)}">Continue as {escape(standin.email)}</a></main>'
         )
 
     @app.post("/token")
@@ -98,13 +98,19 @@ def build_app(standin: StandIn) -> FastAPI:
         q = standin.codes.pop(code, None)
         if grant_type != "authorization_code" or q is None or q["redirect_uri"] != redirect_uri:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).decode().rstrip("=")
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).decode().rstrip("=")
+        )
         if challenge != q["code_challenge"]:
             return JSONResponse({"error": "invalid_grant", "error_description": "PKCE"}, status_code=400)
         standin.log.append({"token": "issued", "pkce": "ok"})
         return JSONResponse(
-            {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 3600,
-             "id_token": standin.id_token(nonce=q["nonce"])}
+            {
+                "access_token": secrets.token_urlsafe(16),
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "id_token": standin.id_token(nonce=q["nonce"]),
+            }
         )
 
     @app.get("/consent-denied")

@@ -47,7 +47,10 @@ def seed_finished_session(portal, account_id: str) -> str:  # type: ignore[no-un
         for i, (who, text) in enumerate(
             [
                 ("Grace", "Morning! Where are we with the billing migration?"),
-                ("Ada's AI self", "The ledger moved to millicredits on Friday; the backfill finished last night."),
+                (
+                    "Ada's AI self",
+                    "The ledger moved to millicredits on Friday; the backfill finished last night.",
+                ),
                 ("Grace", "Great. Any risk for the <release>?"),
             ]
         ):
@@ -172,7 +175,13 @@ def test_new_developer_signs_up_buys_credits_and_uses_then_revokes_a_key(portal,
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.textContent.trim()"))
     assert focused == [
-        "Skip to content", "selfcast", "Sign out", "Model Settings", "Usage", "Top up", "Voices & avatars"
+        "Skip to content",
+        "selfcast",
+        "Sign out",
+        "Model Settings",
+        "Usage",
+        "Top up",
+        "Voices & avatars",
     ]
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")  # follow "Top up" from the keyboard

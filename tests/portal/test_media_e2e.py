@@ -39,7 +39,9 @@ def page(portal, browser):  # type: ignore[no-untyped-def]
     pg.get_by_label("Password again").fill(PASSWORD)
     pg.get_by_role("button", name="Create account").click()
     pg.wait_for_url("**/account/model-settings")
-    pg.get_by_role("navigation", name="Developer Account").get_by_role("link", name="Voices & avatars").click()
+    pg.get_by_role("navigation", name="Developer Account").get_by_role(
+        "link", name="Voices & avatars"
+    ).click()
     yield pg
     ctx.close()
 
@@ -78,12 +80,16 @@ def test_uploaded_portrait_animates_in_a_preview_clip(page, portal, astronaut_pn
     item.get_by_role("button", name="▶ Animate").click()
     video = item.locator("video")
     video.wait_for(state="visible", timeout=90_000)
-    page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 0.2", arg=video.element_handle(), timeout=30_000)
+    page.wait_for_function(
+        "v => v.readyState >= 2 && v.currentTime > 0.2", arg=video.element_handle(), timeout=30_000
+    )
     duration = video.evaluate("v => v.duration")
     assert 1.0 <= duration <= 10.0
     screenshot(page, portal.shots, "media")
     # the clip itself: real H.264 frames that change over time (the face moves)
-    clip = page.request.get(portal.url + item.get_by_role("button", name="▶ Animate").get_attribute("data-preview"))
+    clip = page.request.get(
+        portal.url + item.get_by_role("button", name="▶ Animate").get_attribute("data-preview")
+    )
     assert clip.ok and clip.headers["content-type"] == "video/mp4"
     with av.open(io.BytesIO(clip.body())) as c:
         frames = [f.to_ndarray(format="gray").astype(np.float32) for f in c.decode(video=0)]
@@ -98,7 +104,9 @@ def test_generated_avatar_appears_in_the_list(page) -> None:  # type: ignore[no-
     form = page.locator("form[data-upload=generate]")
     form.get_by_label("Describe the face").fill("a friendly engineer with short grey hair")
     form.get_by_role("button", name="Generate").click()
-    page.wait_for_function(f"() => document.querySelectorAll('ul.avatars li').length > {before}", timeout=90_000)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('ul.avatars li').length > {before}", timeout=90_000
+    )
     assert "generated" in page.locator("ul.avatars li").first.inner_text()
 
 
@@ -117,7 +125,9 @@ def _long_recording(librivox_dir: Path, out: Path) -> Path:
     return out
 
 
-def test_clone_a_voice_with_progress_then_hear_the_sample(page, portal, librivox_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_clone_a_voice_with_progress_then_hear_the_sample(
+    page, portal, librivox_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     recording = _long_recording(librivox_dir, tmp_path / "reader.wav")
     form = page.locator("form[data-upload=voice]")
     form.get_by_label("Voice name").fill("Reader <b>one</b>")
@@ -132,7 +142,9 @@ def test_clone_a_voice_with_progress_then_hear_the_sample(page, portal, librivox
         pytest.skip("voice engine not installed: the page says so clearly")
     page.locator("ul.voices li", has_text="Reader <b>one</b>").wait_for(timeout=180_000)
     item = page.locator("ul.voices li", has_text="Reader <b>one</b>")
-    sample = page.request.get(portal.url + item.get_by_role("button", name="▶ Hear sample").get_attribute("data-sample"))
+    sample = page.request.get(
+        portal.url + item.get_by_role("button", name="▶ Hear sample").get_attribute("data-sample")
+    )
     assert sample.ok and sample.headers["content-type"] == "audio/wav"
     with wave.open(io.BytesIO(sample.body())) as w:
         seconds = w.getnframes() / w.getframerate()

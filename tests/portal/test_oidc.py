@@ -41,7 +41,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory, shots_dir: Path, standin) -
     p.server.stop()
 
 
-def test_sign_in_with_google_creates_an_account_then_signs_into_the_same_one(portal, browser, standin) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_with_google_creates_an_account_then_signs_into_the_same_one(
+    portal, browser, standin
+) -> None:  # type: ignore[no-untyped-def]
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     page = ctx.new_page()
     page.set_default_timeout(15_000)
@@ -82,9 +84,10 @@ def test_oidc_links_an_existing_password_account_with_the_same_verified_email(po
         done = b.get(callback)
         assert done.status_code == 303 and done.headers["location"] == "/account/model-settings"
         with portal.store.read() as db:
-            assert db.get(OidcIdentity, (standin.issuer, "sub-linus")).account_id == accounts.by_email(
-                db, "linus@example.com"
-            ).id
+            assert (
+                db.get(OidcIdentity, (standin.issuer, "sub-linus")).account_id
+                == accounts.by_email(db, "linus@example.com").id
+            )
     finally:
         standin.subject, standin.email = "108234567890123456789", "grace@gmail.example"
 

@@ -25,7 +25,9 @@ PASSWORD = "a long enough password"
 def signed_up(portal, email: str) -> httpx.Client:  # type: ignore[no-untyped-def]
     c = httpx.Client(base_url=portal.url, timeout=10)
     token = csrf_of(c.get("/signup").text)
-    r = c.post("/signup", data={"email": email, "password": PASSWORD, "password2": PASSWORD, "csrf_token": token})
+    r = c.post(
+        "/signup", data={"email": email, "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
+    )
     assert r.status_code == 303 and r.headers["location"] == "/account/model-settings", r.text
     return c
 
@@ -48,7 +50,9 @@ def test_a_form_posted_without_its_csrf_token_is_refused(portal) -> None:  # typ
     foreign = csrf_of(other.get("/account/model-settings").text)  # a valid token, of another session
     assert c.post("/account/keys", data={"name": "sneaky", "csrf_token": foreign}).status_code == 403
     good = csrf_of(c.get("/account/model-settings").text)
-    r = c.post("/account/keys", data={"name": "x", "csrf_token": good}, headers={"Origin": "https://evil.example"})
+    r = c.post(
+        "/account/keys", data={"name": "x", "csrf_token": good}, headers={"Origin": "https://evil.example"}
+    )
     assert r.status_code == 403  # a right token from a foreign origin
     assert key_count(portal, "csrf@example.com") == 0
     for path in ("/signout", "/account/topup", "/account/defaults", "/account/voices", "/account/avatars"):
@@ -93,7 +97,9 @@ def test_ten_failed_signins_in_a_minute_are_slowed_down(portal) -> None:  # type
     token = csrf_of(c.get("/signin").text)
     codes, started = [], time.monotonic()
     for i in range(10):
-        r = c.post("/signin", data={"email": "target@example.com", "password": f"guess-{i}", "csrf_token": token})
+        r = c.post(
+            "/signin", data={"email": "target@example.com", "password": f"guess-{i}", "csrf_token": token}
+        )
         codes.append(r.status_code)
     elapsed = time.monotonic() - started
     limit = portal.settings.portal.signin_max_failures
@@ -182,8 +188,15 @@ def test_reset_link_lets_the_owner_choose_a_new_password_once(portal) -> None:  
     assert again.status_code == 400 and "already used" in again.text
     login = httpx.Client(base_url=portal.url)
     t = csrf_of(login.get("/signin").text)
-    assert login.post("/signin", data={"email": "forgot@example.com", "password": PASSWORD, "csrf_token": t}).status_code == 401
-    ok = login.post("/signin", data={"email": "forgot@example.com", "password": "brand new password", "csrf_token": t})
+    assert (
+        login.post(
+            "/signin", data={"email": "forgot@example.com", "password": PASSWORD, "csrf_token": t}
+        ).status_code
+        == 401
+    )
+    ok = login.post(
+        "/signin", data={"email": "forgot@example.com", "password": "brand new password", "csrf_token": t}
+    )
     assert ok.status_code == 303
     assert httpx.get(portal.url + "/reset/not-a-token").status_code == 400
 
@@ -193,7 +206,10 @@ def test_signin_never_redirects_off_site(portal) -> None:  # type: ignore[no-unt
     for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
         c = httpx.Client(base_url=portal.url)
         t = csrf_of(c.get("/signin").text)
-        r = c.post("/signin", data={"email": "next@example.com", "password": PASSWORD, "next": target, "csrf_token": t})
+        r = c.post(
+            "/signin",
+            data={"email": "next@example.com", "password": PASSWORD, "next": target, "csrf_token": t},
+        )
         assert r.status_code == 303 and r.headers["location"] == "/account/model-settings", target
     r = c.get("/account/usage?x=1", follow_redirects=False)
     assert r.status_code == 200

@@ -31,7 +31,10 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         store = portal.platform(request).store
         with store.write() as db:
             token = websessions.create(
-                db, account_id, days=settings.portal.session_days, user_agent=request.headers.get("user-agent", "")
+                db,
+                account_id,
+                days=settings.portal.session_days,
+                user_agent=request.headers.get("user-agent", ""),
             )
         resp = portal.redirect(safe_next(target))
         portal.set_cookie(request, resp, SESSION_COOKIE, token, int(settings.portal.session_days * 86400))
@@ -106,7 +109,9 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         try:
             account_id = await run_in_threadpool(create)
         except (BadInput, Conflict) as exc:
-            return portal.render(request, "signup.html", status=exc.http_status, email=email, error=exc.message)
+            return portal.render(
+                request, "signup.html", status=exc.http_status, email=email, error=exc.message
+            )
         return start_session(request, account_id, "/account/model-settings")
 
     # ---- sign out --------------------------------------------------------------------------
@@ -152,7 +157,9 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
                 raise
             with store.read() as db:
                 email = resets.check(db, portal.signer, token).email
-            return portal.render(request, "reset.html", status=400, email=email, token=token, error=exc.message)
+            return portal.render(
+                request, "reset.html", status=400, email=email, token=token, error=exc.message
+            )
         return start_session(request, account_id, "/account/model-settings")
 
     # ---- OpenID Connect ---------------------------------------------------------------------
@@ -209,7 +216,9 @@ def _account_for(portal: Portal, request: Request, claims) -> str:  # type: igno
             acct = accounts.sign_up(db, claims.email, None, developer=True)
             starter = portal.settings.pricing.starter_credits
             if starter > 0:
-                ledger.credit(db, acct.id, starter, kind="grant", ref=f"starter:{acct.id}", note="starter credits")
+                ledger.credit(
+                    db, acct.id, starter, kind="grant", ref=f"starter:{acct.id}", note="starter credits"
+                )
         db.add(
             OidcIdentity(
                 issuer=claims.issuer, subject=claims.subject, account_id=acct.id, email=claims.email,

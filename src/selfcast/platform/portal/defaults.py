@@ -93,4 +93,3 @@ def update(
     row.updated_at = utcnow()
     db.flush()
     return get(db, account_id)
-

@@ -41,7 +41,9 @@ class OidcClient:
 
     def __init__(self, cfg: PortalSettings, *, timeout_s: float = 10.0) -> None:
         if not (cfg.oidc_issuer and cfg.oidc_client_id):
-            raise BadInput("OIDC sign-in needs SELFCAST_PORTAL__OIDC_ISSUER and SELFCAST_PORTAL__OIDC_CLIENT_ID")
+            raise BadInput(
+                "OIDC sign-in needs SELFCAST_PORTAL__OIDC_ISSUER and SELFCAST_PORTAL__OIDC_CLIENT_ID"
+            )
         self.cfg = cfg
         self.issuer = cfg.oidc_issuer.rstrip("/")
         self.timeout_s = timeout_s
@@ -68,7 +70,9 @@ class OidcClient:
             return self._doc[1]
         doc = self._get_json(f"{self.issuer}/.well-known/openid-configuration", "discovery document")
         if doc.get("issuer", "").rstrip("/") != self.issuer:
-            raise Unavailable(f"discovery document names issuer {doc.get('issuer')!r}, expected {self.issuer!r}")
+            raise Unavailable(
+                f"discovery document names issuer {doc.get('issuer')!r}, expected {self.issuer!r}"
+            )
         for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             if not doc.get(field):
                 raise Unavailable(f"the discovery document of {self.issuer} has no {field}")
@@ -78,7 +82,11 @@ class OidcClient:
     def start(self, redirect_uri: str) -> tuple[str, dict[str, str]]:
         """The provider URL to send the browser to, and the flow state to keep in a signed cookie."""
         doc = self.discovery()
-        state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+        state, nonce, verifier = (
+            secrets.token_urlsafe(24),
+            secrets.token_urlsafe(24),
+            secrets.token_urlsafe(48),
+        )
         challenge = b64(hashlib.sha256(verifier.encode()).digest())
         query = urlencode(
             {

@@ -43,7 +43,9 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
 
     def failed(request: Request, exc: SelfcastError, field: str) -> Response:
         if wants_json(request):
-            return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status)
+            return JSONResponse(
+                {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status
+            )
         return page(request, status=exc.http_status, **{field: exc.message})
 
     @router.get("/account/media")
@@ -63,7 +65,9 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             if not name.strip():
                 raise BadInput("give the voice a name, e.g. “My voice”")
             if audio is None or not audio.filename:
-                raise BadInput("choose a recording: 10 s – 5 min of clear speech (mp3, m4a, wav, ogg, webm …)")
+                raise BadInput(
+                    "choose a recording: 10 s – 5 min of clear speech (mp3, m4a, wav, ogg, webm …)"
+                )
             data = read_upload(audio, limit=AUDIO_MAX)
             with tempfile.TemporaryDirectory() as tmp:
                 src = Path(tmp) / (Path(audio.filename).name or "audio")
@@ -118,7 +122,9 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         return done(request, "Avatar uploaded.", _avatar_urls(avatar_id), "avatars")
 
     @router.post("/account/avatars/generate")
-    async def generate_avatar(request: Request, prompt: str = Form(""), style: str = Form("photo")) -> Response:
+    async def generate_avatar(
+        request: Request, prompt: str = Form(""), style: str = Form("photo")
+    ) -> Response:
         await portal.check_csrf(request)
         viewer = portal.viewer(request)
         platform = portal.platform(request)

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterable
 
 
 class SignInThrottle:
-    def __init__(self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_failures = max(1, max_failures)
         self.window_s = window_s
         self._clock = clock

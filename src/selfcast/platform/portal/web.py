@@ -146,7 +146,9 @@ class Portal:
             return False
         return request.url.scheme == "https" or self.settings.base_url.startswith("https://")
 
-    def set_cookie(self, request: Request, resp: Response, name: str, value: str, max_age: int | None) -> None:
+    def set_cookie(
+        self, request: Request, resp: Response, name: str, value: str, max_age: int | None
+    ) -> None:
         resp.set_cookie(
             name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
             secure=self.secure_cookies(request),
