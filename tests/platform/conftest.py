@@ -86,3 +86,14 @@ def plain_server(settings: Settings) -> Iterator[LiveServer]:
     )
     yield live
     stop_server(live)
+
+
+@pytest.fixture
+def sqlite_server(settings: Settings) -> Iterator[LiveServer]:
+    """Like ``live_server`` but on SQLite only, for checks the database does not change."""
+    settings = settings.model_copy(update={"host": "127.0.0.1"})
+    live = start_server(
+        settings, executor=scripted_executor(settings), monitor_interval_s=0.3, dead_after_s=5.0
+    )
+    yield live
+    stop_server(live)
