@@ -95,8 +95,8 @@ class LiveSettings(BaseModel):
     audio_lead_ms: float = 180.0  # first speech sample this far ahead of now (> video lead: no frame misses it)
     max_audio_ahead_s: float = 0.6  # speech is sent at most this far ahead (keeps barge-in tight)
     ready_timeout_s: float = 20.0  # admitted but no video/audio flowing after this: error
-    frame_width: int = 0  # 0 = avatar.width
-    frame_height: int = 0  # 0 = avatar.height
+    frame_width: int = 640  # the live camera; 0 = avatar.width (720p costs ~4x the render CPU)
+    frame_height: int = 360  # 0 = avatar.height
     rejoin_attempts: int = 1  # after the bot's browser crashes
     command_poll_s: float = 0.5  # how often the worker looks for speak/chat commands
 
