@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from selfcast.errors import Unavailable
 from selfcast.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,6 @@ class Engines:
 def default_avatar_path() -> Path:
     """The portrait shipped in the package (NASA, public domain): the demo's default face."""
     from importlib import resources
-
-    from selfcast.errors import Unavailable
 
     cand = Path(str(resources.files("selfcast.live"))) / "demo" / "avatar.jpg"
     if cand.exists():
@@ -85,7 +84,10 @@ def load_engines(settings: Settings, *, image: Path | None, voice_id: str, bot_n
 
     def timed(name: str, fn, *args):
         t0 = time.perf_counter()
-        out = fn(*args)
+        try:
+            out = fn(*args)
+        except ImportError as exc:
+            raise Unavailable(f"the {name} engine is not installed ({exc}); install selfcast[all]") from exc
         timings[name] = round(time.perf_counter() - t0, 3)
         return out
 

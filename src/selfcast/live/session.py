@@ -175,8 +175,10 @@ class LiveSession:
             with contextlib.suppress(Exception):
                 await self.speaker.interrupt()
         with contextlib.suppress(Exception):
-            await self.bot.close()
-        await self._set("joining", video_connected=False, bot_connected=False)
+            await asyncio.wait_for(self.bot.close(), 10)
+        # The state machine has no way back from ready: the session stays ready (billing goes on
+        # for these few seconds) while the flags say the bot and its video are gone.
+        await self._set(self.state, video_connected=False, bot_connected=False)
         await self._connect(None)
 
     async def _attend(self) -> Leave:
