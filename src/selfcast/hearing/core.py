@@ -54,14 +54,14 @@ class Hearing:
         self.settings = settings
         self.bot_name = bot_name
         self.default_speaker = default_speaker
-        self._asr = asr or get_asr(settings)
+        self._captions_only = (settings.provider or "").lower() == "captions"
+        self._asr = asr if asr is not None else (None if self._captions_only else get_asr(settings))
         self._vad = vad or SileroVAD()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearing-asr")
         self._addressing = turns.Addressing(bot_name=bot_name)
         self._on = float(getattr(settings, "vad_threshold", 0.5))
         self._off = max(0.05, self._on - 0.15)
         self._partial_s = getattr(settings, "partial_interval_ms", 600) / 1000.0
-        self._captions_only = (settings.provider or "").lower() == "captions"
         self._pending = np.zeros(0, np.float32)  # samples not yet framed
         self._t = None  # media time of the next unframed sample
         self._ring: list[np.ndarray] = []  # pre-roll frames while idle
@@ -109,8 +109,9 @@ class Hearing:
             t0 = self._t
             self._t = t0 + FRAME_S
             if self._captions_only:
-                continue
-            self._frame(frame, t0, events)
+                self._barge_only(frame, t0, events)
+            else:
+                self._frame(frame, t0, events)
         self._pending = self._pending[n_frames * FRAME:].copy()
         self._collect(events)
         return events
@@ -134,7 +135,8 @@ class Hearing:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._asr.close()
+        if self._asr is not None:
+            self._asr.close()
 
     # ----- internals -----
     def _now(self) -> float:
@@ -154,6 +156,7 @@ class Hearing:
         self._state = "idle"
         self._buf: list[np.ndarray] = []
         self._start = 0.0
+        self._run_start = 0.0
         self._onset_run = 0
         self._voiced_s = 0.0
         self._silence_start: float | None = None
@@ -171,6 +174,17 @@ class Hearing:
         audio = np.concatenate(self._buf[:n_frames]) if n_frames else np.zeros(0, np.float32)
         return _Job(kind, n_frames, self._pool.submit(self._asr.transcribe, audio))
 
+    def _barge_only(self, frame: np.ndarray, t0: float, events: list[HearingEvent]) -> None:
+        """Captions carry the words; audio still tells us when someone talks over the bot."""
+        p = self._vad(frame)
+        if p >= self._on:
+            self._voiced_s += FRAME_S
+        elif p < self._off:
+            self._voiced_s, self._barged = 0.0, False
+        if self._bot_speaking and not self._barged and self._voiced_s * 1000.0 >= self.settings.barge_in_min_ms:
+            self._barged = True
+            events.append(BargeIn(t0 + FRAME_S))
+
     def _frame(self, frame: np.ndarray, t0: float, events: list[HearingEvent]) -> None:
         p = self._vad(frame)
         t1 = t0 + FRAME_S
@@ -184,6 +198,7 @@ class Hearing:
                 self._buf = list(self._ring)
                 self._ring = []
                 self._start = t1 - self._onset_run * FRAME_S
+                self._run_start = self._start
                 self._voiced_s = self._onset_run * FRAME_S
                 self._last_partial_t = t1
                 self._barged = False
@@ -193,7 +208,11 @@ class Hearing:
         if p >= self._on:
             self._voiced_s += FRAME_S
             if self._silence_start is not None:  # they went on talking: the candidate is stale
+                if t0 - self._silence_start > 0.6:
+                    self._run_start = t0  # a new stretch of talk (for barge-in), not one word's gap
                 self._silence_start = None
+                if self._partial is None and self._cand is not None:
+                    self._partial = self._cand  # what they said so far is still a good partial
                 self._cand = None
         elif p < self._off and self._silence_start is None:
             self._silence_start = t0
@@ -203,8 +222,10 @@ class Hearing:
             else:
                 self._cand = self._submit("candidate", self._silence_idx)
         # barge-in: the bot is talking and this person has held the floor long enough
-        if (self._bot_speaking and not self._barged and self._silence_start is None
-                and self._voiced_s * 1000.0 >= self.settings.barge_in_min_ms
+        # (held the floor = talking now, for barge_in_min_ms since they started; short gaps between
+        # words do not reset it, a real silence ends the utterance and does)
+        if (self._bot_speaking and not self._barged and self._silence_start is None and p >= self._on
+                and (t1 - self._run_start) * 1000.0 >= self.settings.barge_in_min_ms
                 and not turns.is_backchannel(self._partial_text)):
             self._barged = True
             events.append(BargeIn(t1))

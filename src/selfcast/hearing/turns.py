@@ -21,7 +21,7 @@ TRAILING_INCOMPLETE = frozenset(_split(
     "is are was were be been being can could would should will shall do does did have has had "
     "what's whats it's let's we're i'm"
 ))
-FILLERS = frozenset(_split("um uh erm er hmm mm ah eh well"))
+FILLERS = frozenset(_split("um umm uhm uh uhh erm er ehm hm hmm hum mm ah eh well"))
 BACKCHANNEL = frozenset(_split(
     "uh-huh uhhuh uh huh mm-hmm mmhmm mhm mm hmm yeah yep yes ok okay right sure cool nice "
     "great got it i see true exactly totally ah oh wow"
@@ -46,6 +46,8 @@ def completeness(text: str) -> str:
         return "unknown"
     if t.endswith(("...", "…", ",", "-", "—")) or w[-1] in TRAILING_INCOMPLETE:
         return "incomplete"
+    if any(x in FILLERS for x in w[-2:]) and not (len(w) <= 2 and t.endswith("?")):
+        return "incomplete"  # "...about the, um." — recognisers often punctuate a trailing filler
     if t.endswith(("?", ".", "!")):
         return "complete"
     if w[0] in QUESTION_START and len(w) >= 3:

@@ -1,0 +1,44 @@
+"""The text side of turn-taking: completeness cues, backchannels, names, addressing."""
+
+import pytest
+
+from selfcast.hearing import turns
+
+
+@pytest.mark.parametrize("text,cue", [
+    ("What's the status of the API refactor?", "complete"),
+    ("which test is failing right now.", "complete"),
+    ("So I wanted to ask about the...", "incomplete"),
+    ("What's the status of the refactor and, um", "incomplete"),
+    ("and the", "incomplete"),
+    ("how is the rollout going", "complete"),
+    ("the rollout", "unknown"),
+])
+def test_completeness_cue(text, cue):
+    assert turns.completeness(text) == cue
+
+
+@pytest.mark.parametrize("text", ["Uh-huh.", "Mm-hmm.", "Yeah.", "Right, okay.", "Yeah, got it."])
+def test_backchannels_are_recognised(text):
+    assert turns.is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", ["Wait, stop.", "Yeah, but what about the tests?", "No."])
+def test_real_interjections_are_not_backchannels(text):
+    assert not turns.is_backchannel(text)
+
+
+def test_bot_name_is_found_despite_recognition_spelling():
+    assert turns.mentions_name("Robyn, what's the status?", "Robin")
+    assert turns.mentions_name("hey robin can you", "Robin")
+    assert not turns.mentions_name("we should rob the bank", "Robin")
+
+
+def test_addressing_policy():
+    a = turns.Addressing(bot_name="Robin", participants=4)
+    assert a.decide("I think we should order pizza.", t=10, last_bot_reply_end=None) == (False, "group chatter")
+    assert a.decide("Robin, what's the status?", t=10, last_bot_reply_end=None) == (True, "named")
+    assert a.decide("And when will it ship?", t=12, last_bot_reply_end=9.0) == (True, "follow-up")
+    assert a.decide("And when will it ship?", t=30, last_bot_reply_end=9.0)[0] is False
+    one = turns.Addressing(bot_name="Robin", participants=2)
+    assert one.decide("What's the status?", t=1, last_bot_reply_end=None) == (True, "one-to-one")
