@@ -11,6 +11,7 @@ per 10 ms with its session time, so a frame for time t can look a few tens of ms
 from __future__ import annotations
 
 import math
+import warnings
 from collections import deque
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ WIN_S = 0.032
 LOOKAHEAD_S = 0.03  # the mouth leads the sound slightly, as real mouths do
 SMOOTH_S = 0.035  # half-width of the triangular smoothing kernel
 KEEP_S = 8.0  # how much past speech is kept for queries
+FLOOR_HOPS = 200
+WARMUP_HOPS = 50
+PEAK_HOPS = 300
 
 BILABIAL = {"m", "b", "p"}
 LABIODENTAL = {"f", "v"}
@@ -52,6 +56,19 @@ def phoneme_shape(ph: str) -> tuple[float, float, float, float] | None:
     if p in OPEN or p[:1] in ("a", "ɑ", "ʌ"):
         return 1.0, 0.1, 0.0, 0.0
     return None
+
+
+def _sliding(x: np.ndarray, n: int, kind: str) -> np.ndarray:
+    """Noise floor (10th percentile) or peak (max) over the up-to-n values ending at each position."""
+    pad = np.concatenate([np.full(n - 1, np.nan), x])
+    win = np.lib.stride_tricks.sliding_window_view(pad, n)
+    if kind == "peak":
+        return np.nanmax(win, axis=1)
+    win = np.where(win < -90, np.nan, win)  # digital silence says nothing about the room's noise
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        floor = np.nanpercentile(win, 10, axis=1)
+    return np.where(np.isnan(floor), -90.0, floor)
 
 
 class _Analyzer:
@@ -97,7 +114,7 @@ class SpeechTrack:
         self._an: _Analyzer | None = None
         self._blocks: deque[tuple[np.ndarray, np.ndarray]] = deque()  # (times, targets (n, 5))
         self._phonemes: deque[tuple[float, float, tuple[float, float, float, float]]] = deque()
-        self._peak = 0.05  # running loudness reference (linear RMS)
+        self._hist_db = np.zeros(0)  # recent loudness (dBFS per hop) for floor and reference
         self.cut_at: float | None = None  # barge-in: speech after this time is dropped and faded
         self.end = 0.0  # session time up to which speech has been pushed
 
@@ -123,13 +140,19 @@ class SpeechTrack:
     def _targets(self, f: np.ndarray) -> np.ndarray:
         rms = f[:, 0]
         out = np.zeros((len(f), 5), np.float32)
-        for i, r in enumerate(rms):
-            # the loudness reference rises fast and decays slowly (per-speaker gain independence)
-            self._peak = max(float(r), self._peak * 0.9995, 0.02)
-            lvl = max(0.0, float(r) / self._peak)
-            db = 20 * math.log10(max(float(r), 1e-6))
-            gate = min(1.0, max(0.0, (db + 52) / 10))  # silence below about -52 dBFS stays closed
-            out[i, 4] = min(1.0, lvl ** 0.7 * gate)
+        db = 20 * np.log10(np.maximum(rms, 1e-6))
+        full = np.concatenate([self._hist_db, db])
+        k = len(self._hist_db)
+        # noise floor: the 10th percentile of the last 2 s; loudness reference: the loudest in 3 s
+        floor = _sliding(full, FLOOR_HOPS, "floor")[k:]
+        real = full[full > -90]
+        if len(real) < WARMUP_HOPS and len(real):  # too little history: trust the median, not the tail
+            floor = np.maximum(floor, float(np.median(real)) - 3.0)
+        peak = np.maximum(_sliding(full, PEAK_HOPS, "peak")[k:], -50.0)
+        self._hist_db = full[-PEAK_HOPS:]
+        thr = np.maximum(np.maximum(floor + 8.0, peak - 30.0), -55.0)
+        gate = np.clip((db - thr) / 8.0, 0, 1)
+        out[:, 4] = np.clip(10 ** ((db - peak) / 20 * 0.7) * gate, 0, 1)
         low, mid1, mid2, f2, hiss = f[:, 1], f[:, 2], f[:, 3], f[:, 4], f[:, 5]
         voiced = (low + mid1 + mid2) / (low + mid1 + mid2 + f2 + hiss + 1e-6)
         front = f2 / (mid1 + f2 + 1e-6)
