@@ -1,0 +1,64 @@
+"""The portal's own tables and queries on PostgreSQL (migration 0002, sessions, reveal, defaults,
+usage by day). Runs when SELFCAST_TEST_PG_URL names a server (``make test`` starts one)."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from selfcast.platform import accounts
+from selfcast.platform.payments import topups
+from selfcast.settings import Settings
+from tests.portal.helpers import csrf_of
+
+pytestmark = [pytest.mark.postgres]
+PG_URL = os.environ.get("SELFCAST_TEST_PG_URL", "").strip()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("SELFCAST_TEST_PG_URL is empty: PostgreSQL variant skipped (make test sets it)")
+    name = f"selfcast_portal_{secrets.token_hex(4)}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_portal_pages_work_on_postgresql(pg_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from selfcast.platform.app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=pg_url))
+    with TestClient(app, base_url="http://127.0.0.1:8787") as c:
+        t = csrf_of(c.get("/signup").text)
+        r = c.post("/signup", data={"email": "pg@example.com", "password": "postgres pw", "password2": "postgres pw",
+                                    "csrf_token": t}, follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303
+        t = csrf_of(c.get("/account/model-settings").text)
+        page = c.post("/account/keys", data={"name": "pg", "csrf_token": t}).text
+        key = re.search(r"dk_[A-Za-z0-9_-]{40,}", page).group(0)
+        assert key not in c.get("/account/model-settings").text
+        assert c.post("/account/defaults", data={"bot_name": "PG bot", "language": "de", "max_duration_min": "30",
+                                                 "csrf_token": t}, follow_redirects=False).status_code == 303  # fmt: skip
+        r = c.post("/account/topup", data={"product_id": "pack_800", "csrf_token": t}, follow_redirects=False)
+        topup_id = r.headers["location"].rsplit("/", 1)[1]
+        store = app.state.platform.store
+        with store.write() as db:
+            topups.approve(db, topup_id)
+        assert c.get(f"/account/topup/{topup_id}/status.json").json()["balance"] == 800
+        usage = c.get("/account/usage")
+        assert usage.status_code == 200 and 'id="balance">800<' in usage.text
+        assert c.get("/v1/balance", headers={"Authorization": f"Bearer {key}"}).json()["balance"] == 800
+        with store.read() as db:
+            assert accounts.by_email(db, "pg@example.com").developer
