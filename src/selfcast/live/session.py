@@ -78,6 +78,7 @@ class LiveSession:
         self._crashes = 0
         self._greeted = False
         self._hearing_lag = 0.0
+        self._rejoin_started: float | None = None
         self.timings: dict[str, float] = {}
         self._t0 = time.monotonic()
 
@@ -122,7 +123,9 @@ class LiveSession:
                     await self._event("bot_crashed", {"rejoining": True, "attempt": self._crashes})
                     self.leave_reason, self.policy.decided = None, None
                     self._leave_now.clear()
+                    t_crash = time.monotonic()
                     await self._reconnect()
+                    self._rejoin_started = t_crash
                     continue
                 break
             await self._leave(leave)
@@ -237,7 +240,10 @@ class LiveSession:
         self.policy.ready(time.monotonic())
         self._participants = list(bot.participants)
         self._set_participants()
-        await self._event("media_flowing", {"join_s": self.timings.get("ready"), "timings": self.timings})
+        data = {"join_s": self.timings.get("ready"), "timings": self.timings}
+        if self._rejoin_started is not None:
+            data["rejoin_s"] = round(time.monotonic() - self._rejoin_started, 2)
+        await self._event("media_flowing", data)
 
     async def _greet(self) -> None:
         """Greet once, when someone is there to hear it (at admission, or when the first person
