@@ -3,8 +3,8 @@
 // end prepends `const SELFCAST_CFG = {...};`.
 //
 // Wire format over the loopback WebSocket (little-endian):
-//   Python -> page, binary kind 1 (video):  u8 kind, u8 fmt(0=I420), u16 w, u16 h, u16 pad,
-//                                           f64 dueEpochMs, then I420 planes
+//   Python -> page, binary kind 1 (video):  u8 kind, u8 fmt(0=I420, 1=JPEG), u16 w, u16 h, u16 pad,
+//                                           f64 dueEpochMs, then I420 planes or JPEG bytes
 //   Python -> page, binary kind 2 (audio):  u8 kind, u8 pad[3], u32 sampleRate, f64 startEpochMs,
 //                                           then float32 mono PCM
 //   page -> Python, binary kind 3 (audio):  u8 kind, u8 trackIndex, u16 pad, u32 sampleRate,
@@ -21,6 +21,15 @@
     remoteAudioTracks: 0, inRms: 0, inChunks: 0,
     width: 0, height: 0, mode: '', connected: false, pcs: [],
   };
+
+  // Nobody watches the bot's screen: not painting videos saves a software-composited 720p
+  // stream or two on a CPU-only machine.
+  if (CFG.hideVideo) {
+    const css = document.createElement('style');
+    css.textContent = 'video { visibility: hidden !important; }';
+    const add = () => (document.head || document.documentElement).appendChild(css);
+    if (document.documentElement) add(); else document.addEventListener('DOMContentLoaded', add);
+  }
 
   // ---------------------------------------------------------------- outgoing video
   let videoTrack = null, videoWriter = null, canvas = null, c2d = null, lastFrame = null;
@@ -94,21 +103,38 @@
       videoTimer = setTimeout(pumpVideo, Math.max(0, videoQueue[0].due - nowEpoch()));
     }
   }
-  function onVideo(buf) {
-    ensureVideo();
-    const dv = new DataView(buf);
-    const w = dv.getUint16(2, true), h = dv.getUint16(4, true);
-    const due = dv.getFloat64(8, true);
-    const data = new Uint8Array(buf, 16);
-    S.width = w; S.height = h;
-    const frame = new VideoFrame(data, {format: 'I420', codedWidth: w, codedHeight: h,
-      timestamp: Math.round(performance.now() * 1000)});
+  function enqueueFrame(due, frame) {
     videoQueue.push({due, frame});
     if (videoQueue.length > 1 && videoQueue[videoQueue.length - 2].due > due) {
       videoQueue.sort((a, b) => a.due - b.due);
     }
     if (videoTimer) clearTimeout(videoTimer);
     videoTimer = setTimeout(pumpVideo, Math.max(0, videoQueue[0].due - nowEpoch()));
+  }
+  async function decodeJpeg(bytes) {
+    if (typeof ImageDecoder === 'function') {
+      const dec = new ImageDecoder({data: bytes, type: 'image/jpeg'});
+      try { return (await dec.decode()).image; } finally { dec.close(); }
+    }
+    const bmp = await createImageBitmap(new Blob([bytes], {type: 'image/jpeg'}));
+    const f = new VideoFrame(bmp, {timestamp: Math.round(performance.now() * 1000)});
+    bmp.close();
+    return f;
+  }
+  function onVideo(buf) {
+    ensureVideo();
+    const dv = new DataView(buf);
+    const fmt = dv.getUint8(1);
+    const w = dv.getUint16(2, true), h = dv.getUint16(4, true);
+    const due = dv.getFloat64(8, true);
+    const data = new Uint8Array(buf, 16);
+    S.width = w; S.height = h;
+    if (fmt === 1) {  // JPEG: a tenth of the bytes; decoded off the main thread
+      decodeJpeg(data).then((frame) => enqueueFrame(due, frame)).catch((e) => { S.decodeErrors = (S.decodeErrors || 0) + 1; });
+      return;
+    }
+    enqueueFrame(due, new VideoFrame(data, {format: 'I420', codedWidth: w, codedHeight: h,
+      timestamp: Math.round(performance.now() * 1000)}));
   }
 
   // ---------------------------------------------------------------- outgoing audio
@@ -315,7 +341,11 @@
     if (!CFG.wsUrl) return;
     vws = new WebSocket(CFG.wsUrl + '&ch=video');
     vws.binaryType = 'arraybuffer';
-    vws.onmessage = (ev) => { if (typeof ev.data !== 'string') onBinary(ev.data); };
+    vws.onmessage = (ev) => {
+      if (typeof ev.data === 'string') return;
+      onBinary(ev.data);
+      vws.send('a');  // flow control: Python keeps only a few frames in flight
+    };
     vws.onclose = () => { setTimeout(connectVideo, 500); };
   }
   let lastStats = {framesWritten: 0, t: performance.now()};

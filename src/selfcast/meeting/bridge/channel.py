@@ -30,7 +30,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from selfcast.media.frames import AudioChunk, VideoFrame
-from selfcast.meeting.bridge.i420 import rgb_to_i420
+from selfcast.meeting.bridge.i420 import rgb_to_i420, rgb_to_jpeg
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class BridgeStats:
     page: dict = field(default_factory=dict)
     frames_sent: int = 0
     frames_dropped: int = 0  # too late to show: dropped here rather than delaying the picture
+    frames_skipped: int = 0  # the page had not taken the previous frames yet (it is behind)
     audio_sent_s: float = 0.0
     audio_in_chunks: int = 0
     last_audio_in_at: float = 0.0  # monotonic
@@ -65,17 +66,26 @@ class MediaBridge:
         video_delay_s: float = 0.0,
         max_ahead_s: float = 1.0,
         max_late_s: float = 0.1,
+        max_in_flight: int = 2,
         capture_rate: int = 16000,
         per_track: bool = False,
         force_canvas: bool = False,
+        hide_video: bool = True,
+        video_format: str = "jpeg",
     ) -> None:
         self.width, self.height = width, height
         self.video_delay_s = video_delay_s
         self.max_ahead_s = max_ahead_s
         self.max_late_s = max_late_s
+        self.max_in_flight = max_in_flight
+        self._in_flight = 0
         self.capture_rate = capture_rate
         self.per_track = per_track
         self.force_canvas = force_canvas
+        self.hide_video = hide_video
+        if video_format not in ("jpeg", "i420"):
+            raise ValueError(f"video_format must be 'jpeg' or 'i420', not {video_format!r}")
+        self.video_format = video_format
         self.origin = time.time()
         self.stats = BridgeStats()
         self._token = secrets.token_urlsafe(16)
@@ -115,6 +125,7 @@ class MediaBridge:
         cfg = {
             "wsUrl": self.ws_url, "width": self.width, "height": self.height,
             "captureRate": self.capture_rate, "perTrack": self.per_track, "forceCanvas": self.force_canvas,
+            "hideVideo": self.hide_video,
         }
         js = resources.files("selfcast.meeting.bridge").joinpath("bridge.js").read_text()
         return f"const SELFCAST_CFG = {json.dumps(cfg)};\n{js}"
@@ -147,13 +158,21 @@ class MediaBridge:
         if time.time() - due > self.max_late_s:
             self.stats.frames_dropped += 1
             return
-        planes, w, h = await asyncio.to_thread(rgb_to_i420, frame.rgb)
         ws = self._vws
         if ws is None:
             return
+        if self._in_flight >= self.max_in_flight:
+            # The page is behind: queueing more would only add delay (sockets buffer megabytes).
+            self.stats.frames_skipped += 1
+            return
+        if self.video_format == "jpeg":
+            fmt, (planes, w, h) = 1, await asyncio.to_thread(rgb_to_jpeg, frame.rgb)
+        else:
+            fmt, (planes, w, h) = 0, await asyncio.to_thread(rgb_to_i420, frame.rgb)
+        self._in_flight += 1
         async with self._vsend_lock:
             with contextlib.suppress(ConnectionClosed):
-                await ws.send(_VIDEO_HDR.pack(1, 0, w, h, 0, due * 1000.0) + planes)
+                await ws.send(_VIDEO_HDR.pack(1, fmt, w, h, 0, due * 1000.0) + planes)
         self.stats.frames_sent += 1
         self._fps_times.append(time.monotonic())
 
@@ -231,11 +250,15 @@ class MediaBridge:
 
     async def _handle_video(self, ws: ServerConnection) -> None:
         previous, self._vws = self._vws, ws
+        self._in_flight = 0
         if previous is not None:
             with contextlib.suppress(Exception):
                 await previous.close()
         try:
-            await ws.wait_closed()
+            async for _ack in ws:
+                self._in_flight = max(0, self._in_flight - 1)
+        except ConnectionClosed:
+            pass
         finally:
             if self._vws is ws:
                 self._vws = None

@@ -38,3 +38,23 @@ def rgb_to_i420(rgb: np.ndarray) -> tuple[bytes, int, int]:
     out[w * h : w * h * 5 // 4] = np.clip(u, 0, 255).reshape(-1)
     out[w * h * 5 // 4 :] = np.clip(v, 0, 255).reshape(-1)
     return out.tobytes(), w, h
+
+
+def rgb_to_jpeg(rgb: np.ndarray, quality: int = 85) -> tuple[bytes, int, int]:
+    """JPEG for the bridge's video socket: about a tenth of I420's bytes, which is what costs the
+    page time (Chromium spends ~20 ms of CPU receiving each 1.4 MB WebSocket message)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (h, w, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+    h, w = rgb.shape[:2]
+    if cv2 is not None:
+        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise ValueError("JPEG encoding failed")
+        return buf.tobytes(), w, h
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format="JPEG", quality=quality)
+    return out.getvalue(), w, h

@@ -169,7 +169,7 @@ def build_room_router(settings: Settings, registry: RoomRegistry | None = None) 
     @router.get("/room/{room_id}", response_class=HTMLResponse)
     def page(room_id: str, request: Request) -> HTMLResponse:
         html = resources.files("selfcast.meeting.room").joinpath("static", "room.html").read_text()
-        cfg = {"roomId": room_id, "ice": ice, "maxPeers": MAX_PEERS}
+        cfg = {"roomId": room_id, "ice": ice, "maxPeers": MAX_PEERS, "startKbps": 1500}
         try:
             cfg["title"] = registry.get(room_id).title
         except SelfcastError:
