@@ -24,9 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from selfcast.meeting.bot import MeetingBot  # noqa: E402
-from selfcast.settings import Settings  # noqa: E402
-from tests.meeting.helpers import (  # noqa: E402
+from tests.meeting.helpers import (
     BITS,
     BLOCK_H,
     BLOCK_W,
@@ -36,9 +34,14 @@ from tests.meeting.helpers import (  # noqa: E402
     TOP,
     Participant,
     RoomServer,
+    counter_frame,
     decode_recording,
     tone_wav,
 )
+
+from selfcast.media.frames import AudioChunk, VideoFrame
+from selfcast.meeting.bot import MeetingBot
+from selfcast.settings import Settings
 
 BOT_TILE = ".tile:not([data-self]) video"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -101,9 +104,6 @@ async def one_run(server: RoomServer, settings: Settings, seconds: float, video_
             beeps = np.arange(1.0, seconds - 0.5, 1.0)
             warm = 3.0  # WebRTC ramps resolution up over the first seconds; measure after
             cpu0 = wall0 = None
-            from selfcast.media.frames import AudioChunk, VideoFrame
-            from tests.meeting.helpers import counter_frame
-
             n = 0
             while n < seconds * fps:
                 pts = start + n / fps
