@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from selfcast.errors import BadInput, NotFound, SelfcastError
 from selfcast.platform import avatars, keys, voices
@@ -20,6 +19,7 @@ from selfcast.platform.portal.web import Portal
 
 def add_routes(router: APIRouter, portal: Portal) -> None:
     settings = portal.settings
+    csrf = Depends(portal.check_csrf)
 
     @router.get("/account")
     def account(request: Request) -> Response:
@@ -50,9 +50,8 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
     def model_settings_page(request: Request) -> Response:
         return model_settings(request)
 
-    @router.post("/account/keys")
-    async def create_key(request: Request, name: str = Form("")) -> Response:
-        await portal.check_csrf(request)
+    @router.post("/account/keys", dependencies=[csrf])
+    def create_key(request: Request, name: str = Form("")) -> Response:
         viewer = portal.viewer(request)
         store = portal.platform(request).store
 
@@ -65,7 +64,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
                 return new.id
 
         try:
-            key_id = await run_in_threadpool(create)
+            key_id = create()
         except BadInput as exc:
             return model_settings(request, status=400, key_error=exc.message, key_name=name)
         return portal.redirect(f"/account/model-settings?new={key_id}#new-key")
@@ -79,9 +78,8 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             raise NotFound(f"no key {key_id} in this account")
         return portal.render(request, "key_revoke.html", active="model-settings", key=row)
 
-    @router.post("/account/keys/{key_id}/revoke")
-    async def revoke(request: Request, key_id: str) -> Response:
-        await portal.check_csrf(request)
+    @router.post("/account/keys/{key_id}/revoke", dependencies=[csrf])
+    def revoke(request: Request, key_id: str) -> Response:
         viewer = portal.viewer(request)
         with portal.platform(request).store.write() as db:
             row = keys.revoke(db, viewer.account_id, key_id)
@@ -90,8 +88,8 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         portal.flash(request, resp, f"Key “{label}” is revoked. Requests with it are now refused.")
         return resp
 
-    @router.post("/account/defaults")
-    async def save_defaults(
+    @router.post("/account/defaults", dependencies=[csrf])
+    def save_defaults(
         request: Request,
         voice_id: str = Form(""),
         avatar_id: str = Form(""),
@@ -100,7 +98,6 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         max_duration_min: str = Form(""),
         alone_timeout_min: str = Form(""),
     ) -> Response:
-        await portal.check_csrf(request)
         viewer = portal.viewer(request)
         try:
             with portal.platform(request).store.write() as db:
@@ -161,15 +158,13 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
     def topup_page(request: Request) -> Response:
         return topup(request)
 
-    @router.post("/account/topup")
-    async def start_topup(request: Request, product_id: str = Form("")) -> Response:
-        await portal.check_csrf(request)
+    @router.post("/account/topup", dependencies=[csrf])
+    def start_topup(request: Request, product_id: str = Form("")) -> Response:
         viewer = portal.viewer(request)
         platform = portal.platform(request)
         try:
-            row = await run_in_threadpool(
-                topups.start, platform.store, platform.payments, settings.pricing, viewer.account_id,
-                product_id or None,
+            row = topups.start(
+                platform.store, platform.payments, settings.pricing, viewer.account_id, product_id or None
             )  # fmt: skip
         except SelfcastError as exc:
             return topup(request, status=exc.http_status, error=exc.message)

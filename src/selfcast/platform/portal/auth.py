@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ def _client_addr(request: Request) -> str:
 
 def add_routes(router: APIRouter, portal: Portal) -> None:
     settings = portal.settings
+    csrf = Depends(portal.check_csrf)
 
     def start_session(request: Request, account_id: str, target: str) -> Response:
         store = portal.platform(request).store
@@ -47,11 +48,10 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             return portal.redirect(safe_next(next))
         return portal.render(request, "signin.html", next=safe_next(next), email="")
 
-    @router.post("/signin")
+    @router.post("/signin", dependencies=[csrf])
     async def signin(
         request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("")
     ) -> Response:
-        await portal.check_csrf(request)
         addr, who = [_client_addr(request)], [email.strip().lower()[:320]]
         wait = max(portal.throttle.retry_after(who), portal.addr_throttle.retry_after(addr))
         if wait > 0:
@@ -78,7 +78,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
                 request, "signin.html", status=401, next=safe_next(next), email=email, error=exc.message
             )
         portal.throttle.succeeded(who[0])
-        return start_session(request, account_id, next)
+        return await run_in_threadpool(start_session, request, account_id, next)
 
     # ---- sign up ---------------------------------------------------------------------------
     @router.get("/signup")
@@ -87,11 +87,10 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             return portal.redirect("/account/model-settings")
         return portal.render(request, "signup.html", email="")
 
-    @router.post("/signup")
-    async def signup(
+    @router.post("/signup", dependencies=[csrf])
+    def signup(
         request: Request, email: str = Form(""), password: str = Form(""), password2: str = Form("")
     ) -> Response:
-        await portal.check_csrf(request)
         store = portal.platform(request).store
 
         def create() -> str:
@@ -107,7 +106,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
                 return acct.id
 
         try:
-            account_id = await run_in_threadpool(create)
+            account_id = create()
         except (BadInput, Conflict) as exc:
             return portal.render(
                 request, "signup.html", status=exc.http_status, email=email, error=exc.message
@@ -115,9 +114,8 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         return start_session(request, account_id, "/account/model-settings")
 
     # ---- sign out --------------------------------------------------------------------------
-    @router.post("/signout")
-    async def signout(request: Request) -> Response:
-        await portal.check_csrf(request)
+    @router.post("/signout", dependencies=[csrf])
+    def signout(request: Request) -> Response:
         viewer = portal.viewer_or_none(request)
         if viewer is not None:
             with portal.platform(request).store.write() as db:
@@ -134,11 +132,8 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             acct = resets.check(db, portal.signer, token)
         return portal.render(request, "reset.html", email=acct.email, token=token)
 
-    @router.post("/reset/{token}")
-    async def reset(
-        request: Request, token: str, password: str = Form(""), password2: str = Form("")
-    ) -> Response:
-        await portal.check_csrf(request)
+    @router.post("/reset/{token}", dependencies=[csrf])
+    def reset(request: Request, token: str, password: str = Form(""), password2: str = Form("")) -> Response:
         store = portal.platform(request).store
 
         def change() -> str:
@@ -151,7 +146,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
                 return acct.id
 
         try:
-            account_id = await run_in_threadpool(change)
+            account_id = change()
         except BadInput as exc:
             if exc.message == resets.INVALID:
                 raise

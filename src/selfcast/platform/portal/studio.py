@@ -7,9 +7,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from selfcast.errors import BadInput, NotFound, SelfcastError
 from selfcast.platform import avatars, voices
@@ -22,6 +21,7 @@ from selfcast.platform.routes.common import read_upload
 
 def add_routes(router: APIRouter, portal: Portal) -> None:
     settings = portal.settings
+    csrf = Depends(portal.check_csrf)
 
     def page(request: Request, status: int = 200, **extra: object) -> Response:
         viewer = portal.viewer(request)
@@ -53,11 +53,10 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         return page(request)
 
     # ---- voices -----------------------------------------------------------------------------
-    @router.post("/account/voices")
-    async def clone_voice(
+    @router.post("/account/voices", dependencies=[csrf])
+    def clone_voice(
         request: Request, audio: UploadFile | None = File(None), name: str = Form("")
     ) -> Response:
-        await portal.check_csrf(request)
         viewer = portal.viewer(request)
         platform = portal.platform(request)
 
@@ -80,7 +79,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             return row.voice_id
 
         try:
-            voice_id = await run_in_threadpool(clone)
+            voice_id = clone()
         except SelfcastError as exc:
             return failed(request, exc, "voice_error")
         return done(
@@ -103,9 +102,8 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         return FileResponse(cache, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
 
     # ---- avatars ----------------------------------------------------------------------------
-    @router.post("/account/avatars")
-    async def upload_avatar(request: Request, image: UploadFile | None = File(None)) -> Response:
-        await portal.check_csrf(request)
+    @router.post("/account/avatars", dependencies=[csrf])
+    def upload_avatar(request: Request, image: UploadFile | None = File(None)) -> Response:
         viewer = portal.viewer(request)
         platform = portal.platform(request)
 
@@ -116,16 +114,13 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             return avatars.record(platform.store, settings, viewer.account_id, data, source="uploaded").id
 
         try:
-            avatar_id = await run_in_threadpool(record)
+            avatar_id = record()
         except SelfcastError as exc:
             return failed(request, exc, "avatar_error")
         return done(request, "Avatar uploaded.", _avatar_urls(avatar_id), "avatars")
 
-    @router.post("/account/avatars/generate")
-    async def generate_avatar(
-        request: Request, prompt: str = Form(""), style: str = Form("photo")
-    ) -> Response:
-        await portal.check_csrf(request)
+    @router.post("/account/avatars/generate", dependencies=[csrf])
+    def generate_avatar(request: Request, prompt: str = Form(""), style: str = Form("photo")) -> Response:
         viewer = portal.viewer(request)
         platform = portal.platform(request)
 
@@ -137,7 +132,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             ).id  # fmt: skip
 
         try:
-            avatar_id = await run_in_threadpool(generate)
+            avatar_id = generate()
         except SelfcastError as exc:
             return failed(request, exc, "avatar_error")
         return done(request, "Avatar generated.", _avatar_urls(avatar_id), "avatars")

@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from selfcast.errors import SelfcastError
 from selfcast.platform.context import Platform
@@ -129,7 +130,7 @@ class Portal:
             form = await request.form()
             value = form.get("csrf_token")
             sent = value if isinstance(value, str) else None
-        binding = self._binding(request)
+        binding = await run_in_threadpool(self._binding, request)  # may read the session row
         if not sent or binding is None or not self.signer.verify_mac("csrf", binding, sent):
             raise CsrfRefused
         origin = (request.headers.get("origin") or "").rstrip("/")

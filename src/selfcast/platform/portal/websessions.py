@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from selfcast.platform.portal.crypto import seal, token_hash, unseal
 from selfcast.platform.store.models import Account, WebSession
 
 TOUCH_EVERY = timedelta(minutes=5)
+REVEAL_TTL_S = 600  # a new key not looked at within 10 minutes is never shown
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,16 @@ def stash_reveal(db: Session, viewer: Viewer, secret: str) -> None:
     """Keep a new key for exactly one page view, sealed with the viewer's cookie token."""
     row = db.get(WebSession, viewer.session_id)
     if row is not None:
-        row.pending_reveal = seal(viewer.token, secret)
+        row.pending_reveal = seal(viewer.token, f"{int(time.time())}:{secret}")
 
 
 def pop_reveal(db: Session, viewer: Viewer) -> str | None:
-    """Return the sealed key once and forget it."""
+    """Return the sealed key once and forget it; a reveal older than ``REVEAL_TTL_S`` is dropped."""
     row = db.get(WebSession, viewer.session_id)
     if row is None or not row.pending_reveal:
         return None
     sealed, row.pending_reveal = row.pending_reveal, None
-    return unseal(viewer.token, sealed)
+    stamp, _, secret = (unseal(viewer.token, sealed) or "").partition(":")
+    if not stamp.isdigit() or time.time() - int(stamp) > REVEAL_TTL_S:
+        return None
+    return secret

@@ -10,20 +10,21 @@ shapes (``data[0].b64_json``; ``base_resp`` with ``status_code`` 0 on success).
 from __future__ import annotations
 
 import base64
+import json
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body, File, Form, Header, UploadFile
+from fastapi import APIRouter, Body, File, Form, Header, Response, UploadFile
 
 from selfcast.errors import BadInput
-from selfcast.platform import avatars, voices
+from selfcast.platform import avatars, fastpath, voices
 from selfcast.platform.billing import ledger
 from selfcast.platform.billing.pricing import products
 from selfcast.platform.deps import CallerDep, PlatformDep
 from selfcast.platform.payments import topups
-from selfcast.platform.routes.common import read_upload, session_view
+from selfcast.platform.routes.common import read_upload
 from selfcast.platform.sessions.launch import launch
 
 router = APIRouter(tags=["pika-compatible"])
@@ -123,10 +124,11 @@ def meeting_session(
 
 # 5
 @router.get("/proxy/realtime/session/{session_id}", summary="Session status (poll every ~2 s)")
-def session_status(session_id: str, platform: PlatformDep, caller: CallerDep) -> dict[str, Any]:
-    with platform.store.read() as db:
-        row = platform.registry.get(db, caller.account_id, session_id)
-        return both(session_view(row))
+async def session_status(
+    session_id: str, platform: PlatformDep, authorization: str | None = Header(None)
+) -> Response:
+    view = await fastpath.session_status(platform.store, authorization, session_id)
+    return Response(json.dumps(both(view)).encode(), media_type="application/json")
 
 
 # 6

@@ -58,7 +58,7 @@ class Store:
             self.engine = _sqlite_engine(url, "BEGIN")
             self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
         else:
-            self.engine = create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=16, max_overflow=16, pool_recycle=1800)  # no pre-ping: it doubles the round trips of the status poll
             self.write_engine = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
