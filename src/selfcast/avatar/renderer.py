@@ -355,6 +355,7 @@ class Renderer:
         self._map_x = np.empty((gh, gw), np.float32)
         self._map_y = np.empty((gh, gw), np.float32)
         self._mouth = _MouthPainter(f)
+        self._lids = _LidPainter(st.background, lm, f, lmb, rest)
 
     # -- construction helpers ---------------------------------------------------------------
 
@@ -462,6 +463,7 @@ class Renderer:
         lips = self._lips_rest + (c @ self._lips_flat).reshape(-1, 2)
         n = len(L.UPPER_INNER)
         self._mouth.paint(frame, lips[:n], lips[n:], pose)
+        self._lids.paint(frame, c)
         return frame
 
     def _invert(self, disp: np.ndarray) -> np.ndarray:
@@ -489,6 +491,69 @@ def _sparse(fld: np.ndarray) -> _Field | None:
     sy = slice(int(ys.min()), int(ys.max()) + 1)
     sx = slice(int(xs.min()), int(xs.max()) + 1)
     return _Field(sy, sx, np.ascontiguousarray(fld[sy, sx]))
+
+
+class _LidPainter:
+    """Closes the lids for real: the skin of the lid slides over the eye, ending in a lash line.
+
+    The warp alone squeezes the eye into a thin dark seam (iris and lashes compressed into a few
+    pixels); painting the covered part with the lid's own colour, shaded toward its edge, and
+    drawing the lash line where the lid edge now is makes a closed eye read as closed.
+    """
+
+    def __init__(self, bg: np.ndarray, lm: np.ndarray, f: FaceFrame, lmb: np.ndarray, rest: np.ndarray) -> None:
+        self.f = f
+        self.eyes = []
+        for k_name, up, lo in (("blink_a", L.EYE_A_UPPER, L.EYE_A_LOWER), ("blink_b", L.EYE_B_UPPER, L.EYE_B_LOWER)):
+            k = CONTROLS.index(k_name)
+            up_rest = lm[up, :2] + rest[up]
+            lo_rest = lm[lo, :2] + rest[lo]
+            eye_w = float(np.linalg.norm(up_rest[0] - up_rest[-1]))
+            # lid colour: the median of a band of skin above the upper lid (below the brow)
+            band = np.concatenate([up_rest[2:-2] - f.ey * eye_w * s for s in (0.22, 0.3, 0.38)])
+            xs = np.clip(np.round(band[:, 0]).astype(int), 0, bg.shape[1] - 1)
+            ys = np.clip(np.round(band[:, 1]).astype(int), 0, bg.shape[0] - 1)
+            lid = np.median(bg[ys, xs].astype(np.float32), axis=0) * 0.94
+            # lash colour: the darkest pixels along the upper lid line
+            xs = np.clip(np.round(up_rest[1:-1, 0]).astype(int), 0, bg.shape[1] - 1)
+            ys = np.clip(np.round(up_rest[1:-1, 1]).astype(int), 0, bg.shape[0] - 1)
+            lash = np.minimum(bg[ys, xs].astype(np.float32).min(0), lid * 0.45)
+            self.eyes.append((k, np.array(up), up_rest, lo_rest, lmb[k][up], lid, lash, eye_w))
+
+    def paint(self, frame: np.ndarray, c: np.ndarray) -> None:
+        for k, _up, up_rest, lo_rest, d_up, lid, lash, eye_w in self.eyes:
+            b = float(c[k])
+            if b < 0.15:
+                continue
+            edge = up_rest + b * d_up  # where the lid's edge is now
+            top = up_rest - self.f.ey * 1.5
+            poly = np.concatenate([top, edge[::-1]])
+            h, w = frame.shape[:2]
+            x0 = int(max(0, np.floor(poly[:, 0].min()) - 3))
+            y0 = int(max(0, np.floor(poly[:, 1].min()) - 3))
+            x1 = int(min(w, np.ceil(poly[:, 0].max()) + 4))
+            y1 = int(min(h, np.ceil(max(poly[:, 1].max(), lo_rest[:, 1].max())) + 4))
+            if x1 - x0 < 3 or y1 - y0 < 3:
+                continue
+            org = np.array([x0, y0], np.float32)
+            m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            cv2.fillPoly(m, [np.round((poly - org) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+            m = cv2.GaussianBlur(m, (3, 3), 0)
+            lines = np.zeros_like(m)
+            thick = max(1, round(eye_w * 0.045))
+            cv2.polylines(lines, [np.round((edge[1:-1] - org) * 16).astype(np.int32)], False, 255, thick,
+                          cv2.LINE_AA, shift=4)
+            lines = cv2.GaussianBlur(lines, (3, 3), 0)
+            strength = min(1.0, (b - 0.15) / 0.5)
+            a = (m.astype(np.float32) / 255 * 0.85 * strength)[..., None]
+            la = (lines.astype(np.float32) / 255 * 0.75 * strength * min(1.0, b))[..., None]
+            box = frame[y0:y1, x0:x1].astype(np.float32)
+            # the lid darkens a little toward its edge (it curves away from the light)
+            yy = np.arange(y1 - y0, dtype=np.float32)[:, None, None]
+            shade = 1 - 0.12 * np.clip((yy - (up_rest[:, 1].mean() - y0)) / max(eye_w * 0.3, 1), 0, 1)
+            box = box * (1 - a) + lid * shade * a
+            box = box * (1 - la) + lash * la
+            frame[y0:y1, x0:x1] = box.round().astype(np.uint8)
 
 
 class _MouthPainter:
