@@ -52,7 +52,15 @@
     video.autoplay = true; video.playsInline = true; if (self) video.muted = true;
     const label = document.createElement('span'); label.className = 'label';
     label.textContent = self ? `${name} (you)` : name;
-    tile.append(video, label); $('grid').append(tile);
+    tile.append(video, label);
+    if (!self) {
+      const kick = document.createElement('button');
+      kick.className = 'kick'; kick.type = 'button'; kick.textContent = 'Remove';
+      kick.setAttribute('aria-label', `Remove ${name}`);
+      kick.onclick = () => sendWs({type: 'kick', peer: id});
+      tile.append(kick);
+    }
+    $('grid').append(tile);
     return {tile, video, label};
   }
 
@@ -175,6 +183,7 @@
         R.reconnects++;
       }
       setState('joined');
+      if (m.role === 'host') { R.host = true; $('end').hidden = false; document.body.dataset.host = '1'; }
       for (const p of m.peers) {
         const e = peers.get(p.id);
         const broken = e && ['failed', 'closed'].includes(e.pc.connectionState);
@@ -247,6 +256,7 @@
   }
   $('mic').onclick = () => toggle('audio', $('mic'), 'Mic on', 'Mic off');
   $('cam').onclick = () => toggle('video', $('cam'), 'Camera on', 'Camera off');
+  $('end').onclick = () => { if (confirm('End the meeting for everyone?')) sendWs({type: 'end'}); };
   $('leave').onclick = () => {
     sendWs({type: 'leave'});
     terminal = true;
