@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from selfcast import __version__
 from selfcast.errors import SelfcastError
 from selfcast.platform.context import Platform
-from selfcast.platform.limits import BodyLimitMiddleware
+from selfcast.platform.limits import UPLOAD_LIMITS, BodyLimitMiddleware, limit_lookup
 from selfcast.platform.payments import provider_for
 from selfcast.platform.sessions.executor import Executor, LocalExecutor
 from selfcast.platform.sessions.monitor import SessionMonitor
@@ -106,7 +106,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _include_optional(app: FastAPI, refs: Sequence[str], settings: Settings) -> None:
+def _include_optional(app: FastAPI, refs: Sequence[str], settings: Settings, limits: dict[str, int]) -> None:
     for ref in refs:
         module, _, attr = ref.partition(":")
         try:
@@ -115,7 +115,9 @@ def _include_optional(app: FastAPI, refs: Sequence[str], settings: Settings) -> 
             present = False
         if present:
             obj = getattr(importlib.import_module(module), attr)
-            app.include_router(obj if isinstance(obj, APIRouter) else obj(settings))
+            router = obj if isinstance(obj, APIRouter) else obj(settings)
+            limits.update(getattr(router, "upload_limits", {}) or {})
+            app.include_router(router)
 
 
 def create_app(
@@ -161,7 +163,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.platform = platform
-    app.add_middleware(BodyLimitMiddleware)
+    limits = dict(UPLOAD_LIMITS)
     _install_error_handlers(app)
 
     from selfcast.platform.routes import payments, pika, v1
@@ -174,6 +176,8 @@ def create_app(
     app.include_router(pika.router)
     app.include_router(payments.router)
     for r in extra_routers:
+        limits.update(getattr(r, "upload_limits", {}) or {})
         app.include_router(r)
-    _include_optional(app, optional_routers, settings)
+    _include_optional(app, optional_routers, settings, limits)
+    app.add_middleware(BodyLimitMiddleware, limit=limit_lookup(limits))
     return app
