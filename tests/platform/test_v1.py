@@ -1,0 +1,96 @@
+"""The versioned REST API over real HTTP (SQLite): keys, balance, ledger, products, top-ups,
+avatars, sessions with transcript, notes and events."""
+
+from __future__ import annotations
+
+import io
+
+import requests
+from PIL import Image
+
+from tests.platform.helpers import LiveServer, auth, wait_for
+from tests.platform.test_pika_contract import png_bytes
+
+
+def test_keys_balance_ledger_products_and_topups(sqlite_server: LiveServer) -> None:
+    u, (_, key) = sqlite_server.url, sqlite_server.account("v1@x.io", credits=120)
+    h = auth(key, "Bearer")
+    keys = requests.get(f"{u}/v1/keys", headers=h, timeout=10).json()
+    assert len(keys) == 1 and keys[0]["last_used_at"] is not None and "key" not in keys[0]
+    assert requests.get(f"{u}/v1/balance", headers=h, timeout=10).json() == {
+        "balance": 120,
+        "held": 0.0,
+        "total": 120.0,
+        "min_to_join": 100,
+        "credits_per_minute": 27.5,
+    }
+    assert [e["kind"] for e in requests.get(f"{u}/v1/ledger", headers=h, timeout=10).json()] == ["grant"]
+    assert next(p["id"] for p in requests.get(f"{u}/v1/products", headers=h, timeout=10).json()) == "pack_800"
+    t = requests.post(f"{u}/v1/topups", headers=h, json={"product_id": "pack_8000"}, timeout=10)
+    assert t.status_code == 201 and t.json()["status"] == "pending" and t.json()["amount_cents"] == 7999
+    assert (
+        requests.get(f"{u}/v1/topups/{t.json()['id']}", headers=h, timeout=10)
+        .json()["checkout_url"]
+        .endswith(t.json()["id"])
+    )
+    assert len(requests.get(f"{u}/v1/topups", headers=h, timeout=10).json()) == 1
+
+
+def test_avatar_upload_then_session_by_avatar_id(sqlite_server: LiveServer) -> None:
+    u, (_, key) = sqlite_server.url, sqlite_server.account("v1s@x.io", credits=300)
+    h = auth(key)
+    jpeg = io.BytesIO()
+    Image.open(io.BytesIO(png_bytes(320))).save(jpeg, format="JPEG")
+    av = requests.post(
+        f"{u}/v1/avatars", headers=h, files={"image": ("me.jpg", jpeg.getvalue(), "image/jpeg")}, timeout=10
+    )
+    assert av.status_code == 201 and av.json()["width"] == 320
+    img = requests.get(f"{u}{av.json()['image_url']}", headers=h, timeout=10)
+    assert img.headers["content-type"] == "image/png" and Image.open(io.BytesIO(img.content)).size == (
+        320,
+        320,
+    )
+
+    r = requests.post(
+        f"{u}/v1/sessions",
+        headers=h,
+        json={"meet_url": "https://teams.live.com/meet/123", "bot_name": "Ada", "avatar_id": av.json()["id"]},
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    s = r.json()
+    assert s["platform"] == "teams" and s["voice_id"] == "English_radiant_girl"
+    wait_for(
+        lambda: (
+            requests.get(f"{u}/v1/sessions/{s['session_id']}", headers=h, timeout=10).json()["status"]
+            == "ready"
+        ),
+        timeout=30,
+    )
+    assert [
+        x["session_id"] for x in requests.get(f"{u}/v1/sessions?active=true", headers=h, timeout=10).json()
+    ] == [s["session_id"]]
+    assert requests.get(f"{u}/v1/balance", headers=h, timeout=10).json()["held"] > 0
+    left = requests.post(f"{u}/v1/sessions/{s['session_id']}/leave", headers=h, timeout=10)
+    assert left.status_code == 200 and left.json()["status"] in ("leaving", "closed")
+    wait_for(
+        lambda: (
+            requests.get(f"{u}/v1/sessions/{s['session_id']}", headers=h, timeout=10).json()["status"]
+            == "closed"
+        ),
+        timeout=20,
+    )
+    kinds = [
+        e["kind"]
+        for e in requests.get(f"{u}/v1/sessions/{s['session_id']}/events", headers=h, timeout=10).json()
+    ]
+    assert kinds[:4] == ["created", "joining", "waiting_room", "ready"] and kinds[-1] == "closed"
+    assert "avatar" in kinds  # the worker saw the avatar file the API stored
+    ev = next(
+        e
+        for e in requests.get(f"{u}/v1/sessions/{s['session_id']}/events", headers=h, timeout=10).json()
+        if e["kind"] == "avatar"
+    )
+    assert ev["data"]["path_exists"] is True
+    assert requests.get(f"{u}/v1/sessions?active=true", headers=h, timeout=10).json() == []
+    assert requests.get(f"{u}/v1/balance", headers=h, timeout=10).json()["balance"] == 272
