@@ -70,14 +70,16 @@ class AvatarStream:
     # -- output --------------------------------------------------------------------------------
 
     def pose_at(self, t: float) -> Pose:
+        """The pose for audio time ``t`` (a query: it does not move the stream's "now")."""
         with self._lock:
-            self._now = max(self._now, t)
             mouth = self.speech.shape_at(t)
-            self.speech.prune(self._now)
         return self.motion.pose_at(t, mouth)
 
     def frame_at(self, t: float) -> VideoFrame:
-        """The frame for audio time ``t`` (seconds on the session clock)."""
+        """The frame for audio time ``t`` (seconds on the session clock); t becomes "now"."""
+        with self._lock:
+            self._now = max(self._now, t)
+            self.speech.prune(self._now)
         pose = self.pose_at(t)
         return VideoFrame(self.renderer.render(pose), pts=t)
 

@@ -21,6 +21,8 @@ HOP_S = 0.010
 WIN_S = 0.032
 LOOKAHEAD_S = 0.03  # the mouth leads the sound slightly, as real mouths do
 SMOOTH_S = 0.035  # half-width of the triangular smoothing kernel
+PHONEME_LEAD_S = 0.015
+CUT_FADE_S = 0.15
 KEEP_S = 8.0  # how much past speech is kept for queries
 FLOOR_HOPS = 200
 WARMUP_HOPS = 50
@@ -116,6 +118,7 @@ class SpeechTrack:
         self._phonemes: deque[tuple[float, float, tuple[float, float, float, float]]] = deque()
         self._hist_db = np.zeros(0)  # recent loudness (dBFS per hop) for floor and reference
         self.cut_at: float | None = None  # barge-in: speech after this time is dropped and faded
+        self._cut_shape = MouthShape()
         self.end = 0.0  # session time up to which speech has been pushed
 
     def push(self, pcm: np.ndarray, sr: int, pts: float, phonemes: list | None = None) -> None:
@@ -167,6 +170,7 @@ class SpeechTrack:
 
     def clear(self, now: float) -> None:
         """Barge-in: drop what comes after ``now`` and let the mouth close from there."""
+        self._cut_shape = self.shape_at(now)
         self.cut_at = now
         self._an = None
         while self._blocks and self._blocks[-1][0][0] > now:
@@ -205,16 +209,26 @@ class SpeechTrack:
         expected = SMOOTH_S / HOP_S
         v = acc / max(wsum, expected)
         jaw, spread, rnd, press, level = (float(x) for x in v)
+        tp = t + PHONEME_LEAD_S
         for s, e, (js, sp, ro, pr) in self._phonemes:
-            if s - 0.04 <= c <= e + 0.02:
-                # blend towards the phoneme's shape, strongest in its middle
-                mid, half = (s + e) / 2, max((e - s) / 2 + 0.03, 0.03)
-                k = max(0.0, 1 - abs(c - mid) / half) ** 0.5
-                jaw = jaw * (1 - k) + jaw * js * k if pr < 1 else jaw * (1 - k)
-                spread = spread * (1 - k) + sp * k * min(1.0, level * 3)
-                rnd = rnd * (1 - k) + ro * k * min(1.0, level * 3)
-                press = max(press, pr * k)
+            if not (s - 0.05 <= tp <= e + 0.04):
+                continue
+            # full weight inside the phoneme, ramping in 50 ms before it and out 40 ms after
+            k = 1.0 if s <= tp <= e else (1 - (s - tp) / 0.05 if tp < s else 1 - (tp - e) / 0.04)
+            loud = min(1.0, level * 3)
+            if pr >= 1.0:  # m, b, p: lips together whatever the audio says
+                jaw *= 1 - k
+                spread *= 1 - k
+                rnd *= 1 - k
+            else:
+                jaw = jaw * (1 - k) + jaw * js * k
+                spread = spread * (1 - k) + sp * k * loud
+                rnd = rnd * (1 - k) + ro * k * loud
+            press = max(press, pr * k)
         if self.cut_at is not None and t > self.cut_at:
-            fade = max(0.0, 1 - (t - self.cut_at) / 0.12)
-            jaw, spread, rnd, level = jaw * fade, spread * fade, rnd * fade, level * fade
+            # barge-in: from the shape at the cut, close smoothly within CUT_FADE_S
+            x = min(1.0, (t - self.cut_at) / CUT_FADE_S)
+            fade = 1 - x * x * (3 - 2 * x)
+            cs = self._cut_shape
+            return MouthShape(cs.jaw * fade, cs.spread * fade, cs.round * fade, cs.press * fade, cs.level * fade)
         return MouthShape(jaw, spread, rnd, press, level)

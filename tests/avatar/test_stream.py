@@ -1,0 +1,138 @@
+"""The live video generator: phoneme refinement, barge-in, listening, determinism, sizes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from selfcast.avatar.pose import Pose
+from selfcast.avatar.stream import AvatarStream
+from selfcast.errors import BadInput
+from selfcast.media.frames import AudioChunk
+from tests.avatar.measure import detect, mar, speak
+
+FPS = 25
+
+
+def _phones(librivox_dir):
+    wav = sorted(librivox_dir.glob("*.wav"))[0]
+    data = json.loads(wav.with_suffix(".phone.json").read_text())
+    out = []
+    for word in data["w"]:
+        for ph in word.get("w", []):
+            if ph["t"] != "SIL":
+                out.append((ph["t"], ph["b"], ph["b"] + ph["d"]))
+    return out
+
+
+def test_phoneme_timings_close_the_mouth_for_m_b_p_and_round_it_for_o_u(
+        subjects, landmarker, librivox_pcm, librivox_dir):
+    pcm, sr = librivox_pcm
+    phones = _phones(librivox_dir)
+    stream = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    speak(stream, pcm, sr, phonemes=phones)
+    rest = mar(detect(landmarker, stream, stream.renderer.render(Pose())))
+    bilabial = [(s + e) / 2 for p, s, e in phones if p in ("M", "B", "P") and e - s >= 0.04]
+    assert len(bilabial) >= 4
+    for t in bilabial:
+        pose = stream.pose_at(t)
+        assert pose.press > 0.5 and pose.jaw < 0.08, (t, pose)
+        assert mar(detect(landmarker, stream, stream.frame_at(t).rgb)) < rest + 0.05
+    rounded = [(s + e) / 2 for p, s, e in phones if p in ("OW", "UW", "AO") and e - s >= 0.06]
+    assert rounded and max(stream.pose_at(t).round for t in rounded) > 0.5
+    # the same audio without phonemes opens the mouth at some of those m/b/p moments
+    plain = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    speak(plain, pcm, sr)
+    assert max(plain.pose_at(t).jaw for t in bilabial) > max(stream.pose_at(t).jaw for t in bilabial)
+
+
+def test_barge_in_closes_the_mouth_at_once_and_smoothly(subjects, landmarker, jfk_pcm):
+    pcm, sr = jfk_pcm
+    stream = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    speak(stream, pcm, sr)
+    # speak up to a moment of wide-open mouth, then a participant talks over us
+    t_open = max((k / FPS for k in range(20, 60)), key=lambda t: stream.pose_at(t).jaw)  # queries only
+    for k in range(int(t_open * FPS) + 1):
+        stream.frame_at(k / FPS)
+    assert stream.pose_at(t_open).jaw > 0.5
+    stream.clear_buffer()
+    after = [stream.pose_at(t_open + d).jaw for d in (0.04, 0.08, 0.12, 0.16, 0.2)]
+    assert after[-1] < 0.02 and after[-2] < 0.05, after
+    assert all(a >= b - 1e-6 for a, b in zip(after, after[1:], strict=False)), "closing must be monotonic"
+    assert after[0] > 0.05, "and not a jump cut"
+    assert mar(detect(landmarker, stream, stream.frame_at(t_open + 0.2).rgb)) < \
+        mar(detect(landmarker, stream, stream.renderer.render(Pose()))) + 0.05
+    # queued speech is gone: well after the cut the face idles with a closed mouth
+    assert all(stream.pose_at(t_open + 0.3 + k / FPS).jaw == 0 for k in range(50))
+    # new speech after the barge-in plays again
+    stream.push_audio(AudioChunk(pcm[int(3.3 * sr):int(5.5 * sr)], sr, pts=t_open + 1.0))
+    assert max(stream.pose_at(t_open + 1.0 + k / FPS).jaw for k in range(50)) > 0.5
+
+
+def test_listening_adds_nods(subjects):
+    idle = AvatarStream(subjects["astronaut"], seed=9)
+    listen = AvatarStream(subjects["astronaut"], seed=9)
+    listen.set_listening(True)
+    ts = np.arange(0, 30, 1 / FPS)
+    p_idle = np.array([idle.pose_at(t).pitch for t in ts])
+    p_listen = np.array([listen.pose_at(t).pitch for t in ts])
+    assert (p_listen - p_idle).max() > 0.02  # a nod dips the head
+    assert np.allclose([idle.pose_at(t).blink_a for t in ts], [listen.pose_at(t).blink_a for t in ts])
+    listen.set_listening(False)
+    later = np.arange(40, 60, 1 / FPS)
+    assert np.allclose([idle.pose_at(t).pitch for t in later], [listen.pose_at(t).pitch for t in later])
+
+
+def test_same_seed_gives_same_frames_in_any_order_and_seeds_differ(subjects):
+    a = AvatarStream(subjects["astronaut"], seed=11, size=(640, 360))
+    b = AvatarStream(subjects["astronaut"], seed=11, size=(640, 360))
+    c = AvatarStream(subjects["astronaut"], seed=12, size=(640, 360))
+    fa = [a.frame_at(t).rgb for t in (0.5, 3.0, 7.25)]
+    fb = [b.frame_at(t).rgb for t in (7.25, 3.0, 0.5)][::-1]
+    for x, y in zip(fa, fb, strict=True):
+        np.testing.assert_array_equal(x, y)
+    sa = [round(bl.start, 3) for bl in a.motion.blinks.upto(60)]
+    sc = [round(bl.start, 3) for bl in c.motion.blinks.upto(60)]
+    assert sa != sc
+
+
+def test_idle_face_without_speech_keeps_mouth_closed_and_lives(subjects):
+    stream = AvatarStream(subjects["astronaut"], seed=3)
+    poses = [stream.pose_at(k / FPS) for k in range(0, 30 * FPS)]
+    assert max(p.jaw for p in poses) == 0
+    assert np.ptp([p.yaw for p in poses]) > 0.005  # sway
+    assert np.ptp([p.ty for p in poses]) > 0.002  # breathing
+    assert np.ptp([p.gaze_x for p in poses]) > 0.1  # glances
+    assert sum(1 for p, q in zip(poses, poses[1:], strict=False) if p.blink_a == 0 < q.blink_a) >= 4
+
+
+@pytest.mark.parametrize("size, fps", [((640, 360), 30), ((720, 1280), 25), ((1920, 1080), 25)])
+def test_any_output_size_and_frame_rate(subjects, size, fps):
+    stream = AvatarStream(subjects["generated-3d"], size=size, fps=fps)
+    frame = stream.frame_at(1.0)
+    assert frame.size == size and frame.rgb.dtype == np.uint8 and frame.pts == 1.0
+    # the head is framed: the face is centred horizontally and fills a sensible part of the height
+    lm = stream.renderer.lm_rest
+    assert abs(lm[:, 0].mean() - size[0] / 2) < 0.1 * size[0]
+    assert 0.2 < np.ptp(lm[:, 1]) / size[1] < 0.6
+
+
+def test_bad_stream_arguments_are_refused(subjects):
+    with pytest.raises(BadInput):
+        AvatarStream(subjects["astronaut"], fps=0)
+    with pytest.raises(BadInput):
+        AvatarStream(subjects["astronaut"], size=(10, 10))
+    stream = AvatarStream(subjects["astronaut"])
+    with pytest.raises(BadInput):
+        stream.push_audio(AudioChunk(np.zeros(10, np.float32), 0))
+
+
+def test_stereo_and_int_like_chunks_are_accepted(subjects, jfk_pcm):
+    pcm, sr = jfk_pcm
+    stream = AvatarStream(subjects["astronaut"])
+    stereo = np.stack([pcm[: sr * 5], pcm[: sr * 5]], 1)
+    stream.push_audio(AudioChunk(stereo, sr, pts=0.0, final=True))
+    assert max(stream.pose_at(k / FPS).jaw for k in range(125)) > 0.5
+    assert stream.speech_end == pytest.approx(5.0)
