@@ -26,6 +26,7 @@
     $('notice').hidden = false; $('notice-title').textContent = title; $('notice-text').textContent = text || '';
     for (const id of [...peers.keys()]) closePeer(id);
     if (localStream) localStream.getTracks().forEach((t) => t.stop());
+    joined = false; updateCount();
   }
 
   async function startPreview() {
