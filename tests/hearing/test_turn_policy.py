@@ -42,3 +42,11 @@ def test_addressing_policy():
     assert a.decide("And when will it ship?", t=30, last_bot_reply_end=9.0)[0] is False
     one = turns.Addressing(bot_name="Robin", participants=2)
     assert one.decide("What's the status?", t=1, last_bot_reply_end=None) == (True, "one-to-one")
+
+
+def test_word_error_rate():
+    from selfcast.hearing.wer import wer
+
+    assert wer("And so, my fellow Americans", "and so my fellow americans") == 0.0
+    assert wer("he was not an ill disposed young man", "He was not an ill-disposed young man.") == 0.0
+    assert wer("a b c d", "a x c") == 0.5
