@@ -82,6 +82,9 @@ class ChatServer(ThreadingHTTPServer):
             yield 'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
             yield 'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that hangs up early (barge-in, timeout) is expected, not a server fault
+
     def close(self) -> None:
         self.shutdown()
         self.server_close()
