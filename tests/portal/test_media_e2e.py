@@ -79,7 +79,12 @@ def test_uploaded_portrait_animates_in_a_preview_clip(page, portal, astronaut_pn
     assert item.locator("img").evaluate("img => img.complete && img.naturalWidth") == 512
     item.get_by_role("button", name="▶ Animate").click()
     video = item.locator("video")
-    video.wait_for(state="visible", timeout=90_000)
+    page.wait_for_function(
+        "li => !li.querySelector('video').hidden || li.querySelector('.preview-status').textContent.includes('failed')",
+        arg=item.element_handle(),
+        timeout=120_000,
+    )
+    assert item.locator(".preview-status").inner_text() == "", item.locator(".preview-status").inner_text()
     page.wait_for_function(
         "v => v.readyState >= 2 && v.currentTime > 0.2", arg=video.element_handle(), timeout=30_000
     )
@@ -150,3 +155,6 @@ def test_clone_a_voice_with_progress_then_hear_the_sample(
         seconds = w.getnframes() / w.getframerate()
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
     assert 1.5 < seconds < 10 and float(np.sqrt(np.mean(pcm**2))) > 0.01
+    item.get_by_role("button", name="▶ Hear sample").click()  # plays in the page, no error shown
+    page.wait_for_function("() => !document.querySelector('ul.voices button[disabled]')", timeout=60_000)
+    assert page.locator(".sample-error").is_hidden()

@@ -23,7 +23,10 @@ def portal(tmp_path_factory: pytest.TempPathFactory, shots_dir: Path) -> Iterato
     standin = StripeStandIn()
     base = standin.start()
     payments = PaymentSettings(
-        provider="stripe", stripe_secret_key="sk_test_portal", stripe_webhook_secret=WHSEC, stripe_api_base=base
+        provider="stripe",
+        stripe_secret_key="sk_test_portal",
+        stripe_webhook_secret=WHSEC,
+        stripe_api_base=base,
     )
     p = start_portal(tmp_path_factory.mktemp("portal-stripe"), shots_dir, payments=payments)
     p.standin = standin  # type: ignore[attr-defined]
@@ -40,10 +43,15 @@ def test_stripe_checkout_from_the_portal_then_the_webhook_lands_the_credits(port
     page = c.get("/account/topup")
     assert "Continue to payment" in page.text and "$19.99" in page.text
     r = c.post("/account/topup", data={"product_id": "pack_2000", "csrf_token": csrf_of(page.text)})
-    assert r.status_code == 303 and r.headers["location"].startswith("https://checkout.stripe.test/c/pay/cs_test_")
+    assert r.status_code == 303 and r.headers["location"].startswith(
+        "https://checkout.stripe.test/c/pay/cs_test_"
+    )
     sent = portal.standin.requests[-1].form
     topup_id = sent["client_reference_id"]
-    assert sent["line_items[0][price_data][unit_amount]"] == "1999" and sent["customer_email"] == "payer@example.com"
+    assert (
+        sent["line_items[0][price_data][unit_amount]"] == "1999"
+        and sent["customer_email"] == "payer@example.com"
+    )
     state = c.get(f"/account/topup/{topup_id}/status.json").json()
     assert state == {"id": topup_id, "status": "pending", "credits": 2000, "balance": 0}
     assert "Continue to payment" in c.get(f"/account/topup/{topup_id}").text  # pending: back to checkout

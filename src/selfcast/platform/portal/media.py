@@ -5,13 +5,16 @@ are imported lazily; a build without them gets a clear ``Unavailable`` instead o
 from __future__ import annotations
 
 import io
+import logging
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from selfcast.errors import BadInput, Unavailable
+from selfcast.errors import BadInput, SelfcastError, Unavailable
 from selfcast.settings import Settings
+
+log = logging.getLogger("selfcast.portal")
 
 SAMPLE_SENTENCE = "Hello! This is how I will sound in your meetings."
 PREVIEW_SIZE = (640, 360)  # small and quick; the live session renders at the meeting's size
@@ -20,8 +23,13 @@ IDLE_PREVIEW_S = 3.0
 
 
 def builtin_voice_ids(settings: Settings) -> list[str]:
-    """Voices every account may use without cloning (the engine's default)."""
-    return [settings.voice.default_voice_id]
+    """Voices every account may use without cloning: the engine's stock voices (default first)."""
+    ids = [settings.voice.default_voice_id]
+    try:
+        from selfcast.voice.stock import STOCK_VOICES
+    except ImportError:
+        return ids
+    return ids + [v for v in STOCK_VOICES if v not in ids]
 
 
 def avatar_styles(platform_styles: tuple[str, ...]) -> list[str]:
@@ -38,18 +46,19 @@ def speak(settings: Settings, voice_id: str, text: str) -> tuple[np.ndarray, int
     try:
         from selfcast.voice import get_tts
     except ImportError as exc:
-        raise Unavailable(f"voice samples need the voice engine (selfcast.voice.get_tts): {exc}") from exc
-    tts = get_tts(settings)
-    parts, rate = [], 0
-    for chunk in tts.stream(text, voice_id=voice_id):
-        pcm = getattr(chunk, "pcm", None)
-        if pcm is None:
-            pcm = getattr(chunk, "samples", chunk)
-        parts.append(np.asarray(pcm, np.float32).reshape(-1))
-        rate = int(getattr(chunk, "sample_rate", 0) or getattr(tts, "sample_rate", 0) or rate)
-    if not parts or not rate:
+        raise Unavailable(f"voice samples need the voice engine (selfcast.voice): {exc}") from exc
+    try:
+        chunks = [c for c in get_tts(voice_id, settings).stream(text, voice_id=voice_id) if len(c.pcm)]
+    except SelfcastError:
+        raise
+    except Exception as exc:  # an engine fault is reported, not turned into a bare 500
+        log.exception("voice engine failed on voice %s", voice_id)
+        raise Unavailable(
+            f"the voice engine failed for voice {voice_id} ({type(exc).__name__}: {exc})"
+        ) from exc
+    if not chunks:
         raise Unavailable(f"the voice engine returned no audio for voice {voice_id}")
-    return np.concatenate(parts), rate
+    return np.concatenate([np.asarray(c.pcm, np.float32).reshape(-1) for c in chunks]), chunks[0].sample_rate
 
 
 def wav_bytes(pcm: np.ndarray, rate: int) -> bytes:
@@ -76,7 +85,8 @@ def preview_clip(settings: Settings, image_path: Path, out: Path, voice_id: str 
         raise Unavailable(f"avatar previews need the avatar engine (selfcast.avatar): {exc}") from exc
     try:
         audio = speak(settings, voice_id or settings.voice.default_voice_id, SAMPLE_SENTENCE)
-    except Unavailable:
+    except SelfcastError as exc:  # no (working) voice engine: the face idles instead of talking
+        log.warning("avatar preview without speech: %s", exc.message)
         rate = 16_000
         audio = (np.zeros(int(IDLE_PREVIEW_S * rate), np.float32), rate)
     out.parent.mkdir(parents=True, exist_ok=True)
