@@ -58,6 +58,8 @@ class Hearing:
         self._asr = asr if asr is not None else (None if self._captions_only else get_asr(settings))
         self._vad = vad or SileroVAD()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearing-asr")
+        if self._asr is not None:  # first decode allocates buffers: do it now, not on the first question
+            self._pool.submit(self._asr.transcribe, np.zeros(SAMPLE_RATE, np.float32))
         self._addressing = turns.Addressing(bot_name=bot_name)
         self._on = float(getattr(settings, "vad_threshold", 0.5))
         self._off = max(0.05, self._on - 0.15)
