@@ -69,6 +69,25 @@ def recognition(asr: WhisperASR) -> dict:
             "rtf_median": round(statistics.median(r["rtf"] for r in rows), 3)}
 
 
+def decode_window(asr: WhisperASR) -> dict:
+    """One question decoded by faster-whisper's own transcribe (30 s encoder window) and by the
+    utterance-sized window the hearing engine uses; best of 3 each."""
+    full, short = [], []
+    for q in QUESTIONS:
+        pcm = say(q)
+        for fn, sink in ((lambda x: " ".join(s.text for s in asr._model.transcribe(
+                x, language="en", beam_size=1, without_timestamps=True, condition_on_previous_text=False)[0]), full),
+                         (asr.transcribe, short)):
+            best = 1e9
+            for _ in range(3):
+                t = time.perf_counter()
+                fn(pcm)
+                best = min(best, time.perf_counter() - t)
+            sink.append(best * 1000)
+    return {"faster_whisper_30s_window_ms_median": round(statistics.median(full)),
+            "utterance_window_ms_median": round(statistics.median(short))}
+
+
 def end_of_turn(asr: WhisperASR) -> dict:
     """Wall time from the last sample of a complete question to the EndOfTurn event."""
     rows = []
@@ -159,6 +178,7 @@ def main() -> None:
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
         "recognition": recognition(asr),
+        "decode_window": decode_window(asr),
         "end_of_turn": end_of_turn(asr),
         "first_sentence": first_sentence(card),
         "workspace": ws,
@@ -172,6 +192,9 @@ def main() -> None:
           f"median RTF {r['rtf_median']}")
     for c in r["clips"]:
         print(f"  {c['clip']:<26} {c['seconds']:>5}s  WER {c['wer']:<6} RTF {c['rtf']}")
+    d = result["decode_window"]
+    print(f"question decode: faster-whisper transcribe (30 s window) {d['faster_whisper_30s_window_ms_median']} ms, "
+          f"utterance window {d['utterance_window_ms_median']} ms (median of 5 questions)")
     e = result["end_of_turn"]
     print(f"\nend of speech -> end of turn with transcript: median {e['eot_ms_median']} ms, max {e['eot_ms_max']} ms")
     for row in e["turns"]:
