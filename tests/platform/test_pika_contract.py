@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -179,8 +180,9 @@ def test_session_error_reaches_the_status_route_with_code_and_message(live_serve
     )  # never ready: nothing charged
 
 
-def test_image_generation_route_returns_openai_images_shape(live_server: LiveServer) -> None:
+def test_image_generation_route_returns_openai_images_shape(sqlite_server: LiveServer) -> None:
     pytest.importorskip("selfcast.avatar.generator")
+    live_server = sqlite_server
     _, key = live_server.account("img@x.io")
     r = requests.post(
         f"{live_server.url}/proxy/openai/v1/images/generations",
@@ -205,14 +207,28 @@ def test_image_generation_route_returns_openai_images_shape(live_server: LiveSer
     assert img.format == "PNG" and img.size == (1024, 1024)
 
 
-def test_minimax_upload_and_voice_clone_routes(live_server: LiveServer, jfk_wav) -> None:
+def reader_sample(librivox_dir, tmp_path) -> Path:  # type: ignore[no-untyped-def]
+    """~25 s of one LibriVox reader (the five clips joined), enough for a voice clone."""
+    import numpy as np
+    import soundfile as sf
+
+    parts = [sf.read(str(p), dtype="float32")[0] for p in sorted(librivox_dir.glob("*.wav"))]
+    gap = np.zeros(4000, dtype="float32")
+    out = tmp_path / "reader.wav"
+    sf.write(str(out), np.concatenate([x for p in parts for x in (p, gap)]), 16000)
+    return out
+
+
+@pytest.mark.slow
+def test_minimax_upload_and_voice_clone_routes(sqlite_server: LiveServer, librivox_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("selfcast.voice.profiles")
+    live_server = sqlite_server
     _, key = live_server.account("voice@x.io")
-    with open(jfk_wav, "rb") as fh:
+    with open(reader_sample(librivox_dir, tmp_path), "rb") as fh:
         r = requests.post(
             f"{live_server.url}/proxy/minimax/v1/files/upload",
             headers=auth(key),
-            files={"file": ("jfk.wav", fh, "audio/wav")},
+            files={"file": ("reader.wav", fh, "audio/wav")},
             data={"purpose": "voice_clone"},
             timeout=60,
         )
@@ -233,7 +249,7 @@ def test_minimax_upload_and_voice_clone_routes(live_server: LiveServer, jfk_wav)
         },
         timeout=300,
     )
-    r.raise_for_status()
+    assert r.status_code == 200, r.text
     assert r.json()["base_resp"]["status_code"] == 0
     voices = requests.get(f"{live_server.url}/v1/voices", headers=auth(key), timeout=10).json()
     assert [v["voice_id"] for v in voices] == [voice_id]

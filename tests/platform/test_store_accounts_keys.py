@@ -133,3 +133,13 @@ def test_both_devkey_and_bearer_schemes_are_accepted() -> None:
     assert keys.parse_authorization("DevKey dk_abc") == "dk_abc"
     assert keys.parse_authorization("Bearer dk_abc") == "dk_abc"
     assert keys.parse_authorization("bearer  dk_abc ") == "dk_abc"
+
+
+def test_keys_need_developer_mode(store: Store) -> None:
+    with store.write() as db:
+        acct = accounts.sign_up(db, "plain@x.io", "longenough", developer=False)
+    with pytest.raises(Conflict, match="developer mode"), store.write() as db:
+        keys.create(db, acct.id)
+    with store.write() as db:
+        accounts.set_developer(db, acct.id, True)
+        assert keys.create(db, acct.id).secret.startswith("dk_")

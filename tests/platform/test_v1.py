@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import requests
 from PIL import Image
 
 from tests.platform.helpers import LiveServer, auth, wait_for
-from tests.platform.test_pika_contract import png_bytes
+from tests.platform.test_pika_contract import png_bytes, reader_sample
 
 
 def test_keys_balance_ledger_products_and_topups(sqlite_server: LiveServer) -> None:
@@ -94,3 +95,33 @@ def test_avatar_upload_then_session_by_avatar_id(sqlite_server: LiveServer) -> N
     assert ev["data"]["path_exists"] is True
     assert requests.get(f"{u}/v1/sessions?active=true", headers=h, timeout=10).json() == []
     assert requests.get(f"{u}/v1/balance", headers=h, timeout=10).json()["balance"] == 272
+
+
+@pytest.mark.slow
+def test_v1_voice_clone_is_scoped_to_its_account(sqlite_server: LiveServer, librivox_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("selfcast.voice.profiles")
+    u, (_, a) = sqlite_server.url, sqlite_server.account("va@x.io", credits=300)
+    _, b = sqlite_server.account("vb@x.io", credits=300)
+    with open(reader_sample(librivox_dir, tmp_path), "rb") as fh:
+        r = requests.post(
+            f"{u}/v1/voices",
+            headers=auth(a),
+            files={"audio": ("reader.wav", fh, "audio/wav")},
+            data={"name": "reader", "voice_id": "voice_reader_1"},
+            timeout=300,
+        )
+    assert r.status_code == 201, r.text
+    assert r.json()["voice_id"] == "voice_reader_1" and r.json()["source_name"] == "reader.wav"
+    assert requests.get(f"{u}/v1/voices/voice_reader_1", headers=auth(a), timeout=10).status_code == 200
+    assert requests.get(f"{u}/v1/voices/voice_reader_1", headers=auth(b), timeout=10).status_code == 404
+    assert requests.get(f"{u}/v1/voices", headers=auth(b), timeout=10).json() == []
+    # the same id cannot be taken twice
+    with open(reader_sample(librivox_dir, tmp_path), "rb") as fh:
+        again = requests.post(
+            f"{u}/v1/voices",
+            headers=auth(b),
+            files={"audio": ("r.wav", fh, "audio/wav")},
+            data={"name": "x", "voice_id": "voice_reader_1"},
+            timeout=300,
+        )
+    assert again.status_code == 409

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from selfcast.errors import BadInput, NotFound, Unauthorized
+from selfcast.errors import BadInput, Conflict, NotFound, Unauthorized
 from selfcast.platform.ids import new_id, utcnow
 from selfcast.platform.store.models import Account, ApiKey
 
@@ -41,8 +41,11 @@ def hash_key(secret: str) -> str:
 
 
 def create(db: Session, account_id: str, name: str = "") -> NewKey:
-    if db.get(Account, account_id) is None:
+    acct = db.get(Account, account_id)
+    if acct is None:
         raise NotFound(f"no account {account_id}")
+    if not acct.developer:
+        raise Conflict("developer mode is off for this account: turn it on before creating keys")
     name = (name or "").strip()
     if len(name) > 100:
         raise BadInput("key name too long: keep it under 100 characters")
