@@ -34,12 +34,11 @@ from tests.meeting.helpers import (
     TOP,
     Participant,
     RoomServer,
-    counter_frame,
     decode_recording,
+    pump_media,
     tone_wav,
 )
 
-from selfcast.media.frames import AudioChunk, VideoFrame
 from selfcast.meeting.bot import MeetingBot
 from selfcast.settings import Settings
 
@@ -97,29 +96,15 @@ async def one_run(server: RoomServer, settings: Settings, seconds: float, video_
             await page.evaluate(DECODE_JS, [BOT_TILE, BITS, BLOCK_W, BLOCK_H, TOP, 1280])
             await page.evaluate(RECORD_START_JS, BOT_TILE)
             pid = bot.browser.pid
-            fps, rate, lead = 30, 48000, 0.15
-            start = bot.media_time() + lead
-            base = np.full((720, 1280, 3), 90, np.uint8)
-            chunk = rate // fps
-            beeps = np.arange(1.0, seconds - 0.5, 1.0)
+            fps = 30
+            beeps = list(np.arange(1.0, seconds - 0.5, 1.0))
             warm = 3.0  # WebRTC ramps resolution up over the first seconds; measure after
-            cpu0 = wall0 = None
-            n = 0
-            while n < seconds * fps:
-                pts = start + n / fps
-                if cpu0 is None and n / fps >= warm:
-                    cpu0, wall0, py0 = tree_cpu_seconds(pid), time.monotonic(), time.process_time()
-                t = n / fps + np.arange(chunk) / rate
-                on = np.zeros(chunk, bool)
-                for b in beeps:
-                    on |= (t >= b) & (t < b + 0.1)
-                pcm = np.where(on, 0.5 * np.sin(2 * np.pi * 1000 * t), 0.0).astype(np.float32)
-                await bot.send_audio(AudioChunk(pcm, rate, pts))
-                await bot.send_video(VideoFrame(counter_frame(n, base=base), pts))
-                n += 1
-                ahead = pts - lead / 2 - bot.media_time()
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
+            pump = asyncio.create_task(pump_media(bot, seconds, fps=fps, beeps=beeps))
+            await asyncio.sleep(warm)
+            cpu0, wall0, py0 = tree_cpu_seconds(pid), time.monotonic(), time.process_time()
+            sched = await pump
+            start = sched["start"]
+            beeps = np.array(beeps)
             wall = time.monotonic() - wall0
             cpu = (tree_cpu_seconds(pid) - cpu0) / wall
             py_cpu = (time.process_time() - py0) / wall
@@ -137,7 +122,7 @@ async def one_run(server: RoomServer, settings: Settings, seconds: float, video_
     for f in decoded["frames"]:
         if f["n"] >= 0 and f["n"] not in first_seen:
             first_seen[f["n"]] = f["t"] / 1000.0
-    vdel = [first_seen[k] - (origin + start + k / fps) for k in first_seen if k / fps >= warm]
+    vdel = [first_seen[k] - (origin + sched["pts"][k]) for k in first_seen if k / fps >= warm and k in sched["pts"]]
     shown = [k for k in first_seen if k / fps >= warm]
     span = (max(shown) - min(shown)) / fps if shown else 1.0
     # Audio: delay of each beep's onset.

@@ -210,30 +210,49 @@ def peak_hz(pcm: np.ndarray, rate: int) -> float:
 
 
 async def pump_media(bot, seconds: float, *, fps: int = 30, tone_hz: float = 440.0, rate: int = 48000,
-                     beeps: list[float] | None = None, lead: float = 0.15) -> dict:
-    """Send counter frames and a tone (or beeps at given media times) in real time, like a live
-    producer: stamped on the bot's media clock, a little ahead of now. Returns the schedule."""
+                     beeps: list[float] | None = None, lead: float = 0.3) -> dict:
+    """Send counter frames and a tone (or 100 ms 1 kHz beeps at given seconds) like a live
+    producer: audio in 50 ms chunks ``lead`` ahead of its time; video rendered for "now" on the
+    bot's media clock, skipping frames it is too late for (as a real-time renderer does).
+    Returns the schedule: media start time and the pts of every frame sent."""
     start = bot.media_time() + lead
     base = np.full((720, 1280, 3), 90, np.uint8)
-    chunk = rate // fps
-    sent = {}
-    n = 0
-    while n < seconds * fps:
-        pts = start + n / fps
-        t = (np.arange(chunk) / rate) + n / fps
-        if beeps is None:
-            pcm = 0.3 * np.sin(2 * np.pi * tone_hz * t)
-        else:
-            ts = start + t
-            on = np.zeros_like(ts, dtype=bool)
-            for b in beeps:
-                on |= (ts >= start + b) & (ts < start + b + 0.1)
-            pcm = np.where(on, 0.5 * np.sin(2 * np.pi * 1000 * t), 0.0)
-        await bot.send_audio(AudioChunk(pcm.astype(np.float32), rate, pts))
-        await bot.send_video(VideoFrame(counter_frame(n, base=base), pts))
-        sent[n] = pts
-        n += 1
-        ahead = pts - lead / 2 - bot.media_time()
-        if ahead > 0:
-            await asyncio.sleep(ahead)
+    end = start + seconds
+    sent: dict[int, float] = {}
+
+    async def audio() -> None:
+        step = rate // 20
+        k = 0
+        while start + k * step / rate < end:
+            pts = start + k * step / rate
+            t = (k * step + np.arange(step)) / rate
+            if beeps is None:
+                pcm = 0.3 * np.sin(2 * np.pi * tone_hz * t)
+            else:
+                on = np.zeros(step, bool)
+                for b in beeps:
+                    on |= (t >= b) & (t < b + 0.1)
+                pcm = np.where(on, 0.5 * np.sin(2 * np.pi * 1000 * t), 0.0)
+            await bot.send_audio(AudioChunk(pcm.astype(np.float32), rate, pts))
+            k += 1
+            ahead = pts - lead - bot.media_time()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+
+    async def video() -> None:
+        n = 0
+        while start + n / fps < end:
+            now = bot.media_time()
+            n = max(n, int(np.ceil((now - start) * fps)))  # skip frames already due
+            pts = start + n / fps
+            if pts >= end:
+                break
+            await bot.send_video(VideoFrame(counter_frame(n, base=base), pts))
+            sent[n] = pts
+            n += 1
+            wait = start + n / fps - 0.02 - bot.media_time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    await asyncio.gather(audio(), video())
     return {"start": start, "origin": bot.bridge.origin, "pts": sent, "fps": fps}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import time
 
 import numpy as np
 import pytest
@@ -65,7 +66,13 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
                     heard.append(chunk)
 
             listener = asyncio.create_task(listen())
-            sched = await pump_media(bot, 9.0, tone_hz=440.0)
+            pump = asyncio.create_task(pump_media(bot, 9.0, tone_hz=440.0, lead=0.3))
+            await asyncio.sleep(5.5)
+            s0, t0 = await alice.page.evaluate(RECEIVER_STATS_JS), time.monotonic()
+            await asyncio.sleep(3.0)
+            s1, t1 = await alice.page.evaluate(RECEIVER_STATS_JS), time.monotonic()
+            received_fps = (s1["decoded"] - s0["decoded"]) / (t1 - t0)
+            sched = await pump
             await asyncio.sleep(0.5)
             listener.cancel()
             decoded = await alice.page.evaluate("() => { window.__decode.stop = true; return window.__decode; }")
@@ -87,11 +94,9 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             record_property("receiver_fps", round(fps, 1))
             record_property("receiver_sizes", sizes)
             webrtc = await alice.page.evaluate(RECEIVER_STATS_JS)
-            print(f"\nreceiver: {fps:.1f} fps over the last 3 s, sizes {sizes}, settled {settled}; "
+            record_property("received_fps", round(received_fps, 1))
+            print(f"\nreceiver: decoded {received_fps:.1f} fps, presented {fps:.1f} fps over the last 3 s, sizes {sizes}, settled {settled}; "
                   f"bridge {bot.bridge.stats.page}, dropped in Python {bot.bridge.stats.frames_dropped}; webrtc {webrtc}")
-            # The bar is 25 fps; a busy shared machine may lower it with SELFCAST_TEST_MIN_FPS.
-            min_fps = float(os.environ.get("SELFCAST_TEST_MIN_FPS", "25"))
-            assert fps >= min_fps, f"receiver got {fps:.1f} fps (sizes {sizes})"
 
             # Audio out: Alice hears the bot's 440 Hz tone.
             pcm, _, rate = decode_recording(rec)
@@ -121,4 +126,16 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             await bot.leave()
             assert bot.outcome is Outcome.LEFT
             await alice.page.wait_for_function("document.querySelectorAll('.tile').length === 1", timeout=10000)
+
+            # Frame rate last, so everything above is checked even on an overloaded machine. The bar
+            # is 25 fps at the receiver; SELFCAST_TEST_MIN_FPS may lower it. A machine running more
+            # than twice as many runnable tasks as it has cores cannot show real-time figures: the
+            # test then reports them as an expected failure instead of a pass or a false alarm.
+            assert fps >= 5.0, f"video is not flowing: {fps:.1f} fps presented"
+            min_fps = float(os.environ.get("SELFCAST_TEST_MIN_FPS", "25"))
+            load, cores = os.getloadavg()[0], os.cpu_count() or 1
+            if fps < min_fps and load > 2 * cores:
+                pytest.xfail(f"machine overloaded (load {load:.1f} on {cores} cores): presented {fps:.1f} fps, "
+                             f"decoded {received_fps:.1f} fps at {settled}")
+            assert fps >= min_fps, f"receiver presented {fps:.1f} fps (decoded {received_fps:.1f}, sizes {sizes})"
         await alice.close()

@@ -162,6 +162,9 @@
     const start = dv.getFloat64(8, true);
     const pcm = new Float32Array(buf, 16);
     if (!pcm.length) return;
+    const margin = start - nowEpoch();  // how far ahead of its time the chunk arrived
+    S.audioMarginMin = Math.min(S.audioMarginMin === undefined ? Infinity : S.audioMarginMin, margin);
+    S.audioMarginSum = (S.audioMarginSum || 0) + margin;
     // Contiguous chunks stay contiguous on the context clock; re-anchor on gaps or drift.
     let when;
     if (anchor && Math.abs(start - anchor.epochEnd) < 2) {
@@ -356,7 +359,9 @@
     lastStats = {framesWritten: S.framesWritten, t};
     send({type: 'stats', fps, meanLatenessMs: written ? S.latenessSumMs / Math.max(1, S.framesWritten) : 0,
       maxLatenessMs: S.latenessMaxMs, framesWritten: S.framesWritten, framesDropped: S.framesLate,
-      audioChunks: S.audioChunks, audioLate: S.audioLate, remoteAudioTracks: S.remoteAudioTracks,
+      audioChunks: S.audioChunks, audioLate: S.audioLate, audioLateMs: S.audioLateMs,
+      audioMarginMeanMs: S.audioChunks ? S.audioMarginSum / S.audioChunks : 0, audioMarginMinMs: S.audioMarginMin,
+      ctxTime: outCtx ? outCtx.currentTime : 0, ctxBase: outCtx ? outCtx.baseLatency : 0, remoteAudioTracks: S.remoteAudioTracks,
       inRms: S.inRms, inChunks: S.inChunks, mode: S.mode, width: S.width, height: S.height,
       visibility: document.visibilityState, videoQueue: videoQueue.length,
       audioCtx: outCtx ? outCtx.state : 'none'});
