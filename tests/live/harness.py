@@ -109,6 +109,19 @@ def espeak(text: str, rate: int = 48000, voice: str = "en-us+f3", wpm: int = 150
     return np.concatenate([pcm * (0.5 / peak), np.zeros(int(0.3 * rate), np.float32)])
 
 
+def voice_question(text: str, rate: int = 48000, voice_id: str = "joe") -> np.ndarray:
+    """A question spoken by the bundled Joe voice (natural enough for Whisper), float32 at ``rate``."""
+    import soxr
+
+    from selfcast.voice import get_tts
+
+    chunks = list(get_tts(voice_id, Settings()).stream(text))
+    sr = chunks[0].sample_rate
+    pcm = soxr.resample(np.concatenate([c.pcm for c in chunks]).astype(np.float32), sr, rate).astype(np.float32)
+    peak = float(np.max(np.abs(pcm))) or 1.0
+    return np.concatenate([pcm * (0.5 / peak), np.zeros(int(0.3 * rate), np.float32)])
+
+
 def b64_f32(pcm: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(pcm, np.float32).tobytes()).decode()
 

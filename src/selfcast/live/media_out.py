@@ -27,6 +27,8 @@ from selfcast.media.frames import AudioChunk, VideoFrame
 
 log = logging.getLogger(__name__)
 
+PIECE_S = 0.1  # the microphone is fed in pieces this long
+
 
 class MediaSink(Protocol):
     """The meeting side (``MeetingBot`` satisfies it)."""
@@ -221,10 +223,22 @@ class Speaker:
                 if ahead > 0 and await _wait_or(handle, ahead):
                     return
                 out = AudioChunk(pcm, chunk.sample_rate, self.cursor, meta=dict(chunk.meta or {}))
+                # The face gets the whole chunk at once (its mouth looks ahead); the microphone gets
+                # it in short pieces, never more than max_ahead early, so a barge-in has little
+                # queued sound to drop and the handle knows what was really played.
                 await asyncio.to_thread(self.avatar.push_audio, out)
-                await self.sink.send_audio(out)
-                handle.schedule(text, out.pts, out.end)
                 self.cursor = out.end
+                step = max(1, int(chunk.sample_rate * PIECE_S))
+                for i in range(0, pcm.size, step):
+                    pts = out.pts + i / chunk.sample_rate
+                    ahead = pts - self.sink.media_time() - self.max_ahead
+                    if ahead > 0 and await _wait_or(handle, ahead):
+                        return
+                    if handle.cancel_requested:
+                        return
+                    piece = AudioChunk(pcm[i:i + step], chunk.sample_rate, pts)
+                    await self.sink.send_audio(piece)
+                    handle.schedule(text, pts, piece.end)
         finally:
             chunks.close()
 

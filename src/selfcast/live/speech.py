@@ -37,8 +37,8 @@ class SpeechHandle:
     def schedule(self, text: str, start: float, end: float) -> None:
         if self.started_at is None:
             self.started_at = start
-        if self.sentences and self.sentences[-1].text == text and self.sentences[-1].end >= start - 1e-3:
-            self.sentences[-1].end = end  # one sentence arrives in several chunks
+        if self.sentences and self.sentences[-1].text == text:
+            self.sentences[-1].end = end  # one sentence arrives in several chunks (maybe with a gap)
         else:
             self.sentences.append(Scheduled(text, start, end))
 
