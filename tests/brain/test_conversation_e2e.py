@@ -56,9 +56,9 @@ def test_spoken_questions_get_grounded_answers_and_no_secret_leaks(workspace, ca
             if any(isinstance(e, EndOfTurn) for e in events):
                 break
             hearing.wait_idle()
-            events += feed_fast(hearing, silence(0.3), start=hearing._now())
+            events += feed_fast(hearing, silence(0.3), start=hearing.media_time)
         (turn,) = [e for e in events if isinstance(e, EndOfTurn)]
-        t = hearing._now()
+        t = hearing.media_time
         assert turn.addressed, (question, turn)
         seg = Segment("Tom Okafor", turn.segment.start, turn.segment.end, turn.segment.text)
         transcript.append(seg)

@@ -40,3 +40,16 @@ def test_ordinary_engineering_prose_is_left_alone():
 def test_secret_files_are_recognised_by_name():
     assert all(is_secret_file(n) for n in (".env", ".env.local", "id_rsa", "deploy.pem", ".netrc"))
     assert not any(is_secret_file(n) for n in ("README.md", "env.py", "settings.py"))
+
+
+def test_logging_filter_scrubs_messages_and_arguments(caplog):
+    import logging
+
+    from selfcast.brain.redact import RedactingFilter
+
+    log = logging.getLogger("selfcast.test.redact")
+    log.addFilter(RedactingFilter())
+    caplog.set_level(logging.INFO)
+    log.info("calling with %s and api_key=%s", SECRETS["openai"], "abcdef123")
+    log.info(f"token={SECRETS['generic_token']}")
+    assert leaked(caplog.text) == [] and "abcdef123" not in caplog.text

@@ -31,7 +31,7 @@ def drain(h: Hearing, rounds: int = 6) -> list:
     events = []
     for _ in range(rounds):
         h.wait_idle()
-        events += feed_fast(h, silence(0.3), start=h._now())
+        events += feed_fast(h, silence(0.3), start=h.media_time)
         if any(isinstance(e, EndOfTurn) for e in events):
             break
     return events
@@ -63,9 +63,9 @@ def test_mid_sentence_pause_of_one_second_is_not_a_turn(whisper):
     a, b = say("So I wanted to ask about the, um,"), say("API refactor. What is its status?")
     ev = feed_fast(h, np.concatenate([silence(0.3), a, silence(0.3)]))
     h.wait_idle()  # recognition of the first half is ready: the decision rests on its words alone
-    ev += feed_fast(h, silence(0.7), start=h._now())
+    ev += feed_fast(h, silence(0.7), start=h.media_time)
     assert turns_of(ev) == [], "a trailing 'about the, um' must not end the turn within 1 s"
-    ev += feed_fast(h, np.concatenate([b, silence(0.4)]), start=h._now())
+    ev += feed_fast(h, np.concatenate([b, silence(0.4)]), start=h.media_time)
     ev += drain(h)
     (turn,) = turns_of(ev)
     text = turn.segment.text.lower()
@@ -77,7 +77,7 @@ def test_the_same_pause_after_a_complete_question_does_end_the_turn(whisper):
     h = make(whisper)
     ev = feed_fast(h, np.concatenate([silence(0.3), say("Which test is failing right now?"), silence(0.3)]))
     h.wait_idle()
-    ev += feed_fast(h, silence(0.7), start=h._now())
+    ev += feed_fast(h, silence(0.7), start=h.media_time)
     (turn,) = turns_of(ev)
     assert turn.latency["cue"] == "complete" and turn.latency["silence_ms"] <= 400
 
@@ -147,7 +147,7 @@ def test_group_chatter_is_not_answered_but_a_named_question_is(whisper):
     ev += drain(h)
     (chatter,) = turns_of(ev)
     assert not chatter.addressed and chatter.reason == "group chatter"
-    ev = feed_fast(h, np.concatenate([say("Robin, what is the status of the API refactor?"), silence(0.5)]), start=h._now())
+    ev = feed_fast(h, np.concatenate([say("Robin, what is the status of the API refactor?"), silence(0.5)]), start=h.media_time)
     ev += drain(h)
     (named,) = turns_of(ev)
     assert named.addressed and named.reason == "named"

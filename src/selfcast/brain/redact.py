@@ -83,8 +83,7 @@ def is_secret_file(name: str) -> bool:
 class RedactingFilter:
     """A ``logging.Filter`` that scrubs messages and arguments, for handlers that see brain text."""
 
-    def filter(self, record) -> bool:  # pragma: no cover - trivial
-        record.msg = redact(str(record.msg))
-        if record.args:
-            record.args = tuple(redact(str(a)) for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
+    def filter(self, record) -> bool:
+        record.msg = redact(record.getMessage())  # format first: a secret may span message and argument
+        record.args = ()
         return True

@@ -140,6 +140,11 @@ class Hearing:
         if self._asr is not None:
             self._asr.close()
 
+    @property
+    def media_time(self) -> float:
+        """Media-clock time of the next sample to be fed (seconds)."""
+        return self._t or 0.0
+
     # ----- internals -----
     def _now(self) -> float:
         return self._t or 0.0
