@@ -167,7 +167,7 @@ async def main() -> None:
             r = await one_run(server, settings, args.seconds, hold)
             off = r["audio_delay_ms"] - r["video_delay_ms"]
             print(
-                f"run {i + 1} (video held back {r['video_hold_ms']:.0f} ms): video {r['video_delay_ms']:.0f} ms "
+                f"run {i + 1} (compensation {r['video_hold_ms']:+.0f} ms): video {r['video_delay_ms']:.0f} ms "
                 f"(p90 {r['video_delay_p90_ms']:.0f}), audio {r['audio_delay_ms']:.0f} ms ({r['beeps']} beeps), "
                 f"audio-video offset {off:+.0f} ms; {r['fps']:.1f} fps at {r['size']} {r['sizes']}; "
                 f"bot browser CPU {r['bot_cpu_cores']:.2f} cores, Python side (bridge + this benchmark's "
@@ -175,7 +175,7 @@ async def main() -> None:
                 f"{r['dropped_late_in_python']}; sender {r['sender']}"
             )
             if np.isfinite(off):
-                hold = max(0.0, r["video_hold_ms"] + off)
+                hold = r["video_hold_ms"] + off  # positive: hold video back; negative: hold audio back
     finally:
         server.stop()
     print(f"suggested SELFCAST_MEETING__VIDEO_DELAY_MS={hold:.0f}; load average {os.getloadavg()[0]:.1f} at end")

@@ -109,9 +109,9 @@ class MeetingSettings(BaseModel):
     locale: str = "en-US"
     waiting_room_timeout_s: float = 600.0
     alone_timeout_s: float = 300.0
-    # The bot's video is held back by this much so it reaches receivers in step with its audio
-    # (the WebRTC path delivers audio later than video; measured by bench/bridge.py).
-    video_delay_ms: float = 0.0
+    # A/V compensation so the bot's picture and sound reach receivers in step: positive holds its
+    # video back, negative holds its audio back (measure with bench/bridge.py on your machine).
+    video_delay_ms: float = -40.0  # measured: video reaches receivers ~40 ms after its audio
     per_track_audio: bool = False  # also hand back each remote audio track on its own
     ice_servers: list[str] = []  # STUN/TURN URLs for the built-in room; empty = host candidates only
 

@@ -209,7 +209,7 @@ class MeetingBot:
             remote_audio_tracks=int(page.get("remoteAudioTracks", 0)),
             fps_sent=self.bridge.fps_sent(),
             fps_written=float(page.get("fps", 0.0)),
-            bridge_delay_ms=float(page.get("meanLatenessMs", 0.0)) + self.settings.video_delay_ms,
+            bridge_delay_ms=float(page.get("meanLatenessMs", 0.0)) + abs(self.settings.video_delay_ms),
             video_mode=str(page.get("mode", "")),
             page_visibility=str(page.get("visibility", "")),
         )

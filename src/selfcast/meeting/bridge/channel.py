@@ -6,8 +6,8 @@ a second; CDP would base64 it through JSON. A local socket carries it as one bin
 Clock contract: every timestamp is seconds on the session media clock, whose zero is
 ``origin`` (wall-clock epoch seconds, by default when the bridge started; the live session may
 set its own with :meth:`MediaBridge.set_clock_origin`). A sample or frame stamped ``pts`` is
-played at ``origin + pts`` (video additionally held back by ``video_delay_s``, the measured
-audio/video path offset). Items that arrive late go out at once (audio skips its late part, so
+played at ``origin + pts``, plus the measured audio/video path offset ``video_delay_s``: positive
+holds video back (audio reaches receivers later than video), negative holds audio back. Items that arrive late go out at once (audio skips its late part, so
 the two stay in step). Incoming audio is stamped on the same clock.
 """
 
@@ -151,7 +151,7 @@ class MediaBridge:
 
     # ------------------------------------------------------------------ outgoing
     async def send_video(self, frame: VideoFrame) -> None:
-        due = self.origin + frame.pts + self.video_delay_s
+        due = self.origin + frame.pts + max(0.0, self.video_delay_s)
         ahead = due - time.time()
         if ahead > self.max_ahead_s:  # backpressure: the page holds at most ~max_ahead of frames
             await asyncio.sleep(ahead - self.max_ahead_s)
@@ -180,7 +180,7 @@ class MediaBridge:
         pcm = np.ascontiguousarray(chunk.pcm, dtype=np.float32).reshape(-1)
         if pcm.size == 0:
             return
-        due = self.origin + chunk.pts
+        due = self.origin + chunk.pts + max(0.0, -self.video_delay_s)
         await self._send(_AUDIO_HDR.pack(2, 0, 0, 0, int(chunk.sample_rate), due * 1000.0) + pcm.tobytes())
         self.stats.audio_sent_s += chunk.duration
 
