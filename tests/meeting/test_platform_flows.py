@@ -174,6 +174,9 @@ async def test_meet_in_call_people_post_join_dialog_and_leave(browser):
         assert await page.locator("#dlg").count() == 0
         events = await adapter.probe(page)
         assert [e.data["name"] for e in events if e.kind.value == "participant_joined"] == ["Grace Hopper"]
+        assert [e.data for e in events if e.kind.value == "chat"] == [{"id": "m1", "author": "Grace Hopper", "text": "Welcome, bot"}]
+        assert [e.data for e in events if e.kind.value == "caption"] == [{"speaker": "Grace Hopper", "text": "Shall we start?"}]
+        assert await adapter.probe(page) == []  # nothing new the second time
         assert await adapter.leave(page)
         assert await adapter.check(page) is Outcome.ENDED  # "You left the meeting"
     finally:
