@@ -91,7 +91,7 @@ class Portal:
 
     def api(self, method: str, path: str, key: str | None = None, **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"DevKey {key}"} if key else {}
-        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kw)
+        return httpx.request(method, self.url + path, headers=headers, timeout=30, **kw)
 
 
 def start_portal(data_dir: Path, shots: Path, **settings_kw: Any) -> Portal:

@@ -127,7 +127,7 @@ def test_new_developer_signs_up_buys_credits_and_uses_then_revokes_a_key(portal,
 
     done = portal.cli("credits", "approve", topup_id)  # the operator, on the server
     assert done.returncode == 0, done.stderr
-    page.locator("#topup-status", has_text="paid").wait_for(timeout=10_000)  # polled, no reload
+    page.locator("#topup-status", has_text="paid").wait_for(timeout=30_000)  # polled, no reload
     assert page.locator("#balance").inner_text() == "800"
     assert page.get_by_text("Paid: 800 credits were added.").is_visible()
     screenshot(page, shots, "topup-paid")

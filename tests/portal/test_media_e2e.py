@@ -158,3 +158,4 @@ def test_clone_a_voice_with_progress_then_hear_the_sample(
     item.get_by_role("button", name="▶ Hear sample").click()  # plays in the page, no error shown
     page.wait_for_function("() => !document.querySelector('ul.voices button[disabled]')", timeout=60_000)
     assert page.locator(".sample-error").is_hidden()
+    screenshot(page, portal.shots, "media-voices")

@@ -71,15 +71,15 @@ def test_sign_in_with_google_creates_an_account_then_signs_into_the_same_one(
 
 
 def test_oidc_links_an_existing_password_account_with_the_same_verified_email(portal, standin) -> None:  # type: ignore[no-untyped-def]
-    c = httpx.Client(base_url=portal.url, timeout=10)
+    c = httpx.Client(base_url=portal.url, timeout=30)
     t = csrf_of(c.get("/signup").text)
     c.post("/signup", data={"email": "linus@example.com", "password": "pw-long-enough", "password2": "pw-long-enough",
                             "csrf_token": t})  # fmt: skip
     standin.subject, standin.email = "sub-linus", "linus@example.com"
     try:
-        b = httpx.Client(base_url=portal.url, timeout=10, follow_redirects=False)
+        b = httpx.Client(base_url=portal.url, timeout=30, follow_redirects=False)
         r = b.get("/auth/oidc/start")
-        authorize = httpx.get(r.headers["location"])
+        authorize = httpx.get(r.headers["location"], timeout=30)
         callback = authorize.text.split('href="')[1].split('"')[0].replace("&amp;", "&")
         done = b.get(callback)
         assert done.status_code == 303 and done.headers["location"] == "/account/model-settings"
@@ -93,9 +93,9 @@ def test_oidc_links_an_existing_password_account_with_the_same_verified_email(po
 
 
 def test_oidc_refuses_a_wrong_state_an_unverified_email_and_forged_tokens(portal, standin) -> None:  # type: ignore[no-untyped-def]
-    b = httpx.Client(base_url=portal.url, timeout=10, follow_redirects=False)
+    b = httpx.Client(base_url=portal.url, timeout=30, follow_redirects=False)
     r = b.get("/auth/oidc/start")
-    authorize = httpx.get(r.headers["location"])
+    authorize = httpx.get(r.headers["location"], timeout=30)
     callback = authorize.text.split('href="')[1].split('"')[0].replace("&amp;", "&")
     forged = callback.split("state=")[0] + "state=somebody-elses-state"
     r = b.get(forged)
@@ -105,7 +105,12 @@ def test_oidc_refuses_a_wrong_state_an_unverified_email_and_forged_tokens(portal
     standin.subject, standin.email = "sub-unverified", "mallory@example.com"
     try:
         r = b.get("/auth/oidc/start")
-        cb = httpx.get(r.headers["location"]).text.split('href="')[1].split('"')[0].replace("&amp;", "&")
+        cb = (
+            httpx.get(r.headers["location"], timeout=30)
+            .text.split('href="')[1]
+            .split('"')[0]
+            .replace("&amp;", "&")
+        )
         r = b.get(cb)
         assert r.status_code == 401 and "verified email" in r.text
     finally:
@@ -126,5 +131,7 @@ def test_oidc_refuses_a_wrong_state_an_unverified_email_and_forged_tokens(portal
 
 
 def test_provider_errors_are_shown_not_crashed(portal) -> None:  # type: ignore[no-untyped-def]
-    r = httpx.get(portal.url + "/auth/oidc/callback?error=access_denied&error_description=You+said+no")
+    r = httpx.get(
+        portal.url + "/auth/oidc/callback?error=access_denied&error_description=You+said+no", timeout=30
+    )
     assert r.status_code == 401 and "You said no" in r.text

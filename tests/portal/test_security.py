@@ -23,7 +23,7 @@ PASSWORD = "a long enough password"
 
 
 def signed_up(portal, email: str) -> httpx.Client:  # type: ignore[no-untyped-def]
-    c = httpx.Client(base_url=portal.url, timeout=10)
+    c = httpx.Client(base_url=portal.url, timeout=30)
     token = csrf_of(c.get("/signup").text)
     r = c.post(
         "/signup", data={"email": email, "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
@@ -58,7 +58,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(portal) -> None:  # typ
     for path in ("/signout", "/account/topup", "/account/defaults", "/account/voices", "/account/avatars"):
         assert c.post(path, data={"product_id": "pack_800"}).status_code == 403, path
     assert c.get("/account/model-settings").status_code == 200  # still signed in: sign-out was refused
-    anon = httpx.Client(base_url=portal.url)
+    anon = httpx.Client(base_url=portal.url, timeout=30)
     assert anon.post("/signin", data={"email": "csrf@example.com", "password": PASSWORD}).status_code == 403
     r = c.post("/account/keys", data={"name": "fine", "csrf_token": good})
     assert r.status_code == 303 and key_count(portal, "csrf@example.com") == 1
@@ -93,7 +93,7 @@ def test_another_accounts_session_page_is_404(portal) -> None:  # type: ignore[n
 
 def test_ten_failed_signins_in_a_minute_are_slowed_down(portal) -> None:  # type: ignore[no-untyped-def]
     signed_up(portal, "target@example.com").close()
-    c = httpx.Client(base_url=portal.url, timeout=10)
+    c = httpx.Client(base_url=portal.url, timeout=30)
     token = csrf_of(c.get("/signin").text)
     codes, started = [], time.monotonic()
     for i in range(10):
@@ -177,16 +177,16 @@ def test_reset_link_lets_the_owner_choose_a_new_password_once(portal) -> None:  
     assert out.returncode == 0, out.stderr
     link = out.stdout.strip()
     assert link.startswith(portal.url + "/reset/")
-    c = httpx.Client(timeout=10)
+    c = httpx.Client(timeout=30)
     page = c.get(link)
     assert page.status_code == 200 and "forgot@example.com" in page.text
     r = c.post(link, data={"password": "brand new password", "password2": "brand new password",
                            "csrf_token": csrf_of(page.text)})  # fmt: skip
     assert r.status_code == 303 and "sc_session=" in r.headers["set-cookie"]
     assert other_browser.get("/account/model-settings").status_code == 303  # signed out everywhere
-    again = httpx.get(link)
+    again = httpx.get(link, timeout=30)
     assert again.status_code == 400 and "already used" in again.text
-    login = httpx.Client(base_url=portal.url)
+    login = httpx.Client(base_url=portal.url, timeout=30)
     t = csrf_of(login.get("/signin").text)
     assert (
         login.post(
@@ -198,13 +198,13 @@ def test_reset_link_lets_the_owner_choose_a_new_password_once(portal) -> None:  
         "/signin", data={"email": "forgot@example.com", "password": "brand new password", "csrf_token": t}
     )
     assert ok.status_code == 303
-    assert httpx.get(portal.url + "/reset/not-a-token").status_code == 400
+    assert httpx.get(portal.url + "/reset/not-a-token", timeout=30).status_code == 400
 
 
 def test_signin_never_redirects_off_site(portal) -> None:  # type: ignore[no-untyped-def]
     signed_up(portal, "next@example.com").close()
     for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
-        c = httpx.Client(base_url=portal.url)
+        c = httpx.Client(base_url=portal.url, timeout=30)
         t = csrf_of(c.get("/signin").text)
         r = c.post(
             "/signin",

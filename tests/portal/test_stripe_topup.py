@@ -36,7 +36,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, shots_dir: Path) -> Iterato
 
 
 def test_stripe_checkout_from_the_portal_then_the_webhook_lands_the_credits(portal) -> None:  # type: ignore[no-untyped-def]
-    c = httpx.Client(base_url=portal.url, timeout=20)
+    c = httpx.Client(base_url=portal.url, timeout=30)
     t = csrf_of(c.get("/signup").text)
     c.post("/signup", data={"email": "payer@example.com", "password": "pay pay pay", "password2": "pay pay pay",
                             "csrf_token": t})  # fmt: skip
@@ -63,7 +63,7 @@ def test_stripe_checkout_from_the_portal_then_the_webhook_lands_the_credits(port
          "metadata": {"topup_id": topup_id}, "payment_status": "paid", "payment_intent": "pi_portal_1"},
     )  # fmt: skip
     hook = httpx.post(portal.url + "/webhooks/stripe", content=payload,
-                      headers={"Stripe-Signature": sign(payload, WHSEC), "Content-Type": "application/json"})  # fmt: skip
+                      headers={"Stripe-Signature": sign(payload, WHSEC), "Content-Type": "application/json"}, timeout=30)  # fmt: skip
     assert hook.status_code == 200 and hook.json()["outcome"] == "credited"
     assert c.get(f"/account/topup/{topup_id}/status.json").json()["status"] == "paid"
     page = c.get(f"/account/topup/{topup_id}")
@@ -71,7 +71,7 @@ def test_stripe_checkout_from_the_portal_then_the_webhook_lands_the_credits(port
     assert '<strong id="balance">2,000</strong>' in page.text
     assert '<span class="big" id="balance">2,000</span>' in c.get("/account/usage").text
     # another account cannot look at this top-up
-    o = httpx.Client(base_url=portal.url)
+    o = httpx.Client(base_url=portal.url, timeout=30)
     t = csrf_of(o.get("/signup").text)
     o.post("/signup", data={"email": "nosy@example.com", "password": "nosy nosy", "password2": "nosy nosy",
                             "csrf_token": t})  # fmt: skip
