@@ -326,3 +326,14 @@ def test_max_duration_makes_the_session_leave(stack: Stack) -> None:
     stack.shift_ready(sid, 40)
     row = stack.wait_state(sid, "closed", "error", timeout=20)
     assert row.state == "closed" and stack.captures(sid) == 1
+
+
+def test_db_reporter_implements_the_session_reporter_protocol(settings: Settings) -> None:
+    from selfcast.platform.sessions import SessionReporter
+    from selfcast.platform.sessions.reporter import DbReporter
+
+    s = make_stack(settings)
+    try:
+        assert isinstance(DbReporter(s.registry, "sess_x"), SessionReporter)
+    finally:
+        s.store.dispose()
