@@ -50,8 +50,9 @@ async def test_bot_reconnects_after_room_server_restart_and_call_continues(room_
         await alice.close()
 
 
-async def test_participant_browser_dying_is_seen_as_leaving(room_server, settings, tone660):
+async def test_participant_browser_dying_is_seen_as_leaving_and_the_bot_leaves_when_alone(room_server, settings, tone660):
     room = room_server.registry.create_room("dies")
+    settings.meeting.alone_timeout_s = 2.0
     alice = Participant(None, settings.meeting.chromium_path, tone660)
     await alice.open(room_server.invite(room.id), "Alice")
     try:
@@ -63,6 +64,11 @@ async def test_participant_browser_dying_is_seen_as_leaving(room_server, setting
             assert ev.data["name"] == "Alice"
             assert bot.participants == []
             assert bot.outcome is Outcome.JOINED and bot.health().connected  # the bot itself is fine
+            auto = await next_event(bot, EventKind.AUTO_LEAVE, timeout=10)
+            assert "alone" in auto.data["reason"]
+            await next_event(bot, EventKind.STATE, lambda e: e.data["outcome"] == "left", timeout=5)
+            assert bot.outcome is Outcome.LEFT
+            assert await bot.page.evaluate("document.body.dataset.state") == "left"
     finally:
         await alice.close()
 

@@ -37,23 +37,38 @@ RECEIVER_STATS_JS = """async () => { const out = {};
   return out; }"""
 
 
-async def wait_event(bot, kind, pred=lambda e: True, timeout=10.0):
-    async def find():
+class Events:
+    """Keeps every event the bot reports, so a test can wait for one without losing the others."""
+
+    def __init__(self, bot) -> None:
+        self.seen: list = []
+        self._task = asyncio.create_task(self._collect(bot))
+
+    async def _collect(self, bot) -> None:
         async for ev in bot.events():
-            if ev.kind is kind and pred(ev):
-                return ev
-    return await asyncio.wait_for(find(), timeout)
+            self.seen.append(ev)
+
+    async def wait(self, kind, pred=lambda e: True, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for ev in self.seen:
+                if ev.kind is kind and pred(ev):
+                    return ev
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"no {kind} event in {timeout} s; saw {[(e.kind, e.data) for e in self.seen]}")
 
 
 async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server, settings, tone660, tmp_path, record_property):
     room = room_server.registry.create_room("e2e")
+    settings.meeting.per_track_audio = True
     async with async_playwright() as pw:
         alice = Participant(pw, settings.meeting.chromium_path, tone660)
         await alice.open(room_server.invite(room.id), "Alice")
         async with MeetingBot(room_server.invite(room.id, name="Selfcast Bot"), "Selfcast Bot", settings.meeting) as bot:
+            events = Events(bot)
             result = await bot.join(timeout_s=30)
             assert result.outcome is Outcome.JOINED, result
-            await wait_event(bot, EventKind.PARTICIPANT_JOINED, lambda e: e.data["name"] == "Alice")
+            await events.wait(EventKind.PARTICIPANT_JOINED, lambda e: e.data["name"] == "Alice")
             assert bot.participants == ["Alice"]
 
             await alice.page.wait_for_function(f"document.querySelector('{BOT_TILE}') && document.querySelector('{BOT_TILE}').srcObject")
@@ -65,7 +80,14 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
                 async for chunk in bot.audio_in():
                     heard.append(chunk)
 
+            per_track = []
+
+            async def listen_tracks():
+                async for chunk in bot.track_audio_in():
+                    per_track.append(chunk)
+
             listener = asyncio.create_task(listen())
+            track_listener = asyncio.create_task(listen_tracks())
             pump = asyncio.create_task(pump_media(bot, 9.0, tone_hz=440.0, lead=0.3))
             await asyncio.sleep(5.5)
             s0, t0 = await alice.page.evaluate(RECEIVER_STATS_JS), time.monotonic()
@@ -75,6 +97,7 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             sched = await pump
             await asyncio.sleep(0.5)
             listener.cancel()
+            track_listener.cancel()
             decoded = await alice.page.evaluate("() => { window.__decode.stop = true; return window.__decode; }")
             rec = await alice.page.evaluate(RECORD_FETCH_JS)
             await alice.page.screenshot(path=str(tmp_path / "participant.png"))
@@ -110,6 +133,12 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             assert all(b > a for a, b in itertools.pairwise(pts))
             got = np.concatenate([c.pcm for c in heard])[-3 * 16000 :]
             assert abs(peak_hz(got, 16000) - 660.0) < 8.0
+            # ... and per remote track too, tagged with the track's index.
+            assert {c.meta["track"] for c in per_track} == {1}
+            got_track = np.concatenate([c.pcm for c in per_track])[-3 * 16000 :]
+            assert abs(peak_hz(got_track, 16000) - 660.0) < 8.0
+            # Alice's microphone lights her tile: the bot reports her as the active speaker.
+            await events.wait(EventKind.ACTIVE_SPEAKER, lambda e: e.data["name"] == "Alice")
             h = bot.health()
             assert h.audio_arriving and h.audio_voiced_recently and h.remote_audio_tracks == 1
 
@@ -119,7 +148,7 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
                 "[...document.querySelectorAll('#chat-log .msg')].some(m => m.innerText.includes('hello from selfcast'))")
             await alice.page.fill("#chat-input", "hi bot, can you hear me?")
             await alice.page.click("#chat-send")
-            ev = await wait_event(bot, EventKind.CHAT)
+            ev = await events.wait(EventKind.CHAT)
             assert ev.data == {"id": ev.data["id"], "author": "Alice", "text": "hi bot, can you hear me?"}
 
             # Leave cleanly: Alice sees the bot's tile go.
