@@ -46,7 +46,7 @@ def build_app() -> typer.Typer:
 def main(argv: list[str] | None = None) -> int:
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except SelfcastError as exc:
         typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
         return exc.exit_code
@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return code
         raise
-    return 0
+    # With standalone_mode=False click returns the code of a ``typer.Exit(n)`` instead of raising.
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":
