@@ -18,7 +18,7 @@ def test_signed_tokens_are_purpose_bound_tamper_proof_and_expire() -> None:
     tok = s.dumps("reset", {"a": "acct_1"}, ttl_s=60)
     assert s.loads("reset", tok)["a"] == "acct_1"
     assert s.loads("oidc", tok) is None  # another purpose
-    body, mac = tok.split(".")
+    _body, mac = tok.split(".")
     forged = crypto.b64(b'{"a":"acct_2","exp":9999999999}')
     assert s.loads("reset", f"{forged}.{mac}") is None
     assert crypto.Signer(b"x" * 32).loads("reset", tok) is None  # another server's secret
