@@ -157,14 +157,15 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             await alice.page.wait_for_function("document.querySelectorAll('.tile').length === 1", timeout=10000)
 
             # Frame rate last, so everything above is checked even on an overloaded machine. The bar
-            # is 25 fps at the receiver; SELFCAST_TEST_MIN_FPS may lower it. A machine running more
-            # than twice as many runnable tasks as it has cores cannot show real-time figures: the
-            # test then reports them as an expected failure instead of a pass or a false alarm.
+            # is 25 fps received (decoded by Alice's WebRTC stack; what her headless compositor then
+            # presents is reported alongside). SELFCAST_TEST_MIN_FPS may lower it. A machine running
+            # more than twice as many runnable tasks as it has cores cannot show real-time figures:
+            # the test then reports them as an expected failure instead of a pass or a false alarm.
             assert fps >= 5.0, f"video is not flowing: {fps:.1f} fps presented"
             min_fps = float(os.environ.get("SELFCAST_TEST_MIN_FPS", "25"))
             load, cores = os.getloadavg()[0], os.cpu_count() or 1
-            if fps < min_fps and load > 2 * cores:
-                pytest.xfail(f"machine overloaded (load {load:.1f} on {cores} cores): presented {fps:.1f} fps, "
-                             f"decoded {received_fps:.1f} fps at {settled}")
-            assert fps >= min_fps, f"receiver presented {fps:.1f} fps (decoded {received_fps:.1f}, sizes {sizes})"
+            if received_fps < min_fps and load > 2 * cores:
+                pytest.xfail(f"machine overloaded (load {load:.1f} on {cores} cores): received {received_fps:.1f} fps, "
+                             f"presented {fps:.1f} fps at {settled}")
+            assert received_fps >= min_fps, f"receiver decoded {received_fps:.1f} fps (presented {fps:.1f}, sizes {sizes})"
         await alice.close()
