@@ -94,15 +94,15 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
             greet = await alice.wait_level(True, timeout=60)
             await alice.wait_level(False, hold_s=1.2, timeout=30)
 
-            t_q, dur_q = await alice.say(H.espeak("Ada, when is the first public release planned?"))
+            t_q, dur_q = await alice.say(H.voice_question("Ada, when is the first public release planned?"))
             q_end = t_q + dur_q - 0.3  # the synthesised question ends with 0.3 s of silence
             await alice.wait_level(True, timeout=90)
             await alice.wait_level(False, hold_s=1.2, timeout=60)
 
-            await alice.say(H.espeak("Ada, tell me about the team, the project and what you are doing right now."))
+            await alice.say(H.voice_question("Ada, tell me about the team, the project and what you are doing right now."))
             long_start = await alice.wait_level(True, timeout=90)
             await asyncio.sleep(max(0.0, long_start + 1.0 - time.time()))
-            t_stop, _ = await alice.say(H.espeak("Stop, stop. Wait a moment please."))
+            t_stop, _ = await alice.say(H.voice_question("Stop, stop. Wait a moment please."))
             await asyncio.sleep(5.0)
             rec, frames = await alice.fetch()
             await alice.close()
@@ -166,6 +166,9 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
     except BaseException:
         if sid:
             print(srv.worker_log(sid))
+            print("TRANSCRIPT", json.dumps(http.get(f"/v1/sessions/{sid}/transcript").json(), indent=1))
+            print("EVENTS", json.dumps([(e["kind"], e["at"][11:23], e["data"]) for e in H.events(http, sid)
+                                        if e["kind"] != "media_stats"], indent=1)[:6000])
         raise
     finally:
         http.close()
@@ -250,7 +253,7 @@ async def test_faults_brain_down_browser_crash_and_killed_worker(tmp_path):
             await alice.start_recording()
             await alice.wait_level(True, timeout=60)  # greeting
             await alice.wait_level(False, hold_s=1.2, timeout=30)
-            t_q, dur = await alice.say(H.espeak("Ada, when is the release?"))
+            t_q, dur = await alice.say(H.voice_question("Ada, when is the release?"))
             await alice.wait_level(True, timeout=90)
             await alice.wait_level(False, hold_s=1.2, timeout=60)
             rec, _ = await alice.fetch()

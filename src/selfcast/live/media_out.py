@@ -28,6 +28,8 @@ from selfcast.media.frames import AudioChunk, VideoFrame
 log = logging.getLogger(__name__)
 
 PIECE_S = 0.1  # the microphone is fed in pieces this long
+SYNTH_AHEAD = 4  # synthesised chunks waiting for playback
+_DONE = object()
 
 
 class MediaSink(Protocol):
@@ -184,13 +186,19 @@ class Speaker:
         async with self._lock:
             self.current = handle
             self.on_speaking(True)
+            # Synthesis runs ahead of playback (the next sentence is voiced while this one plays),
+            # so sentences follow each other without gaps.
+            q: asyncio.Queue = asyncio.Queue(maxsize=SYNTH_AHEAD)
+            producer = asyncio.create_task(self._synthesise(handle, sentences, q), name=f"tts-{handle.id}")
             try:
-                async for text in self._sentences(sentences):
-                    text = (text or "").strip()
-                    if handle.cancel_requested:
+                while not handle.cancel_requested:
+                    item = await _get_or(handle, q)
+                    if item is None or item is _DONE:
                         break
-                    if text:
-                        await self._say_sentence(handle, text)
+                    if isinstance(item, BaseException):
+                        raise item
+                    text, chunk = item
+                    await self._play(handle, text, chunk)
                 while not handle.cancel_requested and self.sink.media_time() < handle.end:
                     await _wait_or(handle, handle.end - self.sink.media_time())
             except asyncio.CancelledError:
@@ -200,6 +208,9 @@ class Speaker:
                 log.exception("speech failed")
                 handle.error = f"{exc.__class__.__name__}: {exc}"[:300]
             finally:
+                producer.cancel()
+                with contextlib.suppress(BaseException):
+                    await producer
                 if handle.cancel_requested:
                     with contextlib.suppress(Exception):
                         await self._silence()
@@ -207,40 +218,67 @@ class Speaker:
                 self.on_speaking(False)
                 handle.finish()
 
-    async def _say_sentence(self, handle: SpeechHandle, text: str) -> None:
-        chunks = ThreadedIterator(lambda: self.voice.stream(text), name="tts")
+    async def _synthesise(self, handle: SpeechHandle, sentences, q: asyncio.Queue) -> None:
         try:
-            async for chunk in chunks:
+            async for text in self._sentences(sentences):
+                text = (text or "").strip()
                 if handle.cancel_requested:
-                    return
-                pcm = np.asarray(chunk.pcm, dtype=np.float32).reshape(-1)
-                if pcm.size == 0:
+                    break
+                if not text:
                     continue
-                now = self.sink.media_time()
-                if self.cursor < now + self.audio_lead:  # a gap: start again just ahead of now
-                    self.cursor = now + self.audio_lead
-                ahead = self.cursor - now - self.max_ahead
-                if ahead > 0 and await _wait_or(handle, ahead):
-                    return
-                out = AudioChunk(pcm, chunk.sample_rate, self.cursor, meta=dict(chunk.meta or {}))
-                # The face gets the whole chunk at once (its mouth looks ahead); the microphone gets
-                # it in short pieces, never more than max_ahead early, so a barge-in has little
-                # queued sound to drop and the handle knows what was really played.
-                await asyncio.to_thread(self.avatar.push_audio, out)
-                self.cursor = out.end
-                step = max(1, int(chunk.sample_rate * PIECE_S))
-                for i in range(0, pcm.size, step):
-                    pts = out.pts + i / chunk.sample_rate
-                    ahead = pts - self.sink.media_time() - self.max_ahead
-                    if ahead > 0 and await _wait_or(handle, ahead):
-                        return
-                    if handle.cancel_requested:
-                        return
-                    piece = AudioChunk(pcm[i:i + step], chunk.sample_rate, pts)
-                    await self.sink.send_audio(piece)
-                    handle.schedule(text, pts, piece.end)
-        finally:
-            chunks.close()
+                chunks = ThreadedIterator(lambda t=text: self.voice.stream(t), name="tts")
+                try:
+                    async for chunk in chunks:
+                        if handle.cancel_requested:
+                            return
+                        await q.put((text, chunk))
+                finally:
+                    chunks.close()
+            await q.put(_DONE)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await q.put(exc)
+
+    async def _play(self, handle: SpeechHandle, text: str, chunk: AudioChunk) -> None:
+        pcm = np.asarray(chunk.pcm, dtype=np.float32).reshape(-1)
+        if pcm.size == 0:
+            return
+        now = self.sink.media_time()
+        if self.cursor < now + self.audio_lead:  # a gap: start again just ahead of now
+            self.cursor = now + self.audio_lead
+        ahead = self.cursor - now - self.max_ahead
+        if ahead > 0 and await _wait_or(handle, ahead):
+            return
+        out = AudioChunk(pcm, chunk.sample_rate, self.cursor, meta=dict(chunk.meta or {}))
+        # The face gets the whole chunk at once (its mouth looks ahead); the microphone gets it in
+        # short pieces, never more than max_ahead early, so a barge-in has little queued sound to
+        # drop and the handle knows what was really played.
+        await asyncio.to_thread(self.avatar.push_audio, out)
+        self.cursor = out.end
+        step = max(1, int(chunk.sample_rate * PIECE_S))
+        for i in range(0, pcm.size, step):
+            pts = out.pts + i / chunk.sample_rate
+            ahead = pts - self.sink.media_time() - self.max_ahead
+            if ahead > 0 and await _wait_or(handle, ahead):
+                return
+            if handle.cancel_requested:
+                return
+            piece = AudioChunk(pcm[i:i + step], chunk.sample_rate, pts)
+            await self.sink.send_audio(piece)
+            handle.schedule(text, pts, piece.end)
+
+
+async def _get_or(handle: SpeechHandle, q: asyncio.Queue):
+    """The next queued item, or None once the handle is cancelled."""
+    get = asyncio.ensure_future(q.get())
+    stop = asyncio.ensure_future(handle._cancel.wait())
+    done, _ = await asyncio.wait({get, stop}, return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    if get in done:
+        return get.result()
+    get.cancel()
+    return None
 
 
 async def _wait_or(handle: SpeechHandle, seconds: float) -> bool:

@@ -1,0 +1,91 @@
+"""The speaker on its own (real voice, real avatar; the meeting replaced by a recorder of what
+would be sent): sentences follow without gaps, audio is never sent far ahead, frames are drawn for
+each audio instant, and an interruption stops voice and mouth with only the played words kept."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from selfcast.live.engines import load_avatar
+from selfcast.live.media_out import Speaker, VideoPacer
+from selfcast.settings import Settings
+
+
+class RecordingSink:
+    """The meeting's side of the contract, on the wall clock: keeps what it is sent and when."""
+
+    def __init__(self) -> None:
+        self.origin = time.time()
+        self.audio: list[tuple[float, float, float, int]] = []  # (sent at, pts, end, rate)
+        self.frames: list[tuple[float, float]] = []
+        self.cleared: list[float] = []
+
+    def media_time(self) -> float:
+        return time.time() - self.origin
+
+    async def send_video(self, frame) -> None:
+        self.frames.append((self.media_time(), frame.pts))
+
+    async def send_audio(self, chunk) -> None:
+        self.audio.append((self.media_time(), chunk.pts, chunk.end, chunk.sample_rate))
+
+    async def clear_output(self) -> None:
+        self.cleared.append(self.media_time())
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    from selfcast.voice import get_tts
+
+    s = Settings(data_dir=tmp_path_factory.mktemp("speaker"))
+    return s, get_tts("joe", s)
+
+
+async def test_sentences_play_back_to_back_never_far_ahead_and_frames_follow_the_audio_clock(engines):
+    s, voice = engines
+    avatar = load_avatar(s, None)
+    sink = RecordingSink()
+    pacer = VideoPacer(avatar, sink, fps=25, lead_s=0.12)
+    pacer.start()
+    spk = Speaker(voice, avatar, sink, audio_lead_s=0.18, max_ahead_s=0.6)
+    h = spk.say(["The first public release is planned for Friday.", "Maria leads the project."])
+    await h.wait(60)
+    await pacer.stop()
+    assert not h.interrupted and len(h.sentences) == 2
+    a, b = h.sentences
+    assert abs(b.start - a.end) < 0.02, "a gap between sentences"
+    for sent_at, pts, _end, _ in sink.audio:
+        assert pts - sent_at <= 0.6 + 0.05, "audio sent too far ahead"
+    ends = np.array([e for *_, e, _ in sink.audio])
+    assert np.all(np.diff(np.array([p for _, p, _, _ in sink.audio])) > 0) and ends[-1] == pytest.approx(h.end)
+    pts = np.array([p for _, p in sink.frames])
+    assert np.allclose(np.diff(pts) * 25, np.round(np.diff(pts) * 25), atol=1e-6), "frames off the 25 fps grid"
+
+
+async def test_interrupt_stops_voice_and_mouth_and_keeps_only_the_played_words(engines):
+    s, voice = engines
+    avatar = load_avatar(s, None)
+    sink = RecordingSink()
+    pacer = VideoPacer(avatar, sink, fps=25, lead_s=0.12)  # frames are asked for, as in a session
+    pacer.start()
+    spk = Speaker(voice, avatar, sink, audio_lead_s=0.18, max_ahead_s=0.6)
+    h = spk.say(["Lighthouse is a small weather station dashboard with sensors on the roof.",
+                 "The first public release is planned for Friday."])
+    while h.started_at is None or sink.media_time() < h.started_at + 1.0:
+        await asyncio.sleep(0.02)
+    cut = await spk.interrupt()
+    await h.wait(10)
+    await asyncio.sleep(0.4)
+    await pacer.stop()
+    assert cut is h and h.interrupted and sink.cleared
+    sent_after = [x for x in sink.audio if x[0] > sink.cleared[0]]
+    assert not sent_after, "audio was sent after the interruption"
+    assert max(e for _, _, e, _ in sink.audio) - h.cut_at <= 0.6 + 0.11  # at most max_ahead was queued
+    assert h.heard_text and "Friday" not in h.heard_text and h.heard_text.endswith("—")
+    # the mouth is closed shortly after the cut (the frames already drawn ahead end within the lead)
+    mouth = [avatar.pose_at(h.cut_at + dt).mouth_open for dt in (0.3, 0.35, 0.4)]
+    assert max(mouth) < 0.1, mouth
