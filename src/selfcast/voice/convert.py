@@ -26,6 +26,7 @@ with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_reso
 
 FRAME_PERIOD_MS = 5.0
 KEY_DIMS = 24  # coded-envelope dimensions used for matching (1..KEY_DIMS, level excluded)
+CONTEXT = 4  # keys stack the frames CONTEXT before and after (±20 ms): matches phones in context
 VALUE_DIMS = 60  # coded-envelope dimensions stored for the owner's frames
 F0_FLOOR, F0_CEIL = 55.0, 600.0
 
@@ -42,13 +43,23 @@ def analyze(pcm: np.ndarray, fs: int, *, with_ap: bool = True, f0_floor: float =
     x = np.ascontiguousarray(pcm, dtype=np.float64)
     f0, t = pw.dio(x, fs, f0_floor=f0_floor, f0_ceil=f0_ceil, frame_period=FRAME_PERIOD_MS)
     f0 = pw.stonemask(x, f0, t, fs)
-    sp = pw.cheaptrick(x, f0, t, fs, f0_floor=min(f0_floor, 71.0))
-    ap = pw.d4c(x, f0, t, fs) if with_ap else None
+    fft = pw.get_cheaptrick_fft_size(fs, 71.0)  # one FFT size for envelope and aperiodicity
+    sp = pw.cheaptrick(x, f0, t, fs, f0_floor=71.0, fft_size=fft)
+    ap = pw.d4c(x, f0, t, fs, fft_size=fft) if with_ap else None
     return WorldFeatures(f0, sp, ap)
 
 
 def code_envelope(sp: np.ndarray, fs: int, dims: int) -> np.ndarray:
     return pw.code_spectral_envelope(np.ascontiguousarray(sp), fs, dims)
+
+
+def context_keys(coded: np.ndarray, offset: int = CONTEXT) -> np.ndarray:
+    """[c(t - offset), c(t), c(t + offset)] per frame, edges repeated."""
+    n = len(coded)
+    idx = np.arange(n)
+    before = coded[np.clip(idx - offset, 0, n - 1)]
+    after = coded[np.clip(idx + offset, 0, n - 1)]
+    return np.concatenate([before, coded, after], axis=1)
 
 
 def frame_level_db(sp: np.ndarray, upto_bin: int) -> np.ndarray:
@@ -99,14 +110,15 @@ class VoiceModel:
     tgt_logf0_std: float
     length_scale: float = 1.0
     bandwidth_hz: float = 0.0  # highest frequency the owner's sample carries; 0 = none learned
-    keys: np.ndarray = field(default_factory=lambda: np.zeros((0, KEY_DIMS), np.float32))
-    key_mean: np.ndarray = field(default_factory=lambda: np.zeros(KEY_DIMS, np.float32))
-    key_std: np.ndarray = field(default_factory=lambda: np.ones(KEY_DIMS, np.float32))
+    keys: np.ndarray = field(default_factory=lambda: np.zeros((0, 3 * KEY_DIMS), np.float32))
+    key_mean: np.ndarray = field(default_factory=lambda: np.zeros(3 * KEY_DIMS, np.float32))
+    key_std: np.ndarray = field(default_factory=lambda: np.ones(3 * KEY_DIMS, np.float32))
     values: np.ndarray = field(default_factory=lambda: np.zeros((0, VALUE_DIMS), np.float32))
     ap_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
     warp: float = 1.0  # global frequency warp of the base envelope (stock voices, upper band)
     tilt_db: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # per-bin EQ, stock voices
     k: int = 4
+    alpha: float = 1.0  # weight of the exemplar envelope against the warped, equalised base envelope
     breathiness: float = 0.0  # extra aperiodicity for stock voices without exemplars
 
     def to_bytes(self) -> bytes:
@@ -159,13 +171,17 @@ class VoiceConverter:
         out = np.zeros_like(f0)
         v = f0 > 0
         if np.any(v):
-            z = (np.log(f0[v]) - m.src_logf0_mean) / max(m.src_logf0_std, 1e-3)
+            from scipy.signal import medfilt
+
+            smooth = medfilt(f0, 5)  # removes single-frame octave jumps of the F0 tracker
+            f = np.where(v & (smooth > 0), smooth, f0)[v]
+            z = np.clip((np.log(f) - m.src_logf0_mean) / max(m.src_logf0_std, 1e-3), -2.5, 2.5)
             out[v] = np.exp(m.tgt_logf0_mean + z * m.tgt_logf0_std)
         return out
 
     def _exemplar_envelope(self, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = self.model
-        keys = code_envelope(sp, m.fs, KEY_DIMS + 1)[:, 1:].astype(np.float32)
+        keys = context_keys(code_envelope(sp, m.fs, KEY_DIMS + 1)[:, 1:]).astype(np.float32)
         q = (keys - m.key_mean) / m.key_std
         d = self._key_sq[None, :] - 2.0 * q @ self._keys.T
         k = min(m.k, len(self._keys))
@@ -190,6 +206,9 @@ class VoiceConverter:
             # follow the base voice's loudness contour frame by frame
             gain = feats.sp[:, :edge].sum(1) / (sp[:, :edge].sum(1) + 1e-16)
             sp = sp * gain[:, None]
+            if m.alpha < 1.0:
+                base_gain = feats.sp[:, :edge].sum(1) / (base[:, :edge].sum(1) + 1e-16)
+                sp = np.exp(m.alpha * np.log(sp + 1e-16) + (1 - m.alpha) * np.log(base * base_gain[:, None] + 1e-16))
             if edge < bins - 1:  # fill bands the sample lacked from the base voice, level-matched
                 lo = max(1, edge - max(4, bins // 32))
                 ratio = np.exp(np.mean(np.log(sp[:, lo:edge] + 1e-16) - np.log(base[:, lo:edge] + 1e-16), axis=1))
@@ -215,10 +234,14 @@ def _match_rms(y: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 
 def logf0_stats(f0: np.ndarray) -> tuple[float, float]:
+    """Robust (centre, spread) of log-F0: the median and the 10th-90th percentile span / 2.563.
+
+    Percentiles, not mean and standard deviation, because F0 trackers make octave errors and
+    those outliers would widen the mapped pitch range.
+    """
     v = f0[f0 > 0]
     if len(v) < 10:
         return float(np.log(120.0)), 0.15
     lf = np.log(v)
-    lo, hi = np.percentile(lf, [2, 98])
-    lf = lf[(lf >= lo) & (lf <= hi)]
-    return float(lf.mean()), float(max(lf.std(), 0.02))
+    p10, p50, p90 = np.percentile(lf, [10, 50, 90])
+    return float(p50), float(max((p90 - p10) / 2.563, 0.02))

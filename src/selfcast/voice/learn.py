@@ -13,8 +13,10 @@ from selfcast.voice.convert import (
     KEY_DIMS,
     VALUE_DIMS,
     VoiceModel,
+    _warp_envelope,
     analyze,
     code_envelope,
+    context_keys,
     dtw_path,
     frame_level_db,
     logf0_stats,
@@ -48,7 +50,7 @@ def _trim(active: np.ndarray) -> tuple[int, int]:
 
 
 def learn_voice(target: np.ndarray, fs: int, segments: Sequence[Segment], voice: PiperVoice,
-                phonemizer: EspeakPhonemizer, *, source_rate: int, k: int = 4) -> tuple[VoiceModel, LearnReport]:
+                phonemizer: EspeakPhonemizer, *, source_rate: int, k: int = 4, alpha: float = 0.6) -> tuple[VoiceModel, LearnReport]:
     """``target`` is the owner's (validated, optionally denoised) speech at ``fs`` = the base voice's rate."""
     if fs != voice.sample_rate:
         raise ValueError("target must be at the base voice's sample rate")
@@ -63,7 +65,7 @@ def learn_voice(target: np.ndarray, fs: int, segments: Sequence[Segment], voice:
     t_ap = pw.code_aperiodicity(np.ascontiguousarray(tf.ap), fs)
 
     hop = FRAME_PERIOD_MS / 1000.0
-    keys, values, aps, src_f0 = [], [], [], []
+    keys, values, aps, src_f0, b_sp, t_sp = [], [], [], [], [], []
     t_speech = b_speech = 0
     for seg in segments:
         text = normalize_text(seg.text)
@@ -81,14 +83,18 @@ def learn_voice(target: np.ndarray, fs: int, segments: Sequence[Segment], voice:
         t0, t1 = s0 + t0, s0 + t1
         if b1 - b0 < 20 or t1 - t0 < 20:
             continue
-        b_keys = code_envelope(bf.sp[b0:b1], fs, KEY_DIMS + 1)[:, 1:]
+        b_coded = code_envelope(bf.sp, fs, KEY_DIMS + 1)[:, 1:]
+        b_keys = b_coded[b0:b1]
+        b_ctx = context_keys(b_coded)[b0:b1]
         a = (b_keys - b_keys.mean(0)) / (b_keys.std(0) + 1e-6)
         tk = t_keys[t0:t1]
         b = (tk - tk.mean(0)) / (tk.std(0) + 1e-6)
         path = t0 + dtw_path(a, b, max_slope=3)
         use = b_active[b0:b1] & t_active[path]
-        keys.append(b_keys[use])
+        keys.append(b_ctx[use])
         values.append(t_values[path[use]])
+        b_sp.append(bf.sp[b0:b1][use][::4])
+        t_sp.append(tf.sp[path[use]][::4])
         aps.append(t_ap[path[use]])
         src_f0.append(bf.f0[b0:b1])
         t_speech += int(t_active[t0:t1].sum())
@@ -100,12 +106,36 @@ def learn_voice(target: np.ndarray, fs: int, segments: Sequence[Segment], voice:
     src_mean, src_std = logf0_stats(np.concatenate(src_f0))
     tgt_mean, tgt_std = logf0_stats(tf.f0[t_active])
     rate = float(np.clip(t_speech / max(b_speech, 1), 0.6, 1.6))
+    warp, tilt = _fit_warp(np.concatenate(b_sp), np.concatenate(t_sp), fs, edge)
     model = VoiceModel(
         fs=fs, src_logf0_mean=src_mean, src_logf0_std=src_std, tgt_logf0_mean=tgt_mean, tgt_logf0_std=tgt_std,
         length_scale=rate, bandwidth_hz=bandwidth, keys=keys_a, key_mean=keys_a.mean(0),
         key_std=keys_a.std(0) + 1e-6, values=np.concatenate(values).astype(np.float32),
-        ap_values=np.concatenate(aps).astype(np.float32), k=k,
+        ap_values=np.concatenate(aps).astype(np.float32), k=k, warp=warp, tilt_db=tilt, alpha=alpha,
     )
     report = LearnReport(len(keys_a), t_speech * hop, b_speech * hop, rate, float(np.exp(tgt_mean)),
                          float(np.exp(src_mean)))
     return model, report
+
+
+def _fit_warp(base_sp: np.ndarray, target_sp: np.ndarray, fs: int, edge: int) -> tuple[float, np.ndarray]:
+    """Frequency warp and per-bin equalisation that best turn aligned base frames into the owner's.
+
+    Grid search over warps (0.80-1.30) of the log-spectral distance left after removing each
+    bin's mean difference; that mean difference (dB, smoothed) becomes the equaliser.
+    """
+    lt = 10 * np.log10(target_sp[:, :edge] + 1e-16)
+    best = (np.inf, 1.0, np.zeros(base_sp.shape[1]))
+    for w in np.arange(0.80, 1.301, 0.05):
+        lb = 10 * np.log10(_warp_envelope(base_sp, fs, float(w))[:, :edge] + 1e-16)
+        diff = lt - lb
+        diff -= diff.mean(1, keepdims=True)  # level is the base voice's own, frame by frame
+        tilt = diff.mean(0)
+        err = float(np.mean((diff - tilt) ** 2))
+        if err < best[0]:
+            best = (err, float(w), tilt)
+    _, warp, tilt = best
+    kernel = np.ones(9) / 9
+    tilt = np.convolve(np.pad(tilt, 4, mode="edge"), kernel, mode="valid")
+    full = np.concatenate([tilt, np.full(base_sp.shape[1] - edge, tilt[-1])])
+    return warp, full.astype(np.float32)

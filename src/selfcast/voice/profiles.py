@@ -145,8 +145,8 @@ class VoiceStore:
         pcm16 = resample(native, native_rate, RATE)
         from selfcast.voice.validate import MIN_SPEECH_S
 
-        report, _ = check_sample(pcm16, source_rate=native_rate, label=label,
-                                 min_speech_s=MIN_SPEECH_S if min_speech_s is None else min_speech_s)
+        min_speech = MIN_SPEECH_S if min_speech_s is None else min_speech_s
+        report, _ = check_sample(pcm16, source_rate=native_rate, label=label, min_speech_s=min_speech)
         voice = base_voice()
         fs = voice.sample_rate
         work = resample(native, native_rate, fs)
@@ -161,8 +161,9 @@ class VoiceStore:
         from selfcast.voice.transcribe import SampleTranscriber
 
         segments = SampleTranscriber().transcribe(pcm16)
-        if sum(len(s.text.split()) for s in segments) < 10:
-            raise BadInput(f"{label}: the speech could not be transcribed (fewer than 10 words recognised); "
+        min_words = max(4, int(min_speech * 0.6))
+        if sum(len(s.text.split()) for s in segments) < min_words:
+            raise BadInput(f"{label}: the speech could not be transcribed (fewer than {min_words} words recognised); "
                            "the sample needs clear English speech from one person")
         model, learned = learn_voice(work, fs, segments, voice, EspeakPhonemizer(), source_rate=native_rate)
         out_rate = int(sample_rate) if sample_rate else None
