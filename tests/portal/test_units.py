@@ -83,3 +83,30 @@ def test_reveal_older_than_ten_minutes_is_dropped(settings, monkeypatch) -> None
     with store.write() as db:
         assert websessions.pop_reveal(db, viewer) is None
     store.dispose()
+
+
+def test_agent_defaults_turn_into_session_fields(settings) -> None:  # type: ignore[no-untyped-def]
+    from selfcast.errors import BadInput
+    from selfcast.platform import accounts
+    from selfcast.platform.portal import defaults
+    from selfcast.platform.store import Store
+
+    store = Store.open(settings.db_url)
+    with store.write() as db:
+        acct = accounts.sign_up(db, "d@example.com", "password!")
+    with store.read() as db:
+        assert defaults.get(db, acct.id).session_fields() == {"language": "en"}
+    with store.write() as db:
+        defaults.update(
+            db, acct.id, voice_id="joe", avatar_id="", bot_name="Ada", language="de",
+            max_duration_min="45", alone_timeout_min="", builtin_voices={"joe"},
+        )  # fmt: skip
+    with store.read() as db:
+        fields = defaults.get(db, acct.id).session_fields()
+    assert fields == {"voice_id": "joe", "bot_name": "Ada", "language": "de", "max_duration_s": 2700.0}
+    with store.write() as db, pytest.raises(BadInput):
+        defaults.update(
+            db, acct.id, voice_id="", avatar_id="", bot_name="x" * 101, language="en",
+            max_duration_min="", alone_timeout_min="",
+        )  # fmt: skip
+    store.dispose()

@@ -30,6 +30,19 @@ class Defaults:
     max_duration_min: float | None = None
     alone_timeout_min: float | None = None
 
+    def session_fields(self) -> dict[str, object]:
+        """What a session launch fills in when its request leaves a field out (only set ones):
+        ``voice_id``, ``avatar_id``, ``bot_name``, ``language``, ``max_duration_s``, ``alone_timeout_s``."""
+        out: dict[str, object] = {
+            k: v for k, v in (("voice_id", self.voice_id), ("avatar_id", self.avatar_id),
+                              ("bot_name", self.bot_name), ("language", self.language)) if v
+        }  # fmt: skip
+        if self.max_duration_min:
+            out["max_duration_s"] = self.max_duration_min * 60
+        if self.alone_timeout_min:
+            out["alone_timeout_s"] = self.alone_timeout_min * 60
+        return out
+
 
 def get(db: Session, account_id: str) -> Defaults:
     row = db.get(AgentDefaults, account_id)
