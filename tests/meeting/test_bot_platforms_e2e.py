@@ -35,6 +35,8 @@ async def test_meet_bot_runs_headful_on_xvfb_joins_sees_people_and_reports_remov
         result = await bot.join(timeout_s=15)
         assert result.outcome is Outcome.JOINED, result.steps
         assert await bot.page.evaluate("document.visibilityState") == "visible"
+        # An https page reached the bridge's loopback socket (no mixed-content/local-network block).
+        assert bot.health().connected and await bot.page.evaluate("window.__selfcast.connected")
         assert await bot.page.evaluate("window.navigator.webdriver") in (False, None)
         assert await bot.page.evaluate("window.GUM") == "audio:live,video:live"  # the bridge's tracks
         assert sorted(await bot.page.evaluate("window.DEVICES")) == ["audioinput", "audiooutput", "videoinput"]
