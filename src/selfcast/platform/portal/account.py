@@ -30,8 +30,12 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
     def model_settings(request: Request, status: int = 200, **extra: Any) -> Response:
         viewer = portal.viewer(request)
         store = portal.platform(request).store
-        with store.write() as db:  # popping the reveal is a write
-            revealed = websessions.pop_reveal(db, viewer)
+        with store.read() as db:
+            pending = websessions.has_reveal(db, viewer)
+        revealed = None
+        if pending:
+            with store.write() as db:  # popping the reveal is a write; most views skip it
+                revealed = websessions.pop_reveal(db, viewer)
         with store.read() as db:
             key_rows = keys.list_keys(db, viewer.account_id)
             agent = defaults.get(db, viewer.account_id)

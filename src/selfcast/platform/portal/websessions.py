@@ -85,6 +85,11 @@ def stash_reveal(db: Session, viewer: Viewer, secret: str) -> None:
         row.pending_reveal = seal(viewer.token, f"{int(time.time())}:{secret}")
 
 
+def has_reveal(db: Session, viewer: Viewer) -> bool:
+    row = db.get(WebSession, viewer.session_id)
+    return row is not None and bool(row.pending_reveal)
+
+
 def pop_reveal(db: Session, viewer: Viewer) -> str | None:
     """Return the sealed key once and forget it; a reveal older than ``REVEAL_TTL_S`` is dropped."""
     row = db.get(WebSession, viewer.session_id)
