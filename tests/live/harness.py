@@ -29,6 +29,7 @@ from selfcast.settings import Settings
 from tests.meeting.helpers import RECORD_FETCH_JS, RECORD_START_JS, decode_recording, free_port
 
 BOT_TILE = ".tile:not([data-self]) video"
+FACE_CROP = (0.28, 0.0, 0.44, 0.78)  # x, y, w, h: where the avatar's head sits in its 16:9 frame
 
 # The participant's microphone: a WebAudio destination handed out by getUserMedia, so the test
 # decides when the participant speaks (Chromium's file capture starts with the page and loops).
@@ -58,15 +59,17 @@ MIC_INIT_JS = """
 })();
 """
 
-# Every displayed frame of the bot's tile, downscaled to JPEG, with its display time (epoch ms).
+# Every displayed frame of the bot's tile: the face region (fractions of the frame), as a small
+# JPEG, with its display time (epoch ms). Cropping keeps the capture cheap, so it misses no frames.
 FRAMES_START_JS = """
-([sel, w, h]) => {
+([sel, w, h, crop]) => {
   const v = document.querySelector(sel); const cv = document.createElement('canvas');
   cv.width = w; cv.height = h; const cx = cv.getContext('2d');
   const F = window.__frames = {list: [], stop: false};
   const step = (now, meta) => {
     if (F.stop) return;
-    cx.drawImage(v, 0, 0, w, h);
+    const vw = v.videoWidth, vh = v.videoHeight;
+    cx.drawImage(v, crop[0] * vw, crop[1] * vh, crop[2] * vw, crop[3] * vh, 0, 0, w, h);
     F.list.push({t: performance.timeOrigin + (meta.expectedDisplayTime || now), jpg: cv.toDataURL('image/jpeg', 0.85)});
     v.requestVideoFrameCallback(step);
   };
@@ -221,9 +224,10 @@ class Listener:
             f"(() => {{ const v = document.querySelector('{BOT_TILE}'); return v && v.srcObject && v.videoWidth > 0; }})()",
             timeout=timeout * 1000)
 
-    async def start_recording(self, frame_size: tuple[int, int] = (640, 360)) -> None:
+    async def start_recording(self, frame_size: tuple[int, int] = (256, 256),
+                              crop: tuple[float, float, float, float] = FACE_CROP) -> None:
         await self.page.evaluate(RECORD_START_JS, BOT_TILE)
-        await self.page.evaluate(FRAMES_START_JS, [BOT_TILE, frame_size[0], frame_size[1]])
+        await self.page.evaluate(FRAMES_START_JS, [BOT_TILE, frame_size[0], frame_size[1], list(crop)])
 
     async def level(self) -> float:
         return float(await self.page.evaluate(LEVEL_JS, BOT_TILE))

@@ -94,12 +94,12 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
             greet = await alice.wait_level(True, timeout=60)
             await alice.wait_level(False, hold_s=1.2, timeout=30)
 
-            t_q, dur_q = await alice.say(H.voice_question("Ada, when is the first public release planned?"))
+            t_q, dur_q = await alice.say(H.voice_question("When is the first public release planned, Ada?"))
             q_end = t_q + dur_q - 0.3  # the synthesised question ends with 0.3 s of silence
             await alice.wait_level(True, timeout=90)
-            await alice.wait_level(False, hold_s=1.2, timeout=60)
+            await alice.wait_level(False, hold_s=2.0, timeout=60)
 
-            await alice.say(H.voice_question("Ada, tell me about the team, the project and what you are doing right now."))
+            await alice.say(H.voice_question("Tell me about the team and the project."))
             long_start = await alice.wait_level(True, timeout=90)
             await asyncio.sleep(max(0.0, long_start + 1.0 - time.time()))
             t_stop, _ = await alice.say(H.voice_question("Stop, stop. Wait a moment please."))
@@ -109,7 +109,7 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
 
         evs = H.events(http, sid)
         # ---- the answer: recognised text, cloned voice, lips in sync with it
-        spans = rec.voiced_spans(q_end)
+        spans = rec.voiced_spans(q_end, min_gap_s=1.0)
         assert spans, "no answer was heard after the question"
         a0, a1 = spans[0]
         answer = rec.segment(a0 - 0.05, a1 + 0.2)
@@ -131,12 +131,13 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         sim_default = speaker_similarity(default, 22050, ref, ref_sr)
 
         # ---- the barge-in: the bot's sound stops within 300 ms of its decision
-        barge = [e for e in evs if e["kind"] == "barge_in"]
-        assert barge, f"no barge-in recorded; events: {[e['kind'] for e in evs]}"
+        barge = [e for e in evs if e["kind"] == "barge_in" and e["data"].get("epoch", 0) >= t_stop]
+        assert barge, f"no barge-in recorded after the interruption; events: {[e['kind'] for e in evs]}"
         cut = barge[0]["data"]["epoch"]
-        after = [sp for sp in rec.voiced_spans(long_start - 0.1, min_gap_s=0.25) if sp[0] <= cut + 0.05]
-        stop_ms = (after[-1][1] - cut) * 1000 if after else 0.0
-        from_onset_ms = (after[-1][1] - t_stop) * 1000 if after else 0.0
+        cutting = [sp for sp in rec.voiced_spans(cut - 1.5, min_gap_s=0.25) if sp[0] <= cut]
+        assert cutting, "the bot was not heard speaking when it was interrupted"
+        stop_ms = (cutting[-1][1] - cut) * 1000
+        from_onset_ms = (cutting[-1][1] - t_stop) * 1000
 
         figures = {"join_s": round(join_s, 2), "greeting_at": round(greet - rec.first_epoch, 2),
                    "answer_text": text, "voice_to_voice_ms": round(latency_ms), "lip_corr": round(sync.corr, 3),
