@@ -94,7 +94,7 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
             greet = await alice.wait_level(True, timeout=60)
             await alice.wait_level(False, hold_s=1.2, timeout=30)
 
-            t_q, dur_q = await alice.say(H.voice_question("When is the first public release planned, Ada?"))
+            t_q, dur_q = await alice.say(H.voice_question("When is the first public release planned?"))
             q_end = t_q + dur_q - 0.3  # the synthesised question ends with 0.3 s of silence
             await alice.wait_level(True, timeout=90)
             await alice.wait_level(False, hold_s=2.0, timeout=60)
@@ -109,7 +109,7 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
 
         evs = H.events(http, sid)
         # ---- the answer: recognised text, cloned voice, lips in sync with it
-        spans = rec.voiced_spans(q_end, min_gap_s=1.0)
+        spans = rec.voiced_spans(q_end, min_gap_s=2.0)  # one answer, even with a pause between its pieces
         assert spans, "no answer was heard after the question"
         a0, a1 = spans[0]
         answer = rec.segment(a0 - 0.05, a1 + 0.2)

@@ -39,3 +39,16 @@ def test_max_duration_backstop_counts_from_ready():
 
 def test_unknown_cancel_reason_is_a_user_leave():
     assert LeavePolicy().on_directive(True, "", False).reason == "user"
+
+
+def test_a_pause_inside_a_question_makes_one_turn_for_the_brain():
+    from selfcast.live.conversation import Conversation, Line
+
+    conv = Conversation("Ada (AI)", brain=None)
+    conv.heard("Alice", "When is the first release planned?", 10.0, 12.0)
+    conv.heard("Alice", "Ada?", 12.8, 13.1)
+    conv.lines.append(Line("Ada (AI)", "Friday.", 14, 15, bot=True))
+    conv.heard("Alice", "Thanks.", 20.0, 20.5)
+    h = conv.history()
+    assert [t.role for t in h] == ["user", "assistant", "user"]
+    assert h[0].text == "When is the first release planned? Ada?"

@@ -63,11 +63,24 @@ class Conversation:
             self.lines.append(line)
             self.on_line(line)
 
-    def history(self, limit: int = 40) -> list[Any]:
-        """The brain's turns: the bot is the assistant, people are users."""
+    def last_person_line(self) -> Line | None:
+        return next((ln for ln in reversed(self.lines) if not ln.bot), None)
+
+    def history(self, limit: int = 40, join_s: float = 1.5) -> list[Any]:
+        """The brain's turns: the bot is the assistant, people are users. A person's lines split
+        by a short pause (and nothing from the bot between) are one turn."""
         from selfcast.brain import Turn
 
-        return [Turn("assistant" if ln.bot else "user", ln.text, ln.speaker) for ln in self.lines[-limit:]]
+        out: list[Any] = []
+        last: Line | None = None
+        for ln in self.lines[-limit:]:
+            if (out and last is not None and not ln.bot and not last.bot and ln.speaker == last.speaker
+                    and ln.start - last.end <= join_s):
+                out[-1] = Turn("user", f"{out[-1].text} {ln.text}", ln.speaker)
+            else:
+                out.append(Turn("assistant" if ln.bot else "user", ln.text, ln.speaker))
+            last = ln
+        return out
 
     def brain_context(self) -> Any:
         """The reference card / system prompt from the session request, and this meeting so far."""

@@ -30,6 +30,8 @@ from selfcast.settings import Settings
 
 log = logging.getLogger(__name__)
 
+CONTINUATION_S = 1.5  # a person's next turn this soon after their last one continues it
+
 
 class BotCrashed(SelfcastError):
     code, http_status, exit_code = "meeting_bot_crashed", 502, 4
@@ -79,6 +81,7 @@ class LiveSession:
         self._greeted = False
         self._hearing_lag = 0.0
         self._rejoin_started: float | None = None
+        self._reply: SpeechHandle | None = None
         self.timings: dict[str, float] = {}
         self._t0 = time.monotonic()
 
@@ -424,12 +427,22 @@ class LiveSession:
 
     def _on_turn(self, ev) -> None:
         seg = ev.segment
+        prev = self.conv.last_person_line()
         self.conv.heard(seg.speaker, seg.text, seg.start, seg.end)
         reply = ev.addressed or self.cfg.reply_to == "all"
         if not reply or not seg.text.strip():
             return
-        decided = self.bot.media_time()
+        now = self.bot.media_time()
+        pending = self._reply
+        if (pending is not None and not pending.done and prev is not None and prev.speaker == seg.speaker
+                and seg.start - prev.end <= CONTINUATION_S):
+            # The person went on after a short pause ("When is the release … Ada?"): one question.
+            if pending.started_at is not None and pending.started_at <= now:
+                return  # its answer is already being said; answering the tail again would be noise
+            pending.cancel(now)  # not heard yet: answer the whole question instead
+        decided = now
         handle = self._say(self.conv.reply_sentences(), source="brain")
+        self._reply = handle
 
         async def measure() -> None:
             await handle.wait()
