@@ -25,7 +25,8 @@ def reader_sample(reader: M.SpeakerData, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="session")
 def voice_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("voices")
+    """``<data_dir>/voices``, the layout ``get_tts`` expects under ``settings.data_dir``."""
+    return tmp_path_factory.mktemp("data") / "voices"
 
 
 @pytest.fixture(scope="session")

@@ -118,6 +118,7 @@ class VoiceModel:
     warp: float = 1.0  # global frequency warp of the base envelope (stock voices, upper band)
     tilt_db: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # per-bin EQ, stock voices
     k: int = 4
+    base_ap: bool = True  # aperiodicity from the base voice (clearer) rather than the owner's exemplars
     alpha: float = 1.0  # weight of the exemplar envelope against the warped, equalised base envelope
     breathiness: float = 0.0  # extra aperiodicity for stock voices without exemplars
 
@@ -194,7 +195,7 @@ class VoiceConverter:
 
     def convert(self, pcm: np.ndarray, features: WorldFeatures | None = None) -> np.ndarray:
         m = self.model
-        feats = features or analyze(pcm, m.fs, with_ap=not m.has_exemplars)
+        feats = features or analyze(pcm, m.fs, with_ap=m.base_ap or not m.has_exemplars)
         f0 = self.map_f0(feats.f0)
         bins = feats.sp.shape[1]
         base = _warp_envelope(feats.sp, m.fs, m.warp)
@@ -214,6 +215,8 @@ class VoiceConverter:
                 ratio = np.exp(np.mean(np.log(sp[:, lo:edge] + 1e-16) - np.log(base[:, lo:edge] + 1e-16), axis=1))
                 fade = np.clip((np.arange(bins) - lo) / max(1, edge - lo), 0.0, 1.0)[None, :]
                 sp = np.exp(np.log(sp + 1e-16) * (1 - fade) + np.log(base * ratio[:, None] + 1e-16) * fade)
+            if m.base_ap and feats.ap is not None:
+                ap = feats.ap
             ap = np.where(f0[:, None] > 0, np.clip(ap, 0.001, 1.0), 1.0)
         else:
             sp = base

@@ -50,7 +50,7 @@ def _trim(active: np.ndarray) -> tuple[int, int]:
 
 
 def learn_voice(target: np.ndarray, fs: int, segments: Sequence[Segment], voice: PiperVoice,
-                phonemizer: EspeakPhonemizer, *, source_rate: int, k: int = 4, alpha: float = 0.6) -> tuple[VoiceModel, LearnReport]:
+                phonemizer: EspeakPhonemizer, *, source_rate: int, k: int = 4, alpha: float = 0.5) -> tuple[VoiceModel, LearnReport]:
     """``target`` is the owner's (validated, optionally denoised) speech at ``fs`` = the base voice's rate."""
     if fs != voice.sample_rate:
         raise ValueError("target must be at the base voice's sample rate")
