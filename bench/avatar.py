@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
 import sys
 import time
 import tracemalloc
@@ -23,12 +22,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests import testdata  # noqa: E402
+
 from selfcast.avatar.generator import generate_avatar  # noqa: E402
 from selfcast.avatar.renderer import Renderer  # noqa: E402
 from selfcast.avatar.rig import load_rig  # noqa: E402
 from selfcast.avatar.stream import AvatarStream  # noqa: E402
 from selfcast.media.frames import AudioChunk  # noqa: E402
-from tests import testdata  # noqa: E402
 
 
 def _speech() -> tuple[np.ndarray, int]:
@@ -90,7 +90,6 @@ def bench_offline(tmp: Path) -> dict:
 
 
 def _crop(stream: AvatarStream, rgb: np.ndarray) -> np.ndarray:
-    x0, y0, x1, y1 = stream.renderer.roi
     f = stream.renderer.face
     oval_c = stream.renderer.lm_rest.mean(0)
     half = int(0.95 * max(f.fh, f.fw))
@@ -109,7 +108,7 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 
 def contact_sheet(image, out: Path, title: str) -> None:
     pcm, sr = _speech()
-    stream = AvatarStream(image if not isinstance(image, bytes) else image, size=(1280, 720), fps=25, seed=3)
+    stream = AvatarStream(image, size=(1280, 720), fps=25, seed=3)
     stream.push_audio(AudioChunk(pcm, sr, pts=0.0))
     # speaking: the frames of 'ask not what your country' with the widest spread of shapes
     speak_t = [3.40, 3.56, 3.72, 3.88, 4.04, 4.20]
@@ -152,7 +151,6 @@ def main() -> None:
         r.update(bench_offline(Path(tmp)))
     for k, v in r.items():
         print(f"{k:32s} {v:.3f}" if isinstance(v, float) else f"{k:32s} {v}")
-    _ = statistics
 
 
 if __name__ == "__main__":

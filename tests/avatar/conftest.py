@@ -13,7 +13,6 @@ import soundfile as sf
 from selfcast.avatar.generator import generate_avatar
 from selfcast.avatar.landmarks import FaceLandmarker
 from selfcast.avatar.rig import Rig, load_rig
-from tests import testdata
 
 cv2.setNumThreads(1)
 

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import threading
+import typing
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
@@ -86,9 +87,9 @@ def test_unknown_style_and_overlong_prompt_are_bad_input():
 
 class _Images(BaseHTTPRequestHandler):
     png = b""
-    seen: list = []
+    seen: typing.ClassVar[list] = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Images.seen.append((self.path, self.headers.get("Authorization"), body))
         if body.get("prompt", "").startswith("fail"):

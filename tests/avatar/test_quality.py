@@ -6,6 +6,8 @@ MediaPipe, independently of what the renderer thinks it drew.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -107,7 +109,7 @@ def test_rendered_lids_close_during_blinks(subject, subjects, landmarker):
     open_ear = L.eye_aspect_ratio(detect(landmarker, stream, stream.renderer.render(Pose())))
     blinks = stream.motion.blinks.upto(40.0)
     # blinks with a clear second before them (a double blink's second half has none)
-    lone = [b for prev, b in zip(blinks, blinks[1:], strict=False) if b.start - prev.end > 1.0][:3]
+    lone = [b for prev, b in itertools.pairwise(blinks) if b.start - prev.end > 1.0][:3]
     for b in lone:
         peak = b.start + b.close + b.hold / 2
         closed = L.eye_aspect_ratio(detect(landmarker, stream, stream.frame_at(peak).rgb))

@@ -25,10 +25,10 @@ def test_astronaut_rig_has_full_mesh_parts_pose_and_person_mask(astronaut_rig):
     rig = astronaut_rig
     assert rig.landmarks.shape == (478, 3)
     assert 95 < rig.face_size < 130  # Eileen Collins' face in the 512 px picture
-    yaw, pitch, roll = rig.head_pose
+    yaw, _pitch, roll = rig.head_pose
     assert abs(yaw) < 15 and abs(roll) < 10
     # lips, lids and iris are where a face has them: iris inside the eye, mouth below the nose
-    for iris, up, lo in ((L.IRIS_A, L.EYE_A_UPPER, L.EYE_A_LOWER), (L.IRIS_B, L.EYE_B_UPPER, L.EYE_B_LOWER)):
+    for iris, up, _lo in ((L.IRIS_A, L.EYE_A_UPPER, L.EYE_A_LOWER), (L.IRIS_B, L.EYE_B_UPPER, L.EYE_B_LOWER)):
         c = rig.landmarks[iris[0], :2]
         assert rig.part(up)[:, 0].min() < c[0] < rig.part(up)[:, 0].max()
     assert rig.landmarks[13, 1] > rig.landmarks[L.NOSE_TIP, 1]

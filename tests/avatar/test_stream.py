@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -60,7 +61,7 @@ def test_barge_in_closes_the_mouth_at_once_and_smoothly(subjects, landmarker, jf
     stream.clear_buffer()
     after = [stream.pose_at(t_open + d).jaw for d in (0.04, 0.08, 0.12, 0.16, 0.2)]
     assert after[-1] < 0.02 and after[-2] < 0.05, after
-    assert all(a >= b - 1e-6 for a, b in zip(after, after[1:], strict=False)), "closing must be monotonic"
+    assert all(a >= b - 1e-6 for a, b in itertools.pairwise(after)), "closing must be monotonic"
     assert after[0] > 0.05, "and not a jump cut"
     assert mar(detect(landmarker, stream, stream.frame_at(t_open + 0.2).rgb)) < \
         mar(detect(landmarker, stream, stream.renderer.render(Pose()))) + 0.05
@@ -105,7 +106,7 @@ def test_idle_face_without_speech_keeps_mouth_closed_and_lives(subjects):
     assert np.ptp([p.yaw for p in poses]) > 0.005  # sway
     assert np.ptp([p.ty for p in poses]) > 0.002  # breathing
     assert np.ptp([p.gaze_x for p in poses]) > 0.1  # glances
-    assert sum(1 for p, q in zip(poses, poses[1:], strict=False) if p.blink_a == 0 < q.blink_a) >= 4
+    assert sum(1 for p, q in itertools.pairwise(poses) if p.blink_a == 0 < q.blink_a) >= 4
 
 
 @pytest.mark.parametrize("size, fps", [((640, 360), 30), ((720, 1280), 25), ((1920, 1080), 25)])

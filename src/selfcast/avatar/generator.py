@@ -198,7 +198,7 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
     _blend(img, skin[None, None, :] * neck_shade[..., None], nm)
     # clothes with folds and side shading
     cm = _mask((H, W), torso[[0, 1, 2, 3, 4, 5, 6, 7]] * [1, 1] + [0, 0], 2)
-    cm *= (Y > cy + b + 40).astype(np.float32) * np.clip((Y - (cy + b + 40)) / 25, 0, 1)
+    cm *= (cy + b + 40 < Y).astype(np.float32) * np.clip((Y - (cy + b + 40)) / 25, 0, 1)
     cloth = _lin(t.clothes)
     side = 1 - 0.35 * np.clip(np.abs(X - cx) / (a * 2.8), 0, 1) ** 2
     folds = 1 + 0.018 * _strands(rng, (H, W), 90, 61) * (0.5 + 0.5 * _noise(rng, (H, W), 80))
@@ -291,7 +291,7 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
     if t.beard != "none":
         bm = np.zeros((H, W), np.float32)
         if t.beard in ("beard", "stubble"):
-            reg = fm * (Y > cy + b * 0.25) * np.clip((Y - (cy + b * 0.25)) / (b * 0.2), 0, 1)
+            reg = fm * (cy + b * 0.25 < Y) * np.clip((Y - (cy + b * 0.25)) / (b * 0.2), 0, 1)
             reg *= 1 - _gauss(X, Y, cx, mouth_y, a * 0.3, b * 0.07) * (t.beard == "beard")
             bm = reg
         if t.beard in ("beard", "moustache"):
@@ -324,14 +324,14 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
         ec = np.array([cx + sgn * eye_dx, eye_y])
         ew, eh = eye_w, eye_w * (0.42 if style != "anime" else 0.62)
         tt = np.linspace(0, 1, 30)
-        inner, outer = ec + [-sgn * ew, 0], ec + [sgn * ew, -eh * 0.12]
+        inner, outer = [*ec, -sgn * ew, 0], [*ec, sgn * ew, -eh * 0.12]
         up = np.stack([inner[0] + (outer[0] - inner[0]) * tt, inner[1] + (outer[1] - inner[1]) * tt - eh * np.sin(np.pi * tt) ** 0.9], 1)
         lo = np.stack([inner[0] + (outer[0] - inner[0]) * tt, inner[1] + (outer[1] - inner[1]) * tt + eh * 0.7 * np.sin(np.pi * tt) ** 1.1], 1)
         em = _mask((H, W), np.concatenate([up, lo[::-1]]), 0.7)
         sclera = np.array([0.93, 0.91, 0.89]) * (0.82 + 0.18 * _gauss(X, Y, ec[0], ec[1], ew * 0.6, eh))[..., None]
         _blend(img, sclera, em)
         ir = eh * (0.92 if style != "anime" else 1.0)
-        ic = ec + [0, eh * 0.08]
+        ic = [*ec, 0, eh * 0.08]
         irm = _mask((H, W), _ellipse_pts(ic, ir, ir * (1.0 if style != "anime" else 1.25)), 0.6) * em
         eyec = _lin(t.eyes)
         rr = np.sqrt((X - ic[0]) ** 2 + (Y - ic[1]) ** 2) / ir
@@ -339,7 +339,7 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
         iris_col = iris_col * (1 - 0.5 * np.clip((rr - 0.82) / 0.18, 0, 1))[..., None]
         _blend(img, iris_col, irm)
         _blend(img, np.array([0.05, 0.04, 0.04]) * 255, _mask((H, W), _ellipse_pts(ic, ir * 0.42, ir * 0.42), 0.6) * em)
-        hl = _mask((H, W), _ellipse_pts(ic + [-ir * 0.35, -ir * 0.35], ir * 0.18, ir * 0.18), 0.5) * em
+        hl = _mask((H, W), _ellipse_pts([*ic, -ir * 0.35, -ir * 0.35], ir * 0.18, ir * 0.18), 0.5) * em
         _blend(img, np.array([1.0, 1.0, 1.0]) * 255, hl * 0.9)
         # lid shadow on the top of the eye, then the lash line
         _blend(img, skin * 0.35 * 255, em * np.clip(1 - (Y - (ec[1] - eh)) / (eh * 0.8), 0, 1) * 0.5)
@@ -350,14 +350,14 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
         m = np.zeros((H, W), np.float32)
         cv2.polylines(m, [np.round(lo * 4).astype(np.int32)], False, 1.0, 1, cv2.LINE_AA, shift=2)
         _blend(img, skin * 0.45 * 255, cv2.GaussianBlur(m, (0, 0), 0.8) * 0.6)
-        crease = up + [0, -eh * 0.55]
+        crease = [*up, 0, -eh * 0.55]
         m = np.zeros((H, W), np.float32)
         cv2.polylines(m, [np.round(crease[4:-3] * 4).astype(np.int32)], False, 1.0, 2, cv2.LINE_AA, shift=2)
         _blend(img, skin * 0.6 * 255, cv2.GaussianBlur(m, (0, 0), 1.2) * 0.5)
         # brow
         bt = np.linspace(0, 1, 30)
-        b0 = ec + [-sgn * ew * 1.05, -eh * 2.0 - b * 0.02]
-        b1 = ec + [sgn * ew * 1.25, -eh * 1.9 - b * 0.01]
+        b0 = [*ec, -sgn * ew * 1.05, -eh * 2.0 - b * 0.02]
+        b1 = [*ec, sgn * ew * 1.25, -eh * 1.9 - b * 0.01]
         arch = -b * 0.035 * np.sin(np.pi * bt ** 0.8)
         thick = (b * (0.022 if t.female else 0.03)) * (1 - 0.6 * bt)
         top_ = np.stack([b0[0] + (b1[0] - b0[0]) * bt, b0[1] + (b1[1] - b0[1]) * bt + arch - thick], 1)
@@ -422,7 +422,7 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
         img *= vig[..., None]
         img += rng.standard_normal((H, W, 1)).astype(np.float32) * 0.012
     if style == "3d":
-        rim = np.clip(fm - cv2.GaussianBlur(fm, (0, 0), 6), 0, 1) * (X > cx)
+        rim = np.clip(fm - cv2.GaussianBlur(fm, (0, 0), 6), 0, 1) * (cx < X)
         _blend(img, np.array([1.0, 0.95, 0.9]) * 255, rim * 0.5)
         img = cv2.GaussianBlur(img, (0, 0), 0.6)
     return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)

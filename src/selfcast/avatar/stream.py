@@ -55,8 +55,9 @@ class AvatarStream:
             self.end_segment()
 
     def end_segment(self) -> None:
-        """End of an utterance: nothing is pending, the mouth closes after the last sound."""
-        # Features are complete up to the last full hop; silence after it closes the mouth.
+        """End of an utterance: the last few ms are analysed now; the mouth closes after them."""
+        with self._lock:
+            self.speech.flush()
 
     def clear_buffer(self) -> None:
         """Barge-in: drop queued speech after the current frame; the mouth closes within ~120 ms."""

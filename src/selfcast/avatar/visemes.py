@@ -10,7 +10,6 @@ per 10 ms with its session time, so a frame for time t can look a few tens of ms
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -151,11 +150,14 @@ class SpeechTrack:
         # noise floor: the 10th percentile of the last 2 s; loudness reference: the loudest in 3 s
         floor = _sliding(full, FLOOR_HOPS, "floor")[k:]
         real = full[full > -90]
-        if len(real) < WARMUP_HOPS and len(real):  # too little history: trust the median, not the tail
+        if 0 < len(real) < WARMUP_HOPS and np.median(real) < -35:
+            # the first half second is room noise, not speech: trust its median, not its tail
             floor = np.maximum(floor, float(np.median(real)) - 3.0)
         peak = np.maximum(_sliding(full, PEAK_HOPS, "peak")[k:], -50.0)
         self._hist_db = full[-PEAK_HOPS:]
         thr = np.maximum(np.maximum(floor + 8.0, peak - 30.0), -55.0)
+        # with a real signal present, sound within 15 dB of the loudest always counts (sustained vowels)
+        thr = np.where(peak > -35.0, np.minimum(thr, peak - 15.0), thr)
         gate = np.clip((db - thr) / 8.0, 0, 1)
         out[:, 4] = np.clip(10 ** ((db - peak) / 20 * 0.7) * gate, 0, 1)
         low, mid1, mid2, f2, hiss = f[:, 1], f[:, 2], f[:, 3], f[:, 4], f[:, 5]
@@ -169,6 +171,17 @@ class SpeechTrack:
         out[:, 2] = np.clip((back - 0.55) * 2.5, 0, 1) * np.minimum(1, level * 3) * (1 - out[:, 1])
         out[:, 3] = 0.0
         return out
+
+    def flush(self) -> None:
+        """End of a segment: analyse the last partial window (padded with silence)."""
+        an = self._an
+        if an is None or not len(an.buf):
+            return
+        times, feats = an.push(np.zeros(an.win, np.float32))
+        keep = times <= self.end + 1e-6
+        if keep.any():
+            self._blocks.append((times[keep], self._targets(feats[keep])))
+        self._an = None
 
     def clear(self, now: float) -> None:
         """Barge-in: drop what comes after ``now`` and let the mouth close from there."""
