@@ -229,13 +229,16 @@ class _TranscriptionHandler(BaseHTTPRequestHandler):
 
 def test_openai_compatible_transcription_over_real_http(whisper, jfk_wav):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _TranscriptionHandler)
+    server.daemon_threads = False  # server_close() joins handlers: no decode left running at exit
     server.asr, server.seen = whisper, []
+    h = None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/v1"
         asr = OpenAIASR(url, "sk-local-test", "whisper-1")
         pcm, _ = sf.read(jfk_wav, dtype="float32")
         text = asr.transcribe(pcm)
+        asr.close()  # ends the keep-alive connection, so the server can join its handler
         assert "ask not what your country can do for you" in text.lower()
         assert server.seen == [{"path": "/v1/audio/transcriptions", "auth": "Bearer sk-local-test", "model": "whisper-1"}]
         h = Hearing(HearingSettings(provider="openai", url=url, key="sk-local-test"), bot_name="Robin")
@@ -243,6 +246,8 @@ def test_openai_compatible_transcription_over_real_http(whisper, jfk_wav):
         ev += drain(h)
         assert "failing" in turns_of(ev)[0].segment.text.lower()
     finally:
+        if h is not None:
+            h.close()
         server.shutdown()
         server.server_close()
 

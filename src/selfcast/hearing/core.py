@@ -136,7 +136,8 @@ class Hearing:
                 job.future.result(timeout=timeout_s)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Drop queued recognition, wait for the one running (bounded by the engine's timeout)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
         if self._asr is not None:
             self._asr.close()
 
