@@ -324,14 +324,14 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
         ec = np.array([cx + sgn * eye_dx, eye_y])
         ew, eh = eye_w, eye_w * (0.42 if style != "anime" else 0.62)
         tt = np.linspace(0, 1, 30)
-        inner, outer = [*ec, -sgn * ew, 0], [*ec, sgn * ew, -eh * 0.12]
+        inner, outer = ec + np.array([-sgn * ew, 0]), ec + np.array([sgn * ew, -eh * 0.12])
         up = np.stack([inner[0] + (outer[0] - inner[0]) * tt, inner[1] + (outer[1] - inner[1]) * tt - eh * np.sin(np.pi * tt) ** 0.9], 1)
         lo = np.stack([inner[0] + (outer[0] - inner[0]) * tt, inner[1] + (outer[1] - inner[1]) * tt + eh * 0.7 * np.sin(np.pi * tt) ** 1.1], 1)
         em = _mask((H, W), np.concatenate([up, lo[::-1]]), 0.7)
         sclera = np.array([0.93, 0.91, 0.89]) * (0.82 + 0.18 * _gauss(X, Y, ec[0], ec[1], ew * 0.6, eh))[..., None]
         _blend(img, sclera, em)
         ir = eh * (0.92 if style != "anime" else 1.0)
-        ic = [*ec, 0, eh * 0.08]
+        ic = ec + np.array([0, eh * 0.08])
         irm = _mask((H, W), _ellipse_pts(ic, ir, ir * (1.0 if style != "anime" else 1.25)), 0.6) * em
         eyec = _lin(t.eyes)
         rr = np.sqrt((X - ic[0]) ** 2 + (Y - ic[1]) ** 2) / ir
@@ -339,7 +339,7 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
         iris_col = iris_col * (1 - 0.5 * np.clip((rr - 0.82) / 0.18, 0, 1))[..., None]
         _blend(img, iris_col, irm)
         _blend(img, np.array([0.05, 0.04, 0.04]) * 255, _mask((H, W), _ellipse_pts(ic, ir * 0.42, ir * 0.42), 0.6) * em)
-        hl = _mask((H, W), _ellipse_pts([*ic, -ir * 0.35, -ir * 0.35], ir * 0.18, ir * 0.18), 0.5) * em
+        hl = _mask((H, W), _ellipse_pts(ic + np.array([-ir * 0.35, -ir * 0.35]), ir * 0.18, ir * 0.18), 0.5) * em
         _blend(img, np.array([1.0, 1.0, 1.0]) * 255, hl * 0.9)
         # lid shadow on the top of the eye, then the lash line
         _blend(img, skin * 0.35 * 255, em * np.clip(1 - (Y - (ec[1] - eh)) / (eh * 0.8), 0, 1) * 0.5)
@@ -350,14 +350,14 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
         m = np.zeros((H, W), np.float32)
         cv2.polylines(m, [np.round(lo * 4).astype(np.int32)], False, 1.0, 1, cv2.LINE_AA, shift=2)
         _blend(img, skin * 0.45 * 255, cv2.GaussianBlur(m, (0, 0), 0.8) * 0.6)
-        crease = [*up, 0, -eh * 0.55]
+        crease = up + np.array([0, -eh * 0.55])
         m = np.zeros((H, W), np.float32)
         cv2.polylines(m, [np.round(crease[4:-3] * 4).astype(np.int32)], False, 1.0, 2, cv2.LINE_AA, shift=2)
         _blend(img, skin * 0.6 * 255, cv2.GaussianBlur(m, (0, 0), 1.2) * 0.5)
         # brow
         bt = np.linspace(0, 1, 30)
-        b0 = [*ec, -sgn * ew * 1.05, -eh * 2.0 - b * 0.02]
-        b1 = [*ec, sgn * ew * 1.25, -eh * 1.9 - b * 0.01]
+        b0 = ec + np.array([-sgn * ew * 1.05, -eh * 2.0 - b * 0.02])
+        b1 = ec + np.array([sgn * ew * 1.25, -eh * 1.9 - b * 0.01])
         arch = -b * 0.035 * np.sin(np.pi * bt ** 0.8)
         thick = (b * (0.022 if t.female else 0.03)) * (1 - 0.6 * bt)
         top_ = np.stack([b0[0] + (b1[0] - b0[0]) * bt, b0[1] + (b1[1] - b0[1]) * bt + arch - thick], 1)
@@ -373,13 +373,18 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
     # front hair
     if t.hair_length != "bald":
         part = cx + a * 0.25 * (1 if v[6] > 0 else -1)
-        hair_line = cy - b * (0.5 if t.hair_length != "short" else 0.55)
+        hair_line = cy - b * (0.44 if t.hair_length != "short" else 0.5)
+        side_y = cy + (b * 0.1 if long_hair else -b * 0.12)
+        # a smooth hairline from temple to temple, highest in the middle, dipping at the parting
+        th_ = np.linspace(0.0, np.pi, 60)
+        hx = cx + a * 0.97 * np.cos(th_)
+        temple = cy - b * 0.1
+        hy = temple - (temple - hair_line) * np.sin(th_) ** 0.55
+        hy -= b * 0.05 * np.exp(-(((hx - part) / (0.1 * a)) ** 2))
+        hy += b * 0.07 * np.clip((hx - part) / a, -1, 1) * np.sign(v[6]) * np.sin(th_)  # side-swept
         cap = np.concatenate([
             _ellipse_pts((cx, cy - b * 0.08), a * 1.1, b * 1.02, 80, np.pi * 1.0, np.pi * 2.0),
-            [[cx + a * 1.08, cy + (b * 0.1 if long_hair else -b * 0.15)], [cx + a * 0.92, cy - b * 0.1],
-             [cx + a * 0.72, hair_line + b * 0.02], [part, hair_line - b * 0.04],
-             [cx - a * 0.55, hair_line + b * 0.06], [cx - a * 0.92, cy - b * 0.12],
-             [cx - a * 1.08, cy + (b * 0.1 if long_hair else -b * 0.15)]]])
+            [[cx + a * 1.08, side_y]], np.stack([hx, hy], 1), [[cx - a * 1.08, side_y]]])
         cm = _mask((H, W), cap, 2.0)
         if long_hair:  # side locks framing the face
             for sgn in (-1, 1):
