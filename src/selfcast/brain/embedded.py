@@ -67,7 +67,7 @@ def _speakable(text: str) -> str:
     """Paths and identifiers into words a voice can say."""
     t = re.sub(r"\s*\([^()]*\[REDACTED\][^()]*\)", "", text)
     t = t.replace("[REDACTED]", "a hidden credential")
-    t = re.sub(r"(\S+?)\.py::(\w+)", lambda m: f"{m.group(2)} in {Path(m.group(1)).name}", t)
+    t = re.sub(r"(\S+?)\.py::(\w+)", lambda m: f"{re.sub(r'^test_', '', m.group(2))} in {Path(m.group(1)).name}", t)
     t = re.sub(r"\b[\w/.-]+/([\w.-]+)", r"\1", t)  # dir/dir/file → file
     t = re.sub(r"(\w)_(?=\w)", r"\1 ", t)
     t = re.sub(r"\.(py|js|ts|md|txt|go|rs|java)\b", r" \1 file", t)
@@ -82,8 +82,10 @@ def _sentence(doc: Doc) -> str:
             return _speakable(f"On {m.group(1)}, {m.group(2)} committed: {m.group(3)}") + "."
         return _speakable(t[0].upper() + t[1:]) + "."
     if doc.source == "now":
-        if t.startswith("failing test"):
-            return "Right now there's a " + _speakable(t) + "."
+        m = re.match(r"^failing test (\S+)(?: \((.+)\))?$", t)
+        if m:
+            why = f", with {_speakable(m.group(2))}" if m.group(2) else ""
+            return f"Right now the test {_speakable(m.group(1))} is failing{why}."
         return "Right now: " + _speakable(t) + "."
     if doc.source == "facts":
         m = re.match(r"^([^:]{2,40}): (.+?)(?: \((done|to do|in progress)\))?$", t)
