@@ -252,9 +252,12 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
     key /= np.linalg.norm(key)
     diff = np.clip(nrm @ key, 0, 1)
     fill = np.clip(nrm @ np.array([0.5, -0.1, 0.86], np.float32), 0, 1)
-    if style == "anime":
-        shade = np.where(diff > 0.55, 1.0, 0.86).astype(np.float32)
-        shade = cv2.GaussianBlur(shade, (0, 0), 1.0)
+    if style == "anime":  # one clean cel shadow down the far side of the head, from its overall shape
+        by, bx = np.gradient(cv2.GaussianBlur(base, (0, 0), 3))
+        bn = np.dstack([-bx, -by, np.ones_like(base)])
+        bn /= np.linalg.norm(bn, axis=2, keepdims=True)
+        shade = np.where(bn @ np.array([-0.6, -0.3, 0.74], np.float32) > 0.25, 1.0, 0.88).astype(np.float32)
+        shade = cv2.GaussianBlur(shade, (0, 0), 1.2)
     else:
         soft = 0.5 if style == "3d" else 0.35
         shade = (1 - soft) * (0.42 + 0.6 * diff + 0.25 * fill) + soft * 0.95
@@ -316,7 +319,7 @@ def _paint(t: Traits, style: str, seed: int) -> np.ndarray:
     _blend(img, np.clip(lip_col * lip_shade * 0.92, 0, 1), up_m)
     _blend(img, np.clip(lip_col * lip_shade * 1.06 + 0.05 * _gauss(X, Y, cx, mouth_y + lo_t * 0.45, mw * 0.35, lo_t * 0.25)[..., None], 0, 1), lo_m)
     m = np.zeros((H, W), np.float32)
-    cv2.polylines(m, [np.round(seam * 4).astype(np.int32)], False, 1.0, 2, cv2.LINE_AA, shift=2)
+    cv2.polylines(m, [np.round(seam[4:-4] * 4).astype(np.int32)], False, 1.0, 2, cv2.LINE_AA, shift=2)
     _blend(img, lip_col * 0.35 * 255, cv2.GaussianBlur(m, (0, 0), 0.8) * 0.85)
 
     # eyes: sclera, iris, pupil, catchlight, lids, lashes, crease; brows above
