@@ -25,6 +25,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
 SKILL = REPO / "skills" / "pikastream-video-meeting" / "scripts" / "pikastreaming_videomeeting.py"
+LONG_TEXT = ("Lighthouse is a small weather station dashboard. Sensors on the roof send readings every minute, and "
+             "the dashboard shows temperature, wind and rain for the last week. Maria leads the project and reviews "
+             "every change. Right now the rain gauge is being fixed, and next comes a dark mode for the dashboard.")
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (scripts/setup.sh installs it)", allow_module_level=True)
@@ -99,15 +102,29 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
             await alice.wait_level(True, timeout=90)
             await alice.wait_level(False, hold_s=2.0, timeout=60)
 
-            await alice.say(H.voice_question("Tell me about the team and the project."))
+            # An agent makes the avatar say something long (the MCP `speak` path); Alice talks over it.
+            cmd = http.post(f"/v1/sessions/{sid}/commands", json={"type": "speak", "text": LONG_TEXT}).json()
             long_start = await alice.wait_level(True, timeout=90)
-            await asyncio.sleep(max(0.0, long_start + 1.0 - time.time()))
+            await asyncio.sleep(max(0.0, long_start + 2.5 - time.time()))
             t_stop, _ = await alice.say(H.voice_question("Stop, stop. Wait a moment please."))
-            await asyncio.sleep(5.0)
+            said = {}
+            for _ in range(120):
+                said = http.get(f"/v1/sessions/{sid}/commands/{cmd['id']}").json()
+                if said["done"]:
+                    break
+                await asyncio.sleep(0.25)
+            await asyncio.sleep(3.0)
             rec, frames = await alice.fetch()
             await alice.close()
+        assert said["done"] and said["result"]["interrupted"], said
+        assert said["result"]["heard"].startswith("Lighthouse is") and "dark mode" not in said["result"]["heard"]
 
         evs = H.events(http, sid)
+        if os.environ.get("SELFCAST_LIVE_DUMP"):  # keep the received media for offline analysis
+            import pickle
+
+            with open(os.environ["SELFCAST_LIVE_DUMP"], "wb") as fh:
+                pickle.dump({"rec": rec, "frames": frames, "events": evs, "q_end": q_end, "t_stop": t_stop}, fh)
         # ---- the answer: recognised text, cloned voice, lips in sync with it
         spans = rec.voiced_spans(q_end, min_gap_s=2.0)  # one answer, even with a pause between its pieces
         assert spans, "no answer was heard after the question"
