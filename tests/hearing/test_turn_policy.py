@@ -50,3 +50,12 @@ def test_word_error_rate():
     assert wer("And so, my fellow Americans", "and so my fellow americans") == 0.0
     assert wer("he was not an ill disposed young man", "He was not an ill-disposed young man.") == 0.0
     assert wer("a b c d", "a x c") == 0.5
+
+
+def test_recognition_tidy_joins_acronyms_and_cuts_the_short_window_echo():
+    from selfcast.hearing.asr import _tidy
+
+    assert _tidy("who is working on the a p i refactor") == "who is working on the API refactor"
+    assert _tidy("What's the status of the API refactor? What's the") == "What's the status of the API refactor?"
+    assert _tidy("who is working on the API refactor. Who was working on") == "who is working on the API refactor."
+    assert _tidy("It works. It works fine.") == "It works. It works fine."

@@ -6,6 +6,7 @@ hearing worker thread, never from the audio path.
 
 from __future__ import annotations
 
+import difflib
 import io
 import logging
 import math
@@ -107,8 +108,9 @@ def _tidy(text: str) -> str:
     bare = [x.lower().strip("?.,!") for x in w]
     for k in range(max(1, len(w) // 2), len(w) - 1):
         tail = bare[k:]
-        if w[k - 1][-1] in ".?!" and len(tail) >= 2 and tail == bare[: len(tail)]:
-            return " ".join(w[:k])
+        if (w[k - 1][-1] in ".?!" and len(tail) >= 2
+                and difflib.SequenceMatcher(None, tail, bare[: len(tail)]).ratio() >= 0.7):
+            return " ".join(w[:k])  # the short window's echo of the start, word for word or nearly
     return t
 
 
