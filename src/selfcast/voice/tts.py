@@ -23,7 +23,10 @@ from selfcast.voice.phonemize import EspeakPhonemizer
 from selfcast.voice.piper import PiperScales, PiperVoice, estimate_phoneme_timings
 from selfcast.voice.textnorm import normalize_text, split_sentences
 
-FIRST_PIECE_MAX_CHARS = 48
+FIRST_PIECE_MAX_CHARS = 26
+_FUNCTION_WORDS = {"a", "an", "the", "for", "to", "of", "in", "on", "at", "by", "with", "and", "or", "but", "from",
+                   "is", "are", "was", "were", "be", "have", "has", "had", "do", "does", "did", "will", "can",
+                   "my", "your", "our", "their", "his", "her", "its", "this", "that", "i", "we", "you", "they"}
 
 
 class TTSEngine(ABC):
@@ -42,17 +45,26 @@ class TTSEngine(ABC):
 
 
 def speech_pieces(text: str) -> list[str]:
-    """Sentences to synthesise one by one; a long first sentence is split at a clause or word break."""
+    """Sentences to synthesise one by one.
+
+    The first sentence of an utterance, when longer than about 30 characters, is cut after its first
+    clause or first few words (about a second of speech): synthesis and conversion cost grow
+    with length, and only the first piece stands between the text and the first sound.
+    """
     pieces = split_sentences(text)
     if not pieces:
         return []
     first = pieces[0]
-    if len(first) > FIRST_PIECE_MAX_CHARS * 1.6:
-        comma = first.find(", ", 12, FIRST_PIECE_MAX_CHARS + 12)
+    if len(first) > FIRST_PIECE_MAX_CHARS + 4 and len(first.split()) > 4:
+        comma = first.find(", ", 8, FIRST_PIECE_MAX_CHARS + 4)
         if comma > 0:
             head, tail = first[: comma + 1], first[comma + 2:]
         else:
-            cut = first.rfind(" ", 16, FIRST_PIECE_MAX_CHARS)
+            cut = first.rfind(" ", 10, FIRST_PIECE_MAX_CHARS)
+            while cut > 0 and first[:cut].rsplit(" ", 1)[-1].lower() in _FUNCTION_WORDS:
+                cut = first.rfind(" ", 0, cut)  # never end the first piece on "for", "the", ...
+            if cut > 0 and len(first[:cut].split()) < 2:
+                cut = -1
             head, tail = (first[:cut] + ",", first[cut + 1:]) if cut > 0 else (first, "")
         pieces = [p for p in (head, tail) if p] + pieces[1:]
     return pieces
