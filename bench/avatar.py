@@ -130,17 +130,47 @@ def contact_sheet(image, out: Path, title: str) -> None:
     cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
+def quality() -> dict:
+    """Lip sync (Pearson r, re-detected MAR vs speech RMS, best lag in frames) per subject."""
+    import cv2 as _cv2
+    from tests.avatar.measure import detect, envelope, mar, pearson_at_lags, speak
+
+    from selfcast.avatar.landmarks import FaceLandmarker
+
+    pcm, sr = _speech()
+    img = _cv2.imread(str(testdata.astronaut_png(Path("/tmp"))))[:, :, ::-1]
+    rot = _cv2.warpAffine(img, _cv2.getRotationMatrix2D((225, 125), 6.0, 1.0), (512, 512),
+                          borderMode=_cv2.BORDER_REFLECT)
+    subjects = {"astronaut": load_rig(np.ascontiguousarray(img)), "astronaut rotated 6°": load_rig(np.ascontiguousarray(rot))}
+    for style, prompt in PROMPTS.items():
+        subjects[f"generated {style}"] = load_rig(generate_avatar(prompt, style=style, seed=7))
+    out = {}
+    with FaceLandmarker() as lmk:
+        for name, rig in subjects.items():
+            stream = AvatarStream(rig, fps=25, seed=1)
+            speak(stream, pcm, sr)
+            n = int(len(pcm) / sr * 25)
+            mars = np.array([mar(detect(lmk, stream, stream.frame_at(k / 25).rgb)) for k in range(n)])
+            r = pearson_at_lags(mars, envelope(pcm, sr, 25, n), range(-3, 4))
+            best = max(r, key=r.get)
+            out[f"lipsync r ({name})"] = f"{r[best]:.3f} at lag {best}"
+    return out
+
+
+PROMPTS = {"cinematic": "a woman in her thirties with long auburn hair and a navy sweater, office",
+           "anime": "young man with short black hair and a red jacket",
+           "3d": "a friendly man with glasses, short brown hair and a beard, teal shirt"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sheets", type=Path, help="write contact sheets into this folder")
     ap.add_argument("--frames", type=int, default=500)
+    ap.add_argument("--quality", action="store_true", help="also measure lip sync per subject")
     args = ap.parse_args()
     if args.sheets:
         contact_sheet(load_rig(testdata.astronaut_png(Path("/tmp"))), args.sheets / "avatar-astronaut.png", "astronaut")
-        prompts = {"cinematic": "a woman in her thirties with long auburn hair and a navy sweater, office",
-                   "anime": "young man with short black hair and a red jacket",
-                   "3d": "a friendly man with glasses, short brown hair and a beard, teal shirt"}
-        for style, prompt in prompts.items():
+        for style, prompt in PROMPTS.items():
             png = generate_avatar(prompt, style=style, seed=7)
             contact_sheet(load_rig(png), args.sheets / f"avatar-{style}.png", f"{style}: {prompt}")
             print(f"wrote {args.sheets / f'avatar-{style}.png'}")
@@ -149,6 +179,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         r.update(bench_offline(Path(tmp)))
+    if args.quality:
+        r.update(quality())
     for k, v in r.items():
         print(f"{k:32s} {v:.3f}" if isinstance(v, float) else f"{k:32s} {v}")
 
