@@ -11,6 +11,7 @@ name and renamed when complete, so a failure never leaves half a video.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from fractions import Fraction
@@ -113,10 +114,8 @@ class Mp4Writer:
     def abort(self) -> None:
         """Give up: close and delete the partial file."""
         self._closed = True
-        try:
+        with contextlib.suppress(Exception):
             self._c.close()
-        except Exception:
-            pass
         self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> Mp4Writer:
