@@ -40,10 +40,20 @@ MAX_UTTERANCE_S = 28.0  # Whisper sees 30 s at most
 
 
 class _Job:
-    __slots__ = ("future", "kind", "n", "started")
+    __slots__ = ("finished", "future", "kind", "n", "started")
 
     def __init__(self, kind: str, n: int, future: Future) -> None:
         self.kind, self.n, self.future, self.started = kind, n, future, time.perf_counter()
+        self.finished = 0.0
+        future.add_done_callback(self._done)
+
+    def _done(self, _f: Future) -> None:
+        self.finished = time.perf_counter()
+
+    @property
+    def ms(self) -> float:
+        """Submit → result (queue wait included), or so far."""
+        return ((self.finished or time.perf_counter()) - self.started) * 1000.0
 
 
 class Hearing:
@@ -282,9 +292,8 @@ class Hearing:
         if t - self._start >= MAX_UTTERANCE_S:
             need = 0
         if silence_ms >= need:
-            decode_ms = (time.perf_counter() - self._cand.started) * 1000.0
             events.append(self._finish(text, self._silence_start, {"silence_ms": round(silence_ms),
-                                                                    "decode_ms": round(decode_ms), "cue": cue}))
+                                                                    "decode_ms": round(self._cand.ms), "cue": cue}))
 
     def _speaker_for(self, start: float, end: float) -> str:
         names = [sp for (ct, sp) in self._captions if start - 1.0 <= ct <= end + 1.5]
