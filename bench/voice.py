@@ -4,7 +4,7 @@ Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/voice.py`` (from the repository 
 Markdown table per speaker and the timing figures. One core: onnxruntime and BLAS are held to
 one thread. Speakers: the LibriVox reader (train 3 clips / 17 s of speech, judge on 2 held-out
 clips) and the "forever" speaker (train on 5.8 s, judge on the other 3.4 s clip; below the
-product's 15-s floor, so it is cloned with ``min_speech_s=5``).
+product's 15-s floor, so it is cloned with ``min_speech_s=3``).
 """
 
 from __future__ import annotations
@@ -15,24 +15,25 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("SELFCAST_TTS_THREADS", "1")
 
-import json  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+import json
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore")
+
+from tests.voice import measure as M  # noqa: E402
 
 from selfcast.media.audio_io import decode_audio  # noqa: E402
 from selfcast.voice.profiles import VoiceStore  # noqa: E402
 from selfcast.voice.stock import STOCK_VOICES  # noqa: E402
 from selfcast.voice.tts import EmbeddedTTS, base_voice  # noqa: E402
-from tests.voice import measure as M  # noqa: E402
 
 SENTENCES = [
     "Thanks everyone for joining today.",
@@ -116,7 +117,7 @@ def main() -> None:
         tmp = Path(d)
         store = VoiceStore(tmp / "voices")
         rows = [speaker_figures(store, M.librivox_speaker(), tmp, None),
-                speaker_figures(store, M.forever_speaker(), tmp, 5.0)]
+                speaker_figures(store, M.forever_speaker(), tmp, 3.0)]
         for r in rows:
             print(json.dumps(r))
         timing = timing_figures(store, store.list()[-1].voice_id)

@@ -6,7 +6,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from tests.voice import measure as M
 
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tests import testdata
 
 from selfcast.media.audio_io import decode_audio, write_audio
 from selfcast.media.resample import resample
 from selfcast.voice.textnorm import normalize_text
-from tests import testdata
 
 MEETING_PARAGRAPH = (
     "Thanks everyone for joining today. I finished the migration to the new database yesterday, "

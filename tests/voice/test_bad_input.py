@@ -106,8 +106,9 @@ def test_8khz_phone_audio_clones_cleanly(tmp_path: Path, speech: np.ndarray) -> 
     p = write_audio(tmp_path / "phone.wav", phone, 8000)
     profile = VoiceStore(tmp_path / "voices").clone(p, "phone")
     assert profile.metadata["source_rate"] == 8000 and profile.metadata["bandwidth_hz"] <= 4000
-    from selfcast.voice.tts import EmbeddedTTS, base_voice
     from tests.voice import measure as M
+
+    from selfcast.voice.tts import EmbeddedTTS, base_voice
 
     fs = base_voice().sample_rate
     pcm = EmbeddedTTS(profile.load_model(fs), voice_id=profile.voice_id).synthesize(M.MEETING_PARAGRAPH)
@@ -129,5 +130,5 @@ def test_96khz_stereo_clones_cleanly_with_noise_reduction(tmp_path: Path, speech
     profile = VoiceStore(tmp_path / "voices").clone(p, "studio", noise_reduction=True, sample_rate=48000)
     assert profile.metadata["source_rate"] == 96000 and profile.metadata["noise_reduction"] == "deepfilternet3"
     assert profile.sample_rate == 48000
-    kept, rate = decode_audio(profile.path / "sample.wav")
+    _kept, rate = decode_audio(profile.path / "sample.wav")
     assert rate == 48000

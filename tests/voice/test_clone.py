@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.voice import measure as M
 
 from selfcast.errors import BadInput, NotFound
 from selfcast.media.audio_io import decode_audio
 from selfcast.voice.profiles import VoiceStore
 from selfcast.voice.tts import EmbeddedTTS, base_voice
-from tests.voice import measure as M
 
 
 @pytest.fixture(scope="module")

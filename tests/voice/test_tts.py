@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
 import pytest
+from tests.voice import measure as M
 
 from selfcast.voice import get_tts
 from selfcast.voice.tts import EmbeddedTTS, speech_pieces
-from tests.voice import measure as M
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +26,13 @@ def test_stream_yields_one_chunk_per_sentence_with_timings(joe: EmbeddedTTS) -> 
     assert [c.meta["text"] for c in joe.stream("Thanks everyone for joining the weekly sync today.")] == [
         "Thanks everyone,", "for joining the weekly sync today."]
     assert [c.final for c in chunks] == [False, False, True]
-    for prev, nxt in zip(chunks, chunks[1:], strict=False):
+    for prev, nxt in itertools.pairwise(chunks):
         assert nxt.pts == pytest.approx(prev.end)
     for c in chunks:
         assert c.sample_rate == 22050 and c.pcm.dtype == np.float32 and 0.3 < c.duration < 4
         ph = c.meta["phonemes"]
         assert ph and all(0 <= s < e <= c.duration + 1e-6 for _, s, e in ph)
-        assert all(a[2] <= b[1] + 1e-6 for a, b in zip(ph, ph[1:], strict=False))  # in order, no overlap
+        assert all(a[2] <= b[1] + 1e-6 for a, b in itertools.pairwise(ph))  # in order, no overlap
 
 
 def test_long_first_sentence_is_cut_so_audio_starts_early() -> None:
