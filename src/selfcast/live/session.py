@@ -82,6 +82,7 @@ class LiveSession:
         self._hearing_lag = 0.0
         self._rejoin_started: float | None = None
         self._reply: SpeechHandle | None = None
+        self._clock_origin: float | None = None
         self.timings: dict[str, float] = {}
         self._t0 = time.monotonic()
 
@@ -140,10 +141,19 @@ class LiveSession:
         size = self._size()
         self.bot = self.bot_factory(self.spec.meet_url, self.spec.bot_name, self.settings, self.spec.platform,
                                     self.spec.meeting_password, size)
+        # One media clock for the whole session: a rejoined bot continues the first one's timeline,
+        # so the face, the speech cursor and the transcript times carry on where they were.
+        if self._clock_origin is None:
+            self._clock_origin = time.time() - self.bot.media_time()
+        else:
+            self.bot.set_clock_origin(self._clock_origin)
         await self.bot.start()
         self._bot_tasks = []
         self._spawn(self._watch_bot(self.bot), "bot-events", per_bot=True)
-        join = asyncio.ensure_future(self.bot.join(timeout_s=self.settings.meeting.waiting_room_timeout_s))
+        timeout = self.settings.meeting.waiting_room_timeout_s
+        if self._crashes:  # a rejoin: we were admitted minutes ago, so a long wait means it failed
+            timeout = min(timeout, 20.0)
+        join = asyncio.ensure_future(self.bot.join(timeout_s=timeout))
         try:
             if engines_fut is not None:
                 self.engines = await engines_fut
@@ -193,7 +203,9 @@ class LiveSession:
         if result is None:  # asked to leave while joining
             return self.leave_reason or self.policy.on_cancelled()
         if not result.ok:
-            if self.bot.crashed_at is not None:
+            if self.bot.crashed_at is not None or (self._crashes and result.outcome.value == "timed_out"):
+                await self._event("rejoin_failed" if self._crashes else "join_crashed",
+                                  {"outcome": result.outcome.value, "message": result.message, "steps": result.steps[-8:]})
                 self._crashes += 1
                 return Leave("crashed")
             await self._event("join_failed", {"outcome": result.outcome.value, "message": result.message,
