@@ -14,6 +14,8 @@ from selfcast.live.engines import load_avatar
 from selfcast.live.media_out import Speaker, VideoPacer
 from selfcast.settings import Settings
 
+pytestmark = pytest.mark.slow  # real synthesis and rendering in real time (~30 s)
+
 
 class RecordingSink:
     """The meeting's side of the contract, on the wall clock: keeps what it is sent and when."""
