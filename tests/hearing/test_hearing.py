@@ -261,3 +261,18 @@ def test_realtime_helper_paces_audio():
     list(feed_realtime(Null(), silence(0.5)))
     assert 0.45 <= time.perf_counter() - t <= 0.8
     assert sum(len(c.pcm) for c in chunks(silence(0.5))) == SR // 2
+
+
+def test_bad_audio_and_configuration_are_clear_errors(whisper):
+    from selfcast.errors import BadInput
+    from selfcast.hearing.asr import get_asr
+    from selfcast.media.frames import AudioChunk
+
+    h = make(whisper)
+    with pytest.raises(BadInput, match="mono"):
+        h.feed(AudioChunk(np.zeros((320, 2), np.float32), SR))
+    with pytest.raises(BadInput, match="unknown hearing provider"):
+        get_asr(HearingSettings(provider="telepathy"))
+    with pytest.raises(BadInput, match=r"needs hearing\.url"):
+        get_asr(HearingSettings(provider="openai"))
+    h.close()
