@@ -57,7 +57,9 @@ def speaker_figures(store: VoiceStore, spk: M.SpeakerData, tmp: Path, min_speech
     base = base_tts.synthesize(M.MEETING_PARAGRAPH)
     held = np.concatenate([decode_audio(p, 16000)[0] for p in spk.held_out])
     train_pcm, _ = decode_audio(sample, 16000)
+    everything = np.concatenate([decode_audio(p, 16000)[0] for p in spk.train + spk.held_out])
     tgt_pitch = M.pitch_stats(held, 16000)
+    all_pitch = M.pitch_stats(everything, 16000)
     cl_pitch = M.pitch_stats(clone, fs)
     out = {
         "speaker": spk.name,
@@ -72,11 +74,16 @@ def speaker_figures(store: VoiceStore, spk: M.SpeakerData, tmp: Path, min_speech
         "f0_clone_hz": round(cl_pitch["median_hz"], 1),
         "range_target_st": round(tgt_pitch["range_st"], 2),
         "range_clone_st": round(cl_pitch["range_st"], 2),
+        "f0_target_all_clips_hz": round(all_pitch["median_hz"], 1),
+        "range_target_all_clips_st": round(all_pitch["range_st"], 2),
     }
     if spk.held_out_text:
         tr = M.speaking_rate(held, 16000, spk.held_out_text)
         cr = M.speaking_rate(clone, fs, M.MEETING_PARAGRAPH)
+        all_text = " ".join(p.with_suffix(".txt").read_text().strip() for p in spk.train + spk.held_out)
+        ta = M.speaking_rate(everything, 16000, all_text)
         out["rate_target_syl_s"], out["rate_clone_syl_s"] = round(tr, 2), round(cr, 2)
+        out["rate_target_all_clips_syl_s"] = round(ta, 2)
     return out
 
 
@@ -95,12 +102,18 @@ def timing_figures(store: VoiceStore, voice_id: str) -> dict:
         total_audio += first.duration + sum(c.duration for c in rest)
     plain = EmbeddedTTS(None, voice_id="joe")
     plain.synthesize("Warm up.")
+    plain_firsts = []
+    for s in SENTENCES * 2:
+        t = time.perf_counter()
+        next(iter(plain.stream(s)))
+        plain_firsts.append(time.perf_counter() - t)
     t = time.perf_counter()
     a = plain.synthesize(" ".join(SENTENCES))
     plain_rtf = (time.perf_counter() - t) / (len(a) / fs)
     return {"first_audio_ms_median": round(1000 * statistics.median(firsts), 1),
             "first_audio_ms_max": round(1000 * max(firsts), 1), "rtf_clone": round(total_t / total_audio, 3),
-            "rtf_joe_plain": round(plain_rtf, 3)}
+            "rtf_joe_plain": round(plain_rtf, 3),
+            "first_audio_ms_median_joe_plain": round(1000 * statistics.median(plain_firsts), 1)}
 
 
 def sixty_second_clone(store: VoiceStore, tmp: Path) -> float:
