@@ -141,6 +141,8 @@ class GroundedBrain(Brain):
                 h.score *= 1.6
             if h.doc.source in ("recent", "facts"):  # newest commits and the project's own summary first
                 h.score *= 1.0 + 0.3 / (1 + (h.doc.meta or {}).get("rank", 0) % 20)
+            if "status" in qterms and "in progress" in h.doc.text:  # a status question wants what is open
+                h.score *= 1.5
         hits.sort(key=lambda h: -h.score)
         # coverage: how much of the question's specific (content) vocabulary the best hits contain
         weight = {t: max(index.idf(t), 0.3) for t in (content or qterms)}
@@ -151,6 +153,10 @@ class GroundedBrain(Brain):
             return []
         top = hits[0].score
         chosen = [h.doc for h in hits if h.score >= 0.45 * top][:k]
+        if "status" in qterms and not any(d.source == "recent" for d in chosen):
+            latest = next((h.doc for h in hits if h.doc.source == "recent" and h.score >= 0.2 * top), None)
+            if latest is not None:  # a status update ends with the latest thing that happened
+                chosen = [*chosen[: k - 1], latest]
         return chosen
 
     def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:

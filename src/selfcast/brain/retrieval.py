@@ -19,7 +19,7 @@ STOPWORDS = frozenset(_split(
     "whats which who whom whose when where why how can could would should will shall may might must i me my "
     "we us our you your he him his she her they them their so than then too very just also any some all "
     "tell say said know let lets let's please hey hi hello ok okay right now currently current "
-    "going on up thing things stuff much many get got give us"
+    "on up thing things stuff much many get got give us"
 ))
 SYNONYMS = {
     "fail": "error", "failing": "error", "failure": "error", "broken": "error", "break": "error",
@@ -29,7 +29,7 @@ SYNONYMS = {
     "people": "person", "team": "person", "who": "person", "colleague": "person", "working": "work",
     "commit": "change", "commits": "change", "changed": "change", "changes": "change", "recent": "change",
     "lately": "change", "did": "change", "status": "status", "progress": "status", "update": "status",
-    "updates": "status", "doing": "status", "done": "status",
+    "updates": "status", "doing": "status", "done": "status", "going": "status", "stand": "status",
     "goal": "goal", "goals": "goal", "aim": "goal", "purpose": "goal", "roadmap": "goal", "plan": "goal",
     "planned": "goal", "next": "goal", "todo": "goal", "milestone": "goal",
     "ship": "release", "shipping": "release", "launch": "release", "deadline": "release", "release": "release",
