@@ -29,6 +29,7 @@ def test_status_of_the_api_refactor_names_what_is_done_and_in_progress(brain, ca
     a = norm(ask(brain, BrainContext("Robin", card), "What's the status of the API refactor?"))
     assert "orders endpoints" in a and "in progress" in a
     assert "done" in a
+    assert "maya committed" in a and "cursor pagination" in a  # ... and the latest commit
 
 
 def test_failing_test_is_reported_with_its_error(brain, card):
