@@ -285,7 +285,7 @@ class Renderer:
         oval = lm[L.FACE_OVAL, :2]
         ox0, oy0 = oval.min(0)
         ox1, oy1 = oval.max(0)
-        self.step = step = max(2, round(f.fw / 110))
+        self.step = step = max(2, round(f.fw / 75))  # grid spacing: ~75 cells across the face
         x0 = int(max(0, np.floor(ox0 - 0.6 * f.fw)))
         x1 = int(min(w, np.ceil(ox1 + 0.6 * f.fw)))
         y0 = int(max(0, np.floor(oy0 - 0.7 * f.fh)))
@@ -458,7 +458,8 @@ class Renderer:
         up += self._ident
         frame = self.stage.background.copy()
         x0, y0, x1, y1 = self.roi
-        frame[y0:y1, x0:x1] = cv2.remap(self.stage.background, up, None, cv2.INTER_LINEAR,
+        m1, m2 = cv2.convertMaps(up, None, cv2.CV_16SC2)  # fixed-point maps remap ~1.5x faster
+        frame[y0:y1, x0:x1] = cv2.remap(self.stage.background, m1, m2, cv2.INTER_LINEAR,
                                         borderMode=cv2.BORDER_REPLICATE)
         lips = self._lips_rest + (c @ self._lips_flat).reshape(-1, 2)
         n = len(L.UPPER_INNER)
