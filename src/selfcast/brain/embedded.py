@@ -145,7 +145,10 @@ class GroundedBrain(Brain):
                 h.score *= 1.5
         hits.sort(key=lambda h: -h.score)
         # coverage: how much of the question's specific (content) vocabulary the best hits contain
-        weight = {t: max(index.idf(t), 0.3) for t in (content or qterms)}
+        # a word the sources never use is the most specific word of the question ("billing" in
+        # "who works on the billing service?"): it weighs like the rarest word they do use
+        unseen = max(index.max_idf(), 1.0) + 0.5
+        weight = {t: (index.idf(t) or unseen) for t in (content or qterms)}
         covered = set().union(*(h.matched for h in hits[:k]))
         need = sum(weight.values())
         got = sum(w for t, w in weight.items() if t in covered)

@@ -114,3 +114,6 @@ class Index:
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)
+
+    def max_idf(self) -> float:
+        return max(self._idf.values(), default=0.0)
