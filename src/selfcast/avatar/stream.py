@@ -37,6 +37,7 @@ class AvatarStream:
         self.motion = Motion(seed)
         self.speech = SpeechTrack()
         self._lock = threading.Lock()
+        self._render_lock = threading.Lock()  # the renderer reuses scratch buffers
         self._now = 0.0  # the latest time a frame was asked for
 
     # -- input ---------------------------------------------------------------------------------
@@ -82,7 +83,9 @@ class AvatarStream:
             self._now = max(self._now, t)
             self.speech.prune(self._now)
         pose = self.pose_at(t)
-        return VideoFrame(self.renderer.render(pose), pts=t)
+        with self._render_lock:
+            rgb = self.renderer.render(pose)
+        return VideoFrame(rgb, pts=t)
 
     @property
     def speech_end(self) -> float:
