@@ -20,7 +20,7 @@ def _sdist(name: str, version: str) -> Path:
     found = sorted(CACHE.glob(f"{name}-{version}.tar.gz"))
     if not found:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", name,
              "-d", str(CACHE), f"{name}=={version}"],
             check=True,
         )
