@@ -14,8 +14,6 @@ from selfcast.avatar.generator import generate_avatar
 from selfcast.avatar.landmarks import FaceLandmarker
 from selfcast.avatar.rig import Rig, load_rig
 
-cv2.setNumThreads(1)
-
 PROMPTS = {
     "cinematic": "a woman in her thirties with long auburn hair and a navy sweater, office",
     "anime": "young man with short black hair and a red jacket",
