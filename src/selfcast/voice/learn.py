@@ -99,7 +99,7 @@ def learn_voice(target: np.ndarray, fs: int, segments: Sequence[Segment], voice:
         src_f0.append(bf.f0[b0:b1])
         t_speech += int(t_active[t0:t1].sum())
         b_speech += int(b_active[b0:b1].sum())
-    if not keys or sum(len(k_) for k_ in keys) < 200:
+    if not keys or sum(len(k_) for k_ in keys) < int(1.0 / hop):  # at least 1 s of aligned speech
         raise BadInput("could not align the sample with its transcript: too little clear speech was recognised; "
                        "record 15 s or more of one person speaking clearly")
     keys_a = np.concatenate(keys).astype(np.float32)
