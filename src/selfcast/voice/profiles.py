@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from selfcast.errors import BadInput, Conflict, NotFound, TooLarge
 from selfcast.media.audio_io import decode_audio, normalize_loudness, probe_audio, write_audio
 from selfcast.media.resample import resample
@@ -204,7 +202,3 @@ class VoiceStore:
             raise
         return self.get(voice_id)
 
-
-def speech_only(pcm: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
-    """Concatenated speech spans (used by tests and benches to count what VAD kept)."""
-    return np.concatenate([pcm[s:e] for s, e in spans]) if spans else np.zeros(0, np.float32)
