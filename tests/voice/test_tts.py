@@ -95,3 +95,13 @@ def test_openai_compatible_provider_streams_sentences(settings) -> None:  # type
     assert seen[0][0] == "/v1/audio/speech" and seen[0][1] == "Bearer sk-test"
     assert seen[0][2]["voice"] == "alloy" and seen[0][2]["response_format"] == "wav"
     assert "friday" in M.transcribe(chunks[1].pcm, chunks[1].sample_rate).lower()
+
+
+def test_closing_the_stream_midway_stops_cleanly(joe: EmbeddedTTS) -> None:
+    """Barge-in closes the generator after the first sentence; nothing more is produced or raised."""
+    it = joe.stream("First sentence here. Second sentence here. Third sentence here.")
+    first = next(it)
+    it.close()
+    assert first.meta["text"] == "First sentence here." and not first.final
+    with pytest.raises(StopIteration):
+        next(it)

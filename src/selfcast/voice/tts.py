@@ -13,6 +13,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -126,17 +127,28 @@ class EmbeddedTTS(TTSEngine):
         pieces = [p for p in speech_pieces(text) if re.search(r"\w", p)]
         pts = 0.0
         sent_final = False
-        for i, piece in enumerate(pieces):
-            audio, phonemes = self.render(piece)
-            if audio.size == 0:
-                continue
-            timings = estimate_phoneme_timings(phonemes, audio, self.sample_rate)
-            chunk = AudioChunk(audio, self.sample_rate, pts=pts, final=i == len(pieces) - 1,
-                               meta={"text": piece, "phonemes": timings, "phoneme_string": phonemes,
-                                     "phoneme_timing": "estimated", "voice_id": self.voice_id})
-            pts += chunk.duration
-            sent_final = chunk.final
-            yield chunk
+        # the next piece renders in a worker while the consumer plays this one (onnxruntime, numpy
+        # and WORLD release the GIL), so sentences follow each other without gaps
+        pool = ThreadPoolExecutor(1, thread_name_prefix="selfcast-tts") if len(pieces) > 1 else None
+        pending: Future | None = None
+        try:
+            for i, piece in enumerate(pieces):
+                audio, phonemes = pending.result() if pending is not None else self.render(piece)
+                pending = pool.submit(self.render, pieces[i + 1]) if pool and i + 1 < len(pieces) else None
+                if audio.size == 0:
+                    continue
+                timings = estimate_phoneme_timings(phonemes, audio, self.sample_rate)
+                chunk = AudioChunk(audio, self.sample_rate, pts=pts, final=i == len(pieces) - 1,
+                                   meta={"text": piece, "phonemes": timings, "phoneme_string": phonemes,
+                                         "phoneme_timing": "estimated", "voice_id": self.voice_id})
+                pts += chunk.duration
+                sent_final = chunk.final
+                yield chunk
+        finally:  # barge-in closes the generator: drop what was queued
+            if pending is not None:
+                pending.cancel()
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
         if not sent_final:  # the end-of-utterance marker always arrives, even after empty pieces
             yield AudioChunk(np.zeros(0, np.float32), self.sample_rate, pts=pts, final=True,
                              meta={"text": "", "phonemes": [], "voice_id": self.voice_id})
