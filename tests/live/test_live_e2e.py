@@ -321,3 +321,44 @@ async def test_faults_brain_down_browser_crash_and_killed_worker(tmp_path):
     finally:
         http.close()
         srv.stop()
+
+
+async def test_out_of_credits_warns_first_then_says_goodbye_and_leaves(tmp_path):
+    """800 credits at 700 a minute: the first minute is charged at `ready` (the balance is low, so
+    the avatar warns the meeting), the second cannot be: it says goodbye and leaves; the session
+    ends `closed` with exactly one minute charged and the hold released."""
+    from playwright.async_api import async_playwright
+
+    from selfcast.live.demo.launch import send_avatar
+
+    srv = H.LiveServer(tmp_path / "data", pricing={"credits_per_minute": 700.0},
+                       live={"greeting": "off"}).start()
+    http = srv.http()
+    sid = None
+    try:
+        room = await asyncio.to_thread(send_avatar, srv.settings, srv.key, system_prompt="You are Ada.",
+                                       wait_ready_s=120)
+        sid = room.session_id
+        async with async_playwright() as pw:
+            alice = H.Listener(pw, CHROMIUM)
+            await alice.open(room.guest_url, "Alice")
+            await alice.wait_bot_tile()
+            s = H.wait_status(http, sid, ("closed", "error"), 120)
+            await alice.close()
+        assert s["status"] == "closed", (s, srv.worker_log(sid))
+        said = [seg["text"] for seg in http.get(f"/v1/sessions/{sid}/transcript").json() if seg["speaker"] == "Ada (AI)"]
+        kinds = [e["kind"] for e in H.events(http, sid)]
+        assert "low_balance_warning" in kinds and "out_of_credits" in kinds, kinds
+        assert any("credit left" in t for t in said) and any("run out of credits" in t for t in said), said
+        assert said.index(next(t for t in said if "credit left" in t)) < said.index(
+            next(t for t in said if "run out of credits" in t))
+        assert s["minutes_charged"] == 1
+        bal = http.get("/v1/balance").json()
+        assert bal["held"] == 0 and bal["total"] == 100, bal
+    except BaseException:
+        if sid:
+            print(srv.worker_log(sid))
+        raise
+    finally:
+        http.close()
+        srv.stop()
