@@ -58,9 +58,11 @@ def speaker_similarity(a: np.ndarray, a_rate: int, b: np.ndarray, b_rate: int) -
     return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb)))
 
 
-def skill(args: list[str], srv: H.LiveServer, timeout: float = 180) -> subprocess.CompletedProcess:
+def skill(args: list[str], srv: H.LiveServer, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Runs the skill script as an agent would, in the agent's workspace ``cwd`` (it writes ``life/`` there)."""
     env = {**os.environ, "PIKA_API_BASE_URL": srv.base_url, "PIKA_DEV_KEY": srv.key}
-    return subprocess.run([sys.executable, str(SKILL), *args], env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, str(SKILL), *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_interrupts_and_sends_it_away(
@@ -176,7 +178,7 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         notes = http.get(f"/v1/sessions/{sid}/notes").json()
         assert notes["ready"], notes
         assert "release" in json.dumps(notes).lower()
-        out = skill(["notes", "--session-id", sid, "--format", "markdown"], srv)
+        out = skill(["notes", "--session-id", sid, "--format", "markdown"], srv, tmp_path)
         assert out.returncode == 0, out.stderr
         assert "notes" in out.stdout.lower() and "release" in out.stdout.lower()
         segs = http.get(f"/v1/sessions/{sid}/transcript").json()
@@ -206,18 +208,19 @@ async def test_skill_joins_the_built_in_room_with_image_cloned_voice_and_card_th
 
         card = tmp_path / "card.md"
         card.write_text(build_card(H.fixture_workspace(tmp_path), subject="Ada").text)
-        out = skill(["clone-voice", "--audio", str(reader_sample(tmp_path)), "--name", "reader"], srv)
+        out = skill(["clone-voice", "--audio", str(reader_sample(tmp_path)), "--name", "reader"], srv, tmp_path)
         assert out.returncode == 0, out.stderr
+        assert (tmp_path / "life" / "voice_id.txt").read_text().strip().startswith("voice_reader_")
         voice_id = json.loads(out.stdout.strip().splitlines()[-1])["voice_id"]
         out = skill(["join", "--meet-url", url, "--bot-name", "Ada (AI)", "--image", str(demo_assets() / "avatar.jpg"),
-                     "--voice-id", voice_id, "--system-prompt-file", str(card), "--timeout-sec", "120"], srv)
+                     "--voice-id", voice_id, "--system-prompt-file", str(card), "--timeout-sec", "120"], srv, tmp_path)
         assert out.returncode == 0, out.stderr + out.stdout
         sid = json.loads(out.stdout.strip().splitlines()[-1])["session_id"]
-        out = skill(["status", "--session-id", sid], srv)
+        out = skill(["status", "--session-id", sid], srv, tmp_path)
         assert out.returncode == 0 and '"ready"' in out.stdout, out.stdout + out.stderr
-        out = skill(["leave", "--session-id", sid], srv)
+        out = skill(["leave", "--session-id", sid], srv, tmp_path)
         assert out.returncode == 0, out.stderr
-        out = skill(["notes", "--session-id", sid, "--wait-sec", "60"], srv)
+        out = skill(["notes", "--session-id", sid, "--wait-sec", "60"], srv, tmp_path)
         assert out.returncode == 0, out.stderr + srv.worker_log(sid)
         assert "summary" in out.stdout.lower()
     finally:
