@@ -130,5 +130,6 @@ def test_96khz_stereo_clones_cleanly_with_noise_reduction(tmp_path: Path, speech
     profile = VoiceStore(tmp_path / "voices").clone(p, "studio", noise_reduction=True, sample_rate=48000)
     assert profile.metadata["source_rate"] == 96000 and profile.metadata["noise_reduction"] == "deepfilternet3"
     assert profile.sample_rate == 48000
+    assert profile.metadata["snr_db_after_noise_reduction"] > profile.metadata["snr_db"]
     _kept, rate = decode_audio(profile.path / "sample.wav")
     assert rate == 48000

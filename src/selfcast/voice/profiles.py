@@ -21,7 +21,7 @@ from selfcast.media.audio_io import decode_audio, normalize_loudness, probe_audi
 from selfcast.media.resample import resample
 from selfcast.voice.convert import VoiceModel
 from selfcast.voice.stock import STOCK_VOICES
-from selfcast.voice.validate import MAX_TOTAL_S, RATE, check_sample
+from selfcast.voice.validate import MAX_TOTAL_S, RATE, check_sample, snr_estimate, speech_spans
 
 _VOICE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{2,119}$")
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -149,11 +149,13 @@ class VoiceStore:
         fs = voice.sample_rate
         work = resample(native, native_rate, fs)
         method = None
+        snr_after = None
         if noise_reduction:
             from selfcast.voice.denoise import denoise
 
             work, method = denoise(work, fs)
             pcm16 = resample(work, fs, RATE)
+            snr_after = snr_estimate(pcm16, speech_spans(pcm16))
         work = normalize_loudness(work, fs, -20.0)
         from selfcast.voice.phonemize import EspeakPhonemizer
         from selfcast.voice.transcribe import SampleTranscriber
@@ -174,6 +176,7 @@ class VoiceStore:
             "clipped_fraction": report.clipped_fraction,
             "peak_dbfs": round(report.peak_dbfs, 1),
             "noise_reduction": method,
+            "snr_db_after_noise_reduction": None if snr_after is None else round(snr_after, 1),
             "transcript": " ".join(s.text for s in segments),
             "f0_median_hz": round(learned.target_f0_hz, 1),
             "length_scale": round(learned.length_scale, 3),
