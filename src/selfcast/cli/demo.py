@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         avatar: bool = typer.Option(True, "--avatar/--no-avatar", help="Send the demo avatar into a built-in room"),
     ) -> None:
         """Run the server on embedded defaults with a ready developer account and key."""
-        from selfcast.cli.serve import build_server
+        from selfcast.cli.serve import build_server, run_until_stopped
 
         settings = Settings()
         if port:
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
                     _send_demo_avatar(settings, key)
 
         threading.Thread(target=announce, daemon=True).start()
-        server.run()
+        run_until_stopped(server)
 
 
 def _send_demo_avatar(settings: Settings, key: str) -> None:

@@ -34,6 +34,16 @@ def build_server(settings: Settings, host: str, port: int):  # type: ignore[no-u
     return uvicorn.Server(config)
 
 
+def run_until_stopped(server) -> None:  # type: ignore[no-untyped-def]
+    """Runs uvicorn in the foreground. Uvicorn re-raises the Ctrl-C it caught once it has shut down
+    cleanly; that is a normal stop (exit 0), not an abort."""
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        if not server.started:
+            raise
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -48,4 +58,4 @@ def register(app: typer.Typer) -> None:
             settings = settings.model_copy(update={"host": host, "port": port})
         server = build_server(settings, host, port)
         typer.echo(f"selfcast serving on http://{host}:{port} (API docs: /docs); Ctrl-C stops it", err=True)
-        server.run()
+        run_until_stopped(server)
