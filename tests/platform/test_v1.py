@@ -125,3 +125,33 @@ def test_v1_voice_clone_is_scoped_to_its_account(sqlite_server: LiveServer, libr
             timeout=300,
         )
     assert again.status_code == 409
+
+
+def test_session_fields_left_out_come_from_the_account_agent_defaults(sqlite_server: LiveServer) -> None:
+    from selfcast.platform.portal import defaults as agent_defaults
+
+    u, (acct, key) = sqlite_server.url, sqlite_server.account("defaults@x.io", credits=300)
+    h = auth(key)
+    no_avatar = requests.post(f"{u}/v1/sessions", headers=h, json={"meet_url": "https://meet.jit.si/x"}, timeout=30)
+    assert no_avatar.status_code == 400 and "Model Settings" in no_avatar.json()["message"]
+    av = requests.post(f"{u}/v1/avatars", headers=h, files={"image": ("me.png", png_bytes(256), "image/png")},
+                       timeout=10).json()
+    with sqlite_server.platform.store.write() as db:
+        agent_defaults.update(db, acct, voice_id="", avatar_id=av["id"], bot_name="Robin (AI)", language="en",
+                              max_duration_min="30", alone_timeout_min="")
+    r = requests.post(f"{u}/v1/sessions", headers=h, json={"meet_url": "https://meet.jit.si/standup"}, timeout=30)
+    assert r.status_code == 201, r.text
+    s = r.json()
+    assert s["bot_name"] == "Robin (AI)" and s["platform"] == "jitsi"
+    from selfcast.platform.store.models import Avatar, MeetingSession
+
+    with sqlite_server.platform.store.read() as db:
+        row = db.get(MeetingSession, s["session_id"])
+        assert row.max_duration_s == 30 * 60 and row.avatar_path == db.get(Avatar, av["id"]).path
+    requests.post(f"{u}/v1/sessions/{s['session_id']}/leave", headers=h, timeout=10)
+    # A request's own fields still win over the defaults.
+    r = requests.post(f"{u}/v1/sessions", headers=h, timeout=30,
+                      json={"meet_url": "https://meet.jit.si/other", "bot_name": "Ada", "avatar_id": av["id"]})
+    assert r.status_code == 201 and r.json()["bot_name"] == "Ada", r.text
+    requests.post(f"{u}/v1/sessions/{r.json()['session_id']}/leave", headers=h, timeout=10)
+

@@ -108,9 +108,11 @@ class AvatarGenerateIn(BaseModel):
 
 
 class SessionIn(BaseModel):
+    """Fields left out come from the account's agent defaults (Model Settings)."""
+
     meet_url: str
-    bot_name: str
-    avatar_id: str
+    bot_name: str | None = None
+    avatar_id: str | None = None
     platform: str | None = None
     voice_id: str | None = None
     system_prompt: str | None = None
@@ -357,11 +359,13 @@ def avatar_image(avatar_id: str, platform: PlatformDep, caller: CallerDep) -> Fi
 # ---- sessions -------------------------------------------------------------------------------
 @router.post("/sessions", response_model=SessionOut, status_code=201, tags=["sessions"])
 def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) -> dict[str, Any]:
-    with platform.store.read() as db:
-        av = avatars.get(db, caller.account_id, body.avatar_id)
+    avatar_path = None
+    if body.avatar_id:
+        with platform.store.read() as db:
+            avatar_path = Path(avatars.get(db, caller.account_id, body.avatar_id).path)
     row = launch(
         platform.registry, platform.executor, caller.account_id, meet_url=body.meet_url, platform=body.platform,
-        bot_name=body.bot_name, voice_id=body.voice_id, avatar_path=Path(av.path), system_prompt=body.system_prompt,
+        bot_name=body.bot_name, voice_id=body.voice_id, avatar_path=avatar_path, system_prompt=body.system_prompt,
         meeting_password=body.meeting_password, max_duration_s=body.max_duration_s,
         server_base_url=platform.settings.base_url,
     )  # fmt: skip

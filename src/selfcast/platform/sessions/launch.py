@@ -40,8 +40,23 @@ def launch(
     from selfcast.errors import BadInput
 
     resolved = resolve_platform(meet_url, platform, server_base_url=server_base_url)
+    # What the request leaves out comes from the account's agent defaults (Model Settings).
+    from selfcast.platform import avatars
+    from selfcast.platform.portal import defaults as agent_defaults
+
+    with registry.store.read() as db:
+        fallback = agent_defaults.get(db, account_id)
+        if image is None and avatar_path is None and fallback.avatar_id:
+            avatar_path = Path(avatars.get(db, account_id, fallback.avatar_id).path)
+    bot_name = bot_name or fallback.bot_name
+    voice_id = voice_id or fallback.voice_id
+    if max_duration_s is None and fallback.max_duration_min:
+        max_duration_s = fallback.max_duration_min * 60
     if image is None and avatar_path is None:
-        raise BadInput("an avatar image is required: upload `image` (PNG/JPEG) or pass avatar_id")
+        raise BadInput(
+            "an avatar image is required: upload `image` (PNG/JPEG), pass avatar_id, "
+            "or choose a default avatar in Model Settings"
+        )
     img = decode_image(image) if image is not None else None
     req = SessionRequest(
         meet_url=(meet_url or "").strip(),
