@@ -72,3 +72,19 @@ def test_memory_survives_a_torn_last_line(tmp_path):
     with m.path.open("a") as fh:
         fh.write('{"text": "half a li')
     assert [i.text for i in MemoryStore(tmp_path, "robin").items()] == ["The launch is on Monday"]
+
+
+def test_summary_says_what_the_bot_was_asked_and_answered_but_not_what_it_did_not_know():
+    transcript = [
+        Segment("Alice", 0.0, 2.0, "Hi there Ada, nice to see you again today."),
+        Segment("Alice", 2.0, 4.0, "When is the first public release planned?"),
+        Segment("Ada (AI)", 5.0, 7.0, "The first public release is planned for Friday. It ships with dark mode."),
+        Segment("Bob", 8.0, 9.0, "What about the marketing budget?"),
+        Segment("Ada (AI)", 9.5, 10.5, "I don't know that; it isn't in what I have."),
+    ]
+    notes = make_notes(transcript, bot_name="Ada (AI)")
+    assert 'Alice asked "When is the first public release planned?"' in notes.summary
+    assert "planned for Friday" in notes.summary
+    assert "budget" not in notes.summary.split("asked", 1)[-1]
+    assert "What about the marketing budget?" in notes.open_questions
+    assert "nice" not in notes.summary.split(".")[0]  # chatter is not a topic

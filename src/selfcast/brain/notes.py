@@ -67,6 +67,12 @@ _UNKNOWN = re.compile(r"\b(?:don't know|do not know|not sure|no idea|isn't in|no
 _OPEN = re.compile(r"\b(?:open question|still need to (?:figure out|decide)|to be decided|tbd)\b", re.I)
 
 
+# Words that carry the conversation, not its subject.
+_CHATTER = frozenset(
+    ["hi", "hello", "hey", "thanks", "thank", "please", "okay", "ok", "yeah", "yes", "sure", "right", "nice", "good", "great", "see", "today", "again", "wait", "moment", "stop", "sorry", "well", "just", "really", "know", "think", "mean", "like", "got", "let", "tell", "said", "say", "going", "want"]
+)
+
+
 def _task(text: str) -> str:
     t = re.sub(r"\s+", " ", text).strip().rstrip(".?!")
     return t[0].lower() + t[1:] if t else t
@@ -125,10 +131,26 @@ def _summary(sentences: list[tuple[int, str, str]], bot_name: str) -> str:
     tf: Counter[str] = Counter()
     for _, t in human:
         tf.update(set(terms(t)))
-    topics = [w for w, c in tf.most_common(8) if w not in STOPWORDS and len(w) > 2 and c >= 1][:4]
+    names = {w for sp in {sp for _, sp, _ in sentences} for w in terms(sp)}
+    topics = [w for w, c in tf.most_common(12) if w not in STOPWORDS | _CHATTER | names and len(w) > 2][:4]
+    answered = _answered(sentences, bot_name)
     scored = sorted(human, key=lambda x: -sum(tf[w] for w in set(terms(x[1]))) / (1 + len(x[1].split()) ** 0.5))
-    central = []
-    for sp, t in scored[:2]:
-        central.append(f"{sp} said: \"{t.rstrip()}\"")
+    central = [f"{sp} said: \"{t.rstrip()}\"" for sp, t in scored[:2] if not any(t in a for a in answered)]
     lead = f"The discussion covered {', '.join(topics[:-1]) + ' and ' + topics[-1] if len(topics) > 1 else topics[0]}." if topics else ""
-    return redact(" ".join([lead, *central]).strip())
+    return redact(" ".join([lead, *central, *answered]).strip())
+
+
+def _answered(sentences: list[tuple[int, str, str]], bot_name: str, most: int = 3) -> list[str]:
+    """What people asked the bot and what it told them: often the reason it was in the meeting."""
+    out: list[str] = []
+    for idx, (_, speaker, sent) in enumerate(sentences):
+        if speaker == bot_name or not sent.endswith("?"):
+            continue
+        # the bot's next sentence, if nobody else spoke in between
+        pos = next((k for k in range(idx + 1, len(sentences)) if sentences[k][1] != speaker), None)
+        if pos is None or sentences[pos][1] != bot_name or _UNKNOWN.search(sentences[pos][2]):
+            continue
+        out.append(f"{speaker} asked \"{sent}\"; {bot_name} answered \"{sentences[pos][2].rstrip()}\"")
+        if len(out) == most:
+            break
+    return out
