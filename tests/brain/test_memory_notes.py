@@ -88,3 +88,17 @@ def test_summary_says_what_the_bot_was_asked_and_answered_but_not_what_it_did_no
     assert "budget" not in notes.summary.split("asked", 1)[-1]
     assert "What about the marketing budget?" in notes.open_questions
     assert "nice" not in notes.summary.split(".")[0]  # chatter is not a topic
+
+
+def test_notes_follow_spoken_order_and_skip_answers_cut_short_by_barge_in():
+    # stored as completed (the live session's order), not as spoken
+    transcript = [
+        Segment("Ada (AI)", 6.5, 11.0, "Hi, I'm Ada. Ask me anything about what I've been working on."),
+        Segment("participant", 12.5, 13.7, "When is the first public?"),
+        Segment("Ada (AI)", 14.4, 14.5, "One of —"),
+        Segment("participant", 14.0, 14.8, "Release"),
+        Segment("Ada (AI)", 15.7, 20.3, "The first public release is planned for Friday."),
+    ]
+    notes = make_notes(transcript, bot_name="Ada (AI)")
+    assert 'answered "The first public release is planned for Friday."' in notes.summary
+    assert "One of —" not in notes.summary

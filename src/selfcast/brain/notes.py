@@ -80,7 +80,8 @@ def _task(text: str) -> str:
 
 def make_notes(transcript: list[Segment], *, bot_name: str, attendees: list[str] | tuple = ()) -> MeetingNotes:
     """Notes for one meeting. ``attendees``: names from the platform; speakers are added."""
-    segs = [s for s in transcript if s.text.strip()]
+    # Live sessions store segments as they complete, not as they began: put them in spoken order.
+    segs = sorted((s for s in transcript if s.text.strip()), key=lambda s: s.start)
     people = list(dict.fromkeys([*attendees, *(s.speaker for s in segs if s.speaker)]))
     known = {p.split()[0].lower(): p for p in people if p}
     sentences: list[tuple[int, str, str]] = []  # (segment index, speaker, sentence)
@@ -148,6 +149,10 @@ def _answered(sentences: list[tuple[int, str, str]], bot_name: str, most: int = 
             continue
         # the bot's next sentence, if nobody else spoke in between
         pos = next((k for k in range(idx + 1, len(sentences)) if sentences[k][1] != speaker), None)
+        # an utterance cut short by barge-in ("One of —") is not the answer: take what followed it
+        while pos is not None and pos + 1 < len(sentences) and sentences[pos][2].endswith(("—", "-")) \
+                and sentences[pos + 1][1] == bot_name:
+            pos += 1
         if pos is None or sentences[pos][1] != bot_name or _UNKNOWN.search(sentences[pos][2]):
             continue
         out.append(f"{speaker} asked \"{sent}\"; {bot_name} answered \"{sentences[pos][2].rstrip()}\"")
