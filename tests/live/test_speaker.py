@@ -91,3 +91,15 @@ async def test_interrupt_stops_voice_and_mouth_and_keeps_only_the_played_words(e
     # the mouth is closed shortly after the cut (the frames already drawn ahead end within the lead)
     mouth = [avatar.pose_at(h.cut_at + dt).mouth_open for dt in (0.3, 0.35, 0.4)]
     assert max(mouth) < 0.1, mouth
+
+
+def test_trim_onset_drops_the_voice_lead_in_but_keeps_10_ms():
+    import numpy as np
+
+    from selfcast.live.media_out import trim_onset
+
+    sr = 22050
+    pcm = np.concatenate([np.zeros(int(0.05 * sr), np.float32), np.full(sr // 10, 0.5, np.float32)])
+    out = trim_onset(pcm, sr)
+    assert out.size == pcm.size - int(0.05 * sr) + int(0.01 * sr)
+    assert trim_onset(np.zeros(10, np.float32), sr).size == 10

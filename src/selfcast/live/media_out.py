@@ -29,6 +29,20 @@ log = logging.getLogger(__name__)
 
 PIECE_S = 0.1  # the microphone is fed in pieces this long
 SYNTH_AHEAD = 4  # synthesised chunks waiting for playback
+ONSET_KEEP_S = 0.01  # quiet kept before the first sound of an utterance (the voice pads ~50 ms)
+ONSET_LEVEL = 0.02  # "quiet": below this fraction of the chunk's peak
+
+
+def trim_onset(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``pcm`` without its leading quiet (but ``ONSET_KEEP_S``): the first sound leaves sooner."""
+    if pcm.size == 0:
+        return pcm
+    mag = np.abs(pcm)
+    peak = float(mag.max())
+    if peak <= 0.0:
+        return pcm
+    first = int(np.argmax(mag > ONSET_LEVEL * peak))
+    return pcm[max(0, first - int(ONSET_KEEP_S * sample_rate)):]
 _DONE = object()
 
 
@@ -247,6 +261,9 @@ class Speaker:
         now = self.sink.media_time()
         if self.cursor < now + self.audio_lead:  # a gap: start again just ahead of now
             self.cursor = now + self.audio_lead
+            pcm = trim_onset(pcm, chunk.sample_rate)  # an utterance's first sound: skip the voice's lead-in
+            if pcm.size == 0:
+                return
         ahead = self.cursor - now - self.max_ahead
         if ahead > 0 and await _wait_or(handle, ahead):
             return
