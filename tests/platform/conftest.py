@@ -3,7 +3,6 @@ on PostgreSQL (a fresh database per run, a fresh schema per test)."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 
@@ -13,23 +12,6 @@ from sqlalchemy.engine import make_url
 
 from selfcast.platform.store import Store
 from selfcast.settings import Settings
-
-PG_URL = os.environ.get("SELFCAST_TEST_PG_URL", "").strip()
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A database created for this test run and dropped after it."""
-    if not PG_URL:
-        pytest.skip("SELFCAST_TEST_PG_URL is empty: PostgreSQL variants skipped (make test sets it)")
-    name = f"selfcast_test_{secrets.token_hex(4)}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

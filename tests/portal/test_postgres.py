@@ -3,15 +3,10 @@ usage by day). Runs when SELFCAST_TEST_PG_URL names a server (``make test`` star
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from selfcast.platform import accounts
 from selfcast.platform.payments import topups
@@ -19,27 +14,10 @@ from selfcast.settings import Settings
 from tests.portal.helpers import csrf_of
 
 pytestmark = [pytest.mark.postgres]
-PG_URL = os.environ.get("SELFCAST_TEST_PG_URL", "").strip()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_URL:
-        pytest.skip("SELFCAST_TEST_PG_URL is empty: PostgreSQL variant skipped (make test sets it)")
-    name = f"selfcast_portal_{secrets.token_hex(4)}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def test_portal_pages_work_on_postgresql(pg_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_portal_pages_work_on_postgresql(pg_database: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from selfcast.platform.app import create_app
 
-    app = create_app(Settings(data_dir=tmp_path / "data", database_url=pg_url))
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=pg_database))
     with TestClient(app, base_url="http://127.0.0.1:8787") as c:
         t = csrf_of(c.get("/signup").text)
         r = c.post("/signup", data={"email": "pg@example.com", "password": "postgres pw", "password2": "postgres pw",
