@@ -102,3 +102,12 @@ def test_notes_follow_spoken_order_and_skip_answers_cut_short_by_barge_in():
     notes = make_notes(transcript, bot_name="Ada (AI)")
     assert 'answered "The first public release is planned for Friday."' in notes.summary
     assert "One of —" not in notes.summary
+
+
+def test_an_answered_question_whose_question_mark_the_recogniser_dropped_is_still_in_the_summary():
+    transcript = [
+        Segment("participant", 12.0, 13.0, "One is the first public release planned."),
+        Segment("Ada (AI)", 14.0, 16.0, "The first public release is planned for Friday."),
+    ]
+    summary = make_notes(transcript, bot_name="Ada (AI)").summary
+    assert 'answered "The first public release is planned for Friday."' in summary

@@ -145,7 +145,8 @@ def _answered(sentences: list[tuple[int, str, str]], bot_name: str, most: int = 
     """What people asked the bot and what it told them: often the reason it was in the meeting."""
     out: list[str] = []
     for idx, (_, speaker, sent) in enumerate(sentences):
-        if speaker == bot_name or not sent.endswith("?"):
+        # the last thing a person said before the bot replied (recognisers often drop the "?")
+        if speaker == bot_name or (idx + 1 < len(sentences) and sentences[idx + 1][1] == speaker):
             continue
         # the bot's next sentence, if nobody else spoke in between
         pos = next((k for k in range(idx + 1, len(sentences)) if sentences[k][1] != speaker), None)
@@ -155,7 +156,8 @@ def _answered(sentences: list[tuple[int, str, str]], bot_name: str, most: int = 
             pos += 1
         if pos is None or sentences[pos][1] != bot_name or _UNKNOWN.search(sentences[pos][2]):
             continue
-        out.append(f"{speaker} asked \"{sent}\"; {bot_name} answered \"{sentences[pos][2].rstrip()}\"")
+        verb = "asked" if sent.endswith("?") else "said"
+        out.append(f"{speaker} {verb} \"{sent}\"; {bot_name} answered \"{sentences[pos][2].rstrip()}\"")
         if len(out) == most:
             break
     return out
