@@ -32,7 +32,13 @@
   }
 
   // ---------------------------------------------------------------- outgoing video
-  let videoTrack = null, videoWriter = null, canvas = null, c2d = null, lastFrame = null;
+  // Pictures wait as raw planes ({data, init}) and become a VideoFrame only when written, stamped
+  // with that moment. WebRTC takes a frame's timestamp as its capture time (the RTP timestamp, and
+  // the receiver's render schedule and audio-video sync follow it). A decoded JPEG is stamped 0,
+  // and Chromium keeps the old stamp when a VideoFrame is re-wrapped with a new one, so frames
+  // carrying a real stamp must be built from the planes; with stamps of 0 the receiver froze
+  // ~200 ms every 0.6 s.
+  let videoTrack = null, videoWriter = null, canvas = null, c2d = null, lastPic = null;
   let lastWriteAt = 0;
   function ensureVideo() {
     if (videoTrack) return;
@@ -49,62 +55,50 @@
       S.mode = 'canvas';
     }
     try { videoTrack.contentHint = 'motion'; } catch (e) { /* optional */ }
-    writeBlack();
-    // Keep the camera alive when Python sends nothing: re-send the last frame at 5 fps.
+    const w = CFG.width || 1280, h = CFG.height || 720;
+    const black = new Uint8Array(w * h * 3 / 2);
+    black.fill(16, 0, w * h); black.fill(128, w * h);
+    writePicture({data: black, init: {format: 'I420', codedWidth: w, codedHeight: h}});
+    // Keep the camera alive when Python sends nothing: re-send the last picture at 5 fps.
     setInterval(() => {
-      if (lastFrame && performance.now() - lastWriteAt > 190) writeFrame(lastFrame.clone(), true);
+      if (lastPic && performance.now() - lastWriteAt > 190) writePicture(lastPic);
     }, 200);
   }
-  function writeBlack() {
-    const w = CFG.width || 1280, h = CFG.height || 720;
-    const buf = new Uint8Array(w * h * 3 / 2);
-    buf.fill(16, 0, w * h); buf.fill(128, w * h);
-    writeFrame(new VideoFrame(buf, {format: 'I420', codedWidth: w, codedHeight: h,
-      timestamp: Math.round(performance.now() * 1000)}), false);
-  }
-  function writeFrame(frame, keepalive) {
+  function writePicture(pic) {
     lastWriteAt = performance.now();
-    if (!keepalive) {
-      if (lastFrame) lastFrame.close();
-      lastFrame = frame.clone();
-    }
+    lastPic = pic;
+    const frame = new VideoFrame(pic.data, {...pic.init, timestamp: Math.round(lastWriteAt * 1000)});
     if (videoWriter) {
-      // A frame from the keep-alive must carry a fresh timestamp.
-      if (keepalive) {
-        const f2 = new VideoFrame(frame, {timestamp: Math.round(performance.now() * 1000)});
-        frame.close(); frame = f2;
-      }
       videoWriter.write(frame).catch(() => {});
     } else {
       c2d.drawImage(frame, 0, 0, canvas.width, canvas.height);
       frame.close();
     }
   }
-  const videoQueue = [];  // {due, frame}, ordered by due
+  const videoQueue = [];  // {due, pic}, ordered by due
   let videoTimer = null;
   function pumpVideo() {
     videoTimer = null;
     const now = nowEpoch();
-    // Write the newest frame that is due; drop older due ones (they would only add delay).
+    // Write the newest picture that is due; drop older due ones (they would only add delay).
     let due = null;
     while (videoQueue.length && videoQueue[0].due <= now + 1) {
-      const item = videoQueue.shift();
-      if (due) { due.frame.close(); S.framesLate++; }
-      due = item;
+      if (due) S.framesLate++;
+      due = videoQueue.shift();
     }
     if (due) {
       const late = now - due.due;
       S.latenessSumMs += Math.max(0, late);
       S.latenessMaxMs = Math.max(S.latenessMaxMs, late);
       S.framesWritten++;
-      writeFrame(due.frame, false);
+      writePicture(due.pic);
     }
     if (videoQueue.length) {
       videoTimer = setTimeout(pumpVideo, Math.max(0, videoQueue[0].due - nowEpoch()));
     }
   }
-  function enqueueFrame(due, frame) {
-    videoQueue.push({due, frame});
+  function enqueuePicture(due, pic) {
+    videoQueue.push({due, pic});
     if (videoQueue.length > 1 && videoQueue[videoQueue.length - 2].due > due) {
       videoQueue.sort((a, b) => a.due - b.due);
     }
@@ -112,14 +106,22 @@
     videoTimer = setTimeout(pumpVideo, Math.max(0, videoQueue[0].due - nowEpoch()));
   }
   async function decodeJpeg(bytes) {
+    let img;
     if (typeof ImageDecoder === 'function') {
       const dec = new ImageDecoder({data: bytes, type: 'image/jpeg'});
-      try { return (await dec.decode()).image; } finally { dec.close(); }
+      try { img = (await dec.decode()).image; } finally { dec.close(); }
+    } else {
+      const bmp = await createImageBitmap(new Blob([bytes], {type: 'image/jpeg'}));
+      img = new VideoFrame(bmp, {timestamp: 0});
+      bmp.close();
     }
-    const bmp = await createImageBitmap(new Blob([bytes], {type: 'image/jpeg'}));
-    const f = new VideoFrame(bmp, {timestamp: Math.round(performance.now() * 1000)});
-    bmp.close();
-    return f;
+    try {
+      const data = new Uint8Array(img.allocationSize());
+      const layout = await img.copyTo(data);
+      return {data, init: {format: img.format, codedWidth: img.codedWidth, codedHeight: img.codedHeight, layout}};
+    } finally {
+      img.close();
+    }
   }
   function onVideo(buf) {
     ensureVideo();
@@ -130,11 +132,10 @@
     const data = new Uint8Array(buf, 16);
     S.width = w; S.height = h;
     if (fmt === 1) {  // JPEG: a tenth of the bytes; decoded off the main thread
-      decodeJpeg(data).then((frame) => enqueueFrame(due, frame)).catch((e) => { S.decodeErrors = (S.decodeErrors || 0) + 1; });
+      decodeJpeg(data).then((pic) => enqueuePicture(due, pic)).catch(() => { S.decodeErrors = (S.decodeErrors || 0) + 1; });
       return;
     }
-    enqueueFrame(due, new VideoFrame(data, {format: 'I420', codedWidth: w, codedHeight: h,
-      timestamp: Math.round(performance.now() * 1000)}));
+    enqueuePicture(due, {data, init: {format: 'I420', codedWidth: w, codedHeight: h}});
   }
 
   // ---------------------------------------------------------------- outgoing audio
@@ -196,7 +197,7 @@
   function clearOutput() {
     for (const s of scheduled) { try { s.stop(); } catch (e) { /* already stopped */ } }
     scheduled.clear(); anchor = null;
-    while (videoQueue.length) videoQueue.shift().frame.close();
+    videoQueue.length = 0;
   }
 
   // ---------------------------------------------------------------- camera/mic override
