@@ -24,7 +24,8 @@ def detect(landmarker, stream: AvatarStream, rgb: np.ndarray) -> np.ndarray | No
     return lm
 
 
-def speak(stream: AvatarStream, pcm: np.ndarray, sr: int, phonemes=None, chunk_s: float = 0.2) -> None:
+def speak(stream: AvatarStream, pcm: np.ndarray, sr: int, phonemes=None, chunk_s: float = 0.2,
+          timing: str = "") -> None:
     """Push speech the way the live session does: in chunks on the session clock."""
     n = int(sr * chunk_s)
     for i in range(0, len(pcm), n):
@@ -32,6 +33,8 @@ def speak(stream: AvatarStream, pcm: np.ndarray, sr: int, phonemes=None, chunk_s
         if phonemes is not None:
             t0, t1 = i / sr, (i + n) / sr
             meta["phonemes"] = [(p, s - t0, e - t0) for p, s, e in phonemes if t0 <= s < t1]
+            if timing:
+                meta["phoneme_timing"] = timing
         stream.push_audio(AudioChunk(pcm[i:i + n], sr, pts=i / sr, meta=meta))
 
 

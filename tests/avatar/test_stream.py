@@ -49,6 +49,18 @@ def test_phoneme_timings_close_the_mouth_for_m_b_p_and_round_it_for_o_u(
     assert max(plain.pose_at(t).jaw for t in bilabial) > max(stream.pose_at(t).jaw for t in bilabial)
 
 
+def test_estimated_phoneme_timings_leave_the_mouth_to_the_audio(subjects, librivox_pcm, librivox_dir):
+    pcm, sr = librivox_pcm
+    phones = _phones(librivox_dir)
+    bilabial = [(s + e) / 2 for p, s, e in phones if p in ("M", "B", "P") and e - s >= 0.04]
+    guessed = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    speak(guessed, pcm, sr, phonemes=phones, timing="estimated")
+    plain = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    speak(plain, pcm, sr)
+    for t in bilabial + [k / FPS for k in range(0, int(len(pcm) / sr * FPS), 7)]:
+        assert guessed.pose_at(t) == plain.pose_at(t), t
+
+
 def test_barge_in_closes_the_mouth_at_once_and_smoothly(subjects, landmarker, jfk_pcm):
     pcm, sr = jfk_pcm
     stream = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)

@@ -175,7 +175,7 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         assert sim_clone > sim_default, figures
         assert len(mar_quiet) >= 10 and len(mar_talk) >= 10, figures
         assert np.percentile(mar_talk, 90) - np.percentile(mar_quiet, 90) > 0.06, figures
-        assert sync.corr > 0.2, figures
+        assert sync.corr >= 0.6 and abs(sync.offset_ms) <= 40, figures  # lip sync at the receiver
         assert stop_ms <= 300, figures
 
         # ---- leave; the notes are served by the API and by the skill
@@ -191,12 +191,6 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         assert "notes" in out.stdout.lower() and "release" in out.stdout.lower()
         segs = http.get(f"/v1/sessions/{sid}/transcript").json()
         assert any(seg["speaker"] == "Ada (AI)" for seg in segs) and any(seg["speaker"] != "Ada (AI)" for seg in segs)
-        # The bar for lip sync *at the receiver*. On this 2-core machine the headless
-        # participant presents 15-17 fps with stalls, and the correlation lands at 0.23-0.57
-        # (offline, without WebRTC, the same avatar scores 0.90). Reported, not hidden: every
-        # other check above has run by now.
-        if sync.corr < 0.6 or abs(sync.offset_ms) > 40:
-            pytest.xfail(f"received lip sync below the bar (r >= 0.6, |offset| <= 40 ms): {figures}")
     except BaseException:
         if sid:
             print(srv.worker_log(sid))

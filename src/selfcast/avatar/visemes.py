@@ -17,7 +17,7 @@ import numpy as np
 
 HOP_S = 0.010
 WIN_S = 0.032
-LOOKAHEAD_S = 0.03  # the mouth leads the sound slightly, as real mouths do
+LOOKAHEAD_S = 0.0  # measured: a look-ahead shows at receivers as the mouth moving before the sound
 SMOOTH_S = 0.035  # half-width of the triangular smoothing kernel
 PHONEME_LEAD_S = 0.015
 CUT_FADE_S = 0.15

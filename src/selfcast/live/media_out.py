@@ -258,16 +258,21 @@ class Speaker:
         pcm = np.asarray(chunk.pcm, dtype=np.float32).reshape(-1)
         if pcm.size == 0:
             return
+        meta = dict(chunk.meta or {})
         now = self.sink.media_time()
         if self.cursor < now + self.audio_lead:  # a gap: start again just ahead of now
             self.cursor = now + self.audio_lead
+            full = pcm.size
             pcm = trim_onset(pcm, chunk.sample_rate)  # an utterance's first sound: skip the voice's lead-in
             if pcm.size == 0:
                 return
+            cut = (full - pcm.size) / chunk.sample_rate
+            if cut and meta.get("phonemes"):  # phoneme times are relative to the chunk's start
+                meta["phonemes"] = [(p, s - cut, e - cut) for p, s, e in meta["phonemes"] if e > cut]
         ahead = self.cursor - now - self.max_ahead
         if ahead > 0 and await _wait_or(handle, ahead):
             return
-        out = AudioChunk(pcm, chunk.sample_rate, self.cursor, meta=dict(chunk.meta or {}))
+        out = AudioChunk(pcm, chunk.sample_rate, self.cursor, meta=meta)
         # The face gets the whole chunk at once (its mouth looks ahead); the microphone gets it in
         # short pieces, never more than max_ahead early, so a barge-in has little queued sound to
         # drop and the handle knows what was really played.
