@@ -85,6 +85,18 @@ def worker_pid(srv: H.LiveServer, sid: str) -> int:
         store.dispose()
 
 
+def received_fps(frames: list, v0: dict | None, v1: dict | None) -> dict:
+    """Frames WebRTC decoded per second and its freezes (the stream), and frames the participant's
+    page presented per second (the headless compositor drops some while the page is busy)."""
+    out = {"presented": round((len(frames) - 1) / (frames[-1][0] - frames[0][0]), 1) if len(frames) > 1 else 0}
+    if v0 and v1 and v1["t"] > v0["t"]:
+        dt = (v1["t"] - v0["t"]) / 1000
+        out |= {"decoded": round((v1["framesDecoded"] - v0["framesDecoded"]) / dt, 1),
+                "freezes": v1["freezeCount"] - v0["freezeCount"], "freeze_s": round(v1["freezesS"] - v0["freezesS"], 2),
+                "size": f"{v1['width']}x{v1['height']}"}
+    return out
+
+
 async def conversation(srv: H.LiveServer, args, out: dict) -> None:
     from playwright.async_api import async_playwright
 
@@ -103,6 +115,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         await alice.open(room.guest_url, "Alice")
         await alice.wait_bot_tile()
         await alice.start_recording()
+        v0 = await alice.video_stats()
         try:
             await alice.wait_level(True, timeout=60)
             await alice.wait_level(False, hold_s=1.2, timeout=30)
@@ -126,7 +139,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         mt, mar = H.mouth_series(frames)
         syncs = [H.lip_sync(rec, mt, mar, a, b) for a, b in spans if b - a > 1.0]
         out["lip_sync_answers"] = [{"corr": round(s.corr, 3), "offset_ms": round(s.offset_ms)} for s in syncs]
-        out["received_fps"] = round((len(frames) - 1) / (frames[-1][0] - frames[0][0]), 1) if len(frames) > 1 else 0
+        out["received_fps"] = received_fps(frames, v0, await alice.video_stats())
 
         # drift: the avatar talks for args.drift_min minutes (agent `speak` commands back to back)
         wpid = worker_pid(srv, sid)
@@ -134,20 +147,22 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         windows = []
         end = time.monotonic() + args.drift_min * 60
         await alice.start_recording()
+        v0 = await alice.video_stats()
         while time.monotonic() < end:
             r = http.post(f"/v1/sessions/{sid}/commands", json={"type": "speak", "text": LONG_TEXT}).json()
             while not http.get(f"/v1/sessions/{sid}/commands/{r['id']}").json()["done"]:
                 await asyncio.sleep(0.5)
             rec, frames = await alice.fetch()
+            v1 = await alice.video_stats()
             await alice.start_recording()
             mt, mar = H.mouth_series(frames)
             sp = rec.voiced_spans(rec.first_epoch, min_gap_s=2.0)
             if sp:
                 s = H.lip_sync(rec, mt, mar, sp[0][0], sp[-1][1])
-                fps = (len(frames) - 1) / (frames[-1][0] - frames[0][0]) if len(frames) > 1 else 0.0
                 windows.append({"t_min": round((time.monotonic() - w0) / 60, 2), "corr": round(s.corr, 3),
-                                "offset_ms": round(s.offset_ms), "fps": round(fps, 1)})
+                                "offset_ms": round(s.offset_ms), "fps": received_fps(frames, v0, v1)})
                 print("  drift window", windows[-1], flush=True)
+            v0 = v1
         wall = time.monotonic() - w0
         out["cpu_per_session_talking"] = round((proc_cpu_s(wpid) - cpu0) / wall, 2)
         offs = [w["offset_ms"] for w in windows]

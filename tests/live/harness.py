@@ -79,6 +79,24 @@ FRAMES_START_JS = """
 """
 FRAMES_FETCH_JS = "() => { const F = window.__frames; F.stop = true; const out = F.list; F.list = []; return out; }"
 
+# Every peer connection the page makes, so the test can read WebRTC's own receive statistics.
+PC_HOOK_JS = """
+(() => { const O = window.RTCPeerConnection; if (!O) return; window.__pcs = [];
+  window.RTCPeerConnection = class extends O { constructor(...a) { super(...a); window.__pcs.push(this); } }; })();
+"""
+INBOUND_VIDEO_JS = """
+async () => {
+  let out = null;
+  for (const pc of (window.__pcs || [])) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach(r => { if (r.type === 'inbound-rtp' && r.kind === 'video' && r.framesDecoded) out = {
+      t: r.timestamp, framesDecoded: r.framesDecoded, framesDropped: r.framesDropped || 0, freezeCount: r.freezeCount || 0,
+      freezesS: r.totalFreezesDuration || 0, width: r.frameWidth, height: r.frameHeight}; });
+  }
+  return out;
+}
+"""
+
 # The bot's audio level as received, for waiting on "it is talking" / "it went quiet".
 LEVEL_JS = """
 (sel) => {
@@ -214,6 +232,7 @@ class Listener:
         self.browser = await self.pw.chromium.launch(executable_path=self.chromium, headless=True, args=flags)
         ctx = await self.browser.new_context(viewport={"width": 1280, "height": 720})
         await ctx.add_init_script(script=MIC_INIT_JS)
+        await ctx.add_init_script(script=PC_HOOK_JS)
         self.page = await ctx.new_page()
         await self.page.goto(url + ("&" if "?" in url else "?") + f"name={name}")
         await self.page.click("#join")
@@ -228,6 +247,10 @@ class Listener:
                               crop: tuple[float, float, float, float] = FACE_CROP) -> None:
         await self.page.evaluate(RECORD_START_JS, BOT_TILE)
         await self.page.evaluate(FRAMES_START_JS, [BOT_TILE, frame_size[0], frame_size[1], list(crop)])
+
+    async def video_stats(self) -> dict | None:
+        """WebRTC's inbound video counters for the bot's stream (decoded frames, freezes, size)."""
+        return await self.page.evaluate(INBOUND_VIDEO_JS)
 
     async def level(self) -> float:
         return float(await self.page.evaluate(LEVEL_JS, BOT_TILE))
