@@ -85,10 +85,11 @@ def worker_pid(srv: H.LiveServer, sid: str) -> int:
         store.dispose()
 
 
-def received_fps(frames: list, v0: dict | None, v1: dict | None) -> dict:
-    """Frames WebRTC decoded per second and its freezes (the stream), and frames the participant's
-    page presented per second (the headless compositor drops some while the page is busy)."""
-    out = {"presented": round((len(frames) - 1) / (frames[-1][0] - frames[0][0]), 1) if len(frames) > 1 else 0}
+def received_fps(frames: list, presented: float, v0: dict | None, v1: dict | None) -> dict:
+    """Frames WebRTC decoded per second and its freezes (the stream), frames the participant's page
+    presented per second, and how many of them the page managed to copy out for lip analysis."""
+    out = {"presented": round(presented, 1),
+           "analysed": round((len(frames) - 1) / (frames[-1][0] - frames[0][0]), 1) if len(frames) > 1 else 0}
     if v0 and v1 and v1["t"] > v0["t"]:
         dt = (v1["t"] - v0["t"]) / 1000
         out |= {"decoded": round((v1["framesDecoded"] - v0["framesDecoded"]) / dt, 1),
@@ -133,13 +134,17 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
             if a0 > q_end:  # sound before the question ended is the tail of an earlier answer
                 lat.append((a0 - q_end) * 1000)
         rec, frames = await alice.fetch()
+        replies = [e["data"] for e in H.events(http, sid) if e["kind"] == "reply"]
         out["voice_to_voice_ms"] = {"n": len(lat), "p50": round(pct(lat, 50)), "p95": round(pct(lat, 95)),
-                                    "all": [round(x) for x in lat]}
+                                    "all": [round(x) for x in lat],
+                                    # the session's own clock: end of turn -> reply decided -> first sample due
+                                    "bot_side": [{k: r.get(k) for k in ("decide_ms", "first_audio_ms", "silence_ms",
+                                                                        "decode_ms", "cue")} for r in replies]}
         spans = rec.voiced_spans(rec.first_epoch)
         mt, mar = H.mouth_series(frames)
         syncs = [H.lip_sync(rec, mt, mar, a, b) for a, b in spans if b - a > 1.0]
         out["lip_sync_answers"] = [{"corr": round(s.corr, 3), "offset_ms": round(s.offset_ms)} for s in syncs]
-        out["received_fps"] = received_fps(frames, v0, await alice.video_stats())
+        out["received_fps"] = received_fps(frames, alice.presented_fps, v0, await alice.video_stats())
 
         # drift: the avatar talks for args.drift_min minutes (agent `speak` commands back to back)
         wpid = worker_pid(srv, sid)
@@ -160,7 +165,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
             if sp:
                 s = H.lip_sync(rec, mt, mar, sp[0][0], sp[-1][1])
                 windows.append({"t_min": round((time.monotonic() - w0) / 60, 2), "corr": round(s.corr, 3),
-                                "offset_ms": round(s.offset_ms), "fps": received_fps(frames, v0, v1)})
+                                "offset_ms": round(s.offset_ms), "fps": received_fps(frames, alice.presented_fps, v0, v1)})
                 print("  drift window", windows[-1], flush=True)
             v0 = v1
         wall = time.monotonic() - w0

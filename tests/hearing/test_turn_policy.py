@@ -13,6 +13,11 @@ from selfcast.hearing import turns
     ("and the", "incomplete"),
     ("how is the rollout going", "complete"),
     ("the rollout", "unknown"),
+    # a trailing mark over words that do not trail off: the recogniser clipped the last word
+    ("Where are the readings kept...", "complete"),
+    ("Who leads the project…", "complete"),
+    ("the rollout is going fine,", "unknown"),
+    ("So I wanted to ask about the rollout, and", "incomplete"),
 ])
 def test_completeness_cue(text, cue):
     assert turns.completeness(text) == cue

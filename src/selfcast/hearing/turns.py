@@ -44,10 +44,15 @@ def completeness(text: str) -> str:
     w = words(t)
     if not w:
         return "unknown"
-    if t.endswith(("...", "…", ",", "-", "—")) or w[-1] in TRAILING_INCOMPLETE:
+    if w[-1] in TRAILING_INCOMPLETE:
         return "incomplete"
     if any(x in FILLERS for x in w[-2:]) and not (len(w) <= 2 and t.endswith("?")):
         return "incomplete"  # "...about the, um." — recognisers often punctuate a trailing filler
+    if t.endswith(("...", "…", ",", "-", "—")):
+        # Weak: Whisper writes "kept..." or "strong," for a last word it heard only part of. When
+        # the words themselves do not trail off, a question is taken as asked, anything else
+        # gets the ordinary pause (a misjudged question used to wait 1.5 s).
+        return "complete" if w[0] in QUESTION_START and len(w) >= 3 else "unknown"
     if t.endswith(("?", ".", "!")):
         return "complete"
     if w[0] in QUESTION_START and len(w) >= 3:

@@ -460,6 +460,7 @@ class LiveSession:
             await handle.wait()
             rec = latency_record(seg.end, decided, handle)
             rec["reason"] = ev.reason
+            rec |= {k: v for k, v in (ev.latency or {}).items() if k in ("silence_ms", "decode_ms", "cue")}
             self.conv.replies.append(rec)
             await self._event("reply", rec)
 
