@@ -26,7 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from selfcast.settings import Settings
-from tests.meeting.helpers import RECORD_FETCH_JS, RECORD_START_JS, decode_recording, free_port
+from tests.meeting.helpers import (
+    RECORD_FETCH_JS,
+    RECORD_START_JS,
+    decode_recording,
+    free_port,
+    recording_clock,
+)
 
 BOT_TILE = ".tile:not([data-self]) video"
 FACE_CROP = (0.28, 0.0, 0.44, 0.78)  # x, y, w, h: where the avatar's head sits in its 16:9 frame
@@ -70,14 +76,18 @@ FRAMES_START_JS = """
     if (F.stop) return;
     const vw = v.videoWidth, vh = v.videoHeight;
     cx.drawImage(v, crop[0] * vw, crop[1] * vh, crop[2] * vw, crop[3] * vh, 0, 0, w, h);
-    F.list.push({t: performance.timeOrigin + (meta.expectedDisplayTime || now), jpg: cv.toDataURL('image/jpeg', 0.85)});
+    const t = performance.timeOrigin + (meta.expectedDisplayTime || now);
+    F.list.push({t, jpg: cv.toDataURL('image/jpeg', 0.85)});
+    F.last = [t, meta.presentedFrames]; if (!F.first) F.first = F.last;
     v.requestVideoFrameCallback(step);
   };
   v.requestVideoFrameCallback(step);
   return true;
 }
 """
-FRAMES_FETCH_JS = "() => { const F = window.__frames; F.stop = true; const out = F.list; F.list = []; return out; }"
+FRAMES_FETCH_JS = """
+() => { const F = window.__frames; F.stop = true; const out = {list: F.list, first: F.first, last: F.last}; F.list = []; return out; }
+"""
 
 # Every peer connection the page makes, so the test can read WebRTC's own receive statistics.
 PC_HOOK_JS = """
@@ -223,6 +233,7 @@ class Listener:
         self.pw, self.chromium = pw, chromium
         self.browser = None
         self.page = None
+        self.presented_fps = 0.0  # frames the page presented per second in the last fetch
 
     async def open(self, url: str, name: str) -> None:
         from selfcast.meeting.browser import LaunchOptions, chromium_flags
@@ -279,9 +290,13 @@ class Listener:
     async def fetch(self) -> tuple[Recording, list[tuple[float, np.ndarray]]]:
         rec = await self.page.evaluate(RECORD_FETCH_JS)
         pcm, first, rate = decode_recording(rec)
+        clock = recording_clock(rec)
         raw = await self.page.evaluate(FRAMES_FETCH_JS)
-        frames = [(f["t"] / 1000.0, _jpeg(f["jpg"])) for f in raw]
-        return Recording(pcm, first, rate), frames
+        frames = [(f["t"] / 1000.0, _jpeg(f["jpg"])) for f in raw["list"]]
+        # The compositor presents frames even when this page is too busy to copy each one out.
+        (t0, n0), (t1, n1) = raw["first"] or (0, 0), raw["last"] or (0, 0)
+        self.presented_fps = (n1 - n0) / ((t1 - t0) / 1000) if t1 > t0 else 0.0
+        return Recording(pcm, first, rate, clock), frames
 
     async def close(self) -> None:
         if self.browser is not None:
@@ -303,12 +318,25 @@ class Recording:
     pcm: np.ndarray
     first_epoch: float
     rate: int
+    clock: tuple[np.ndarray, np.ndarray] | None = None  # (sample index, epoch s) anchors; None: a steady clock
+
+    def epochs(self, idx: np.ndarray) -> np.ndarray:
+        """Epoch seconds of sample indices (between anchors, the sample count; beyond, the nearest offset)."""
+        idx = np.asarray(idx, np.float64)
+        if self.clock is None or len(self.clock[0]) < 2:
+            return self.first_epoch + idx / self.rate
+        ai, ae = self.clock
+        return idx / self.rate + np.interp(idx, ai, ae - ai / self.rate)
 
     def epoch(self, i: int) -> float:
-        return self.first_epoch + i / self.rate
+        return float(self.epochs(np.asarray([i]))[0])
 
     def index(self, epoch: float) -> int:
-        return round((epoch - self.first_epoch) * self.rate)
+        if self.clock is None or len(self.clock[0]) < 2:
+            return round((epoch - self.first_epoch) * self.rate)
+        ai, ae = self.clock
+        return round(float(np.interp(epoch, ae, ai, left=ai[0] + (epoch - ae[0]) * self.rate,
+                                     right=ai[-1] + (epoch - ae[-1]) * self.rate)))
 
     def segment(self, t0: float, t1: float) -> np.ndarray:
         a, b = max(0, self.index(t0)), max(0, self.index(t1))
@@ -323,7 +351,7 @@ class Recording:
         idx = np.arange(n) * hop
         sq = np.concatenate([[0.0], np.cumsum(self.pcm.astype(np.float64) ** 2)])
         rms = np.sqrt((sq[idx + win] - sq[idx]) / win)
-        return self.first_epoch + (idx + win / 2) / self.rate, rms
+        return self.epochs(idx + win / 2), rms
 
     def voiced_spans(self, after: float, threshold: float = 0.01, min_gap_s: float = 0.6) -> list[tuple[float, float]]:
         t, rms = self.envelope()

@@ -158,8 +158,12 @@ class Participant:
             self.session = None
 
 
-# Records a remote participant's audio at the receiver, with the wall-clock time of its first
-# sample, so delays and tones can be measured in Python.
+# Records a remote participant's audio at the receiver, with a clock: every ~40 ms, the wall-clock
+# time (epoch ms) at which the context outputs a given sample (getOutputTimestamp, as a listener
+# would hear it; comparable with a video frame's display time). One offset for the whole
+# recording is not enough: a headless context's sample clock runs off the wall clock by ~0.1 %
+# (150 ms over two minutes), and reading ctx.currentTime as messages arrive is off by a render
+# batch that differs from run to run.
 RECORD_START_JS = """
 async (sel) => {
   const v = document.querySelector(sel);
@@ -173,10 +177,17 @@ async (sel) => {
   const node = new AudioWorkletNode(ctx, 'rec');
   const mute = ctx.createGain(); mute.gain.value = 0;
   src.connect(node); node.connect(mute); mute.connect(ctx.destination);
-  const R = window.__rec = {chunks: [], firstEpoch: null, ctx};
+  const R = window.__rec = {chunks: [], first: null, clock: [], n: 0, ctx};
   node.port.onmessage = (e) => {
-    if (R.firstEpoch === null) R.firstEpoch = performance.timeOrigin + performance.now() - (ctx.currentTime - e.data.first / 48000) * 1000;
+    if (R.first === null) R.first = e.data.first;
     R.chunks.push(e.data.pcm);
+    const idx = e.data.first - R.first;
+    if (R.n++ % 15) return;
+    const ts = ctx.getOutputTimestamp();
+    const epoch = ts.performanceTime > 0
+      ? performance.timeOrigin + ts.performanceTime + (e.data.first / 48000 - ts.contextTime) * 1000
+      : performance.timeOrigin + performance.now() - (ctx.currentTime - e.data.first / 48000) * 1000;
+    R.clock.push([idx, epoch]);
   };
   await ctx.resume();
   return true;
@@ -190,16 +201,32 @@ RECORD_FETCH_JS = """
   R.ctx.close();
   let bin = ''; const u8 = new Uint8Array(all.buffer);
   for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(null, u8.subarray(i, i + 32768));
-  return {firstEpoch: R.firstEpoch, rate: 48000, b64: btoa(bin)};
+  return {clock: R.clock, rate: 48000, b64: btoa(bin)};
 }
 """
 
 
+def recording_clock(rec: dict, smooth_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(sample index, epoch s) anchors of a recording, smoothed: each anchor's offset from the
+    sample count becomes the median over ``smooth_s`` around it (message jitter out, drift kept)."""
+    c = np.asarray(rec["clock"], np.float64).reshape(-1, 2)
+    if not len(c):
+        return np.zeros(1), np.zeros(1)
+    idx, epoch = c[:, 0], c[:, 1] / 1000.0
+    t = idx / rec["rate"]
+    off = epoch - t
+    half = smooth_s / 2
+    lo, hi = np.searchsorted(t, t - half), np.searchsorted(t, t + half, side="right")
+    return idx, t + np.array([np.median(off[a:b]) for a, b in zip(lo, hi, strict=True)])
+
+
 def decode_recording(rec: dict) -> tuple[np.ndarray, float, int]:
+    """(pcm, epoch s of its first sample, rate); ``recording_clock`` times every other sample."""
     import base64
 
     pcm = np.frombuffer(base64.b64decode(rec["b64"]), dtype=np.float32)
-    return pcm, rec["firstEpoch"] / 1000.0, rec["rate"]
+    idx, epoch = recording_clock(rec)
+    return pcm, float(epoch[0] - idx[0] / rec["rate"]), rec["rate"]
 
 
 def peak_hz(pcm: np.ndarray, rate: int) -> float:

@@ -33,8 +33,17 @@ BOT_TILE = '.tile:not([data-self]) video'
 RECEIVER_STATS_JS = """async () => { const out = {};
   for (const [id, e] of window.__room.peers) { const st = await e.pc.getStats();
     st.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') Object.assign(out, {fps: r.framesPerSecond,
-      decoded: r.framesDecoded, dropped: r.framesDropped, w: r.frameWidth, h: r.frameHeight, decodeMs: 1000 * r.totalDecodeTime / r.framesDecoded}); }); }
+      decoded: r.framesDecoded, dropped: r.framesDropped, w: r.frameWidth, h: r.frameHeight, decodeMs: 1000 * r.totalDecodeTime / r.framesDecoded,
+      freezes: r.freezeCount}); }); }
   return out; }"""
+# The bot's camera as WebRTC's encoder gets it: each frame's timestamp (its capture time).
+CAMERA_TAP_JS = """async () => {
+  const track = (await navigator.mediaDevices.getUserMedia({video: true})).getVideoTracks()[0];
+  const reader = new MediaStreamTrackProcessor({track}).readable.getReader();
+  const T = window.__tap = [];
+  (async () => { for (;;) { const {value, done} = await reader.read(); if (done) break;
+    if (T.length < 2000) T.push(value.timestamp); value.close(); } })();
+  return true; }"""
 
 
 class Events:
@@ -88,6 +97,7 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
 
             listener = asyncio.create_task(listen())
             track_listener = asyncio.create_task(listen_tracks())
+            await bot.page.evaluate(CAMERA_TAP_JS)
             pump = asyncio.create_task(pump_media(bot, 9.0, tone_hz=440.0, lead=0.3))
             await asyncio.sleep(5.5)
             s0, t0 = await alice.page.evaluate(RECEIVER_STATS_JS), time.monotonic()
@@ -120,6 +130,13 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
             record_property("received_fps", round(received_fps, 1))
             print(f"\nreceiver: decoded {received_fps:.1f} fps, presented {fps:.1f} fps over the last 3 s, sizes {sizes}, settled {settled}; "
                   f"bridge {bot.bridge.stats.page}, dropped in Python {bot.bridge.stats.frames_dropped}; webrtc {webrtc}")
+
+            # Each frame reaches the encoder stamped with when it was written (a decoded JPEG says 0:
+            # the receiver then froze ~200 ms every 0.6 s), so Alice's WebRTC renders them evenly.
+            stamps = np.diff(np.asarray(await bot.page.evaluate("window.__tap"), np.float64)) / 1000.0
+            assert len(stamps) > 100 and np.all(stamps > 0), "camera frames do not carry increasing capture times"
+            assert 25 < np.median(stamps) < 42, f"camera frame stamps {np.median(stamps):.1f} ms apart at 30 fps"
+            assert s1["freezes"] - s0["freezes"] <= 1, f"the receiver froze {s1['freezes'] - s0['freezes']} times in 3 s"
 
             # Audio out: Alice hears the bot's 440 Hz tone.
             pcm, _, rate = decode_recording(rec)

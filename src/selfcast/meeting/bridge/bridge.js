@@ -153,7 +153,13 @@
     audioTrack = outDest.stream.getAudioTracks()[0];
     outCtx.resume().catch(() => {});
   }
+  // Wall clock -> context time. ctx.currentTime read from this thread lags in steps (a headless
+  // context renders in batches of 10-40 ms), which put each utterance's start off by a different
+  // amount; getOutputTimestamp() pairs a context time with its wall time from the same render
+  // callback, so the mapping is steady (off by the output latency, the same for every chunk).
   function ctxTimeFor(epochMs) {
+    const ts = outCtx.getOutputTimestamp();
+    if (ts.performanceTime > 0) return ts.contextTime + (epochMs - performance.timeOrigin - ts.performanceTime) / 1000;
     return outCtx.currentTime + (epochMs - nowEpoch()) / 1000;
   }
   function onAudio(buf) {

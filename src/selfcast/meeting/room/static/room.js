@@ -68,6 +68,8 @@
   function sendWs(obj) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(obj)); }
   const sendSignal = (to, data) => sendWs({type: 'signal', to, data});
 
+  const PLAYOUT_MS = {video: 80, audio: 60};
+
   function tuneSender(sender) {
     if (!sender.track || sender.track.kind !== 'video') return;
     const p = sender.getParameters();
@@ -84,6 +86,11 @@
     for (const t of localStream.getTracks()) pc.addTrack(t, localStream);
     pc.onicecandidate = (e) => { if (e.candidate) sendSignal(id, {candidate: e.candidate.toJSON()}); };
     pc.ontrack = (e) => {
+      // Fixed playout delays keep lips and voice in step from a reply's first word: left to
+      // itself the receiver held video 35 ms while a face was still and 67 ms once it talked (so
+      // each reply began with the mouth ~50 ms ahead of the sound and drifted back over 8 s), and
+      // audio 20-50 ms from run to run.
+      if ('jitterBufferTarget' in e.receiver) e.receiver.jitterBufferTarget = PLAYOUT_MS[e.track.kind] || null;
       const stream = e.streams[0] || new MediaStream([e.track]);
       if (video.srcObject !== stream) { video.srcObject = stream; entry.stream = stream; }
       video.play().catch(() => {});
