@@ -125,8 +125,9 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
             await alice.wait_level(False, hold_s=1.2, timeout=30)
         except TimeoutError:
             pass
-        lat = []
+        lat, playout = [], []
         for q in QUESTIONS[: args.questions]:
+            p0 = await alice.playout_delays()
             t_q, dur = await alice.say(H.espeak(q))
             q_end = t_q + dur - 0.3
             try:
@@ -136,6 +137,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
                 continue
             if a0 > q_end:  # sound before the question ended is the tail of an earlier answer
                 lat.append((a0 - q_end) * 1000)
+            playout.append(H.mean_playout_ms(p0, await alice.playout_delays()))
         rec, frames = await alice.fetch()
         replies = [e["data"] for e in H.events(http, sid) if e["kind"] == "reply"]
         out["voice_to_voice_ms"] = {"n": len(lat), "p50": round(pct(lat, 50)), "p95": round(pct(lat, 95)),
@@ -147,6 +149,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         mt, mar = H.mouth_series(frames)
         syncs = [H.lip_sync(rec, mt, mar, a, b) for a, b in spans if b - a > 1.0]
         out["lip_sync_answers"] = [{"corr": round(s.corr, 3), "offset_ms": round(s.offset_ms)} for s in syncs]
+        out["playout_ms_per_question"] = playout  # the receiver's mean jitter-buffer delays
         out["received_fps"] = received_fps(frames, alice.presented_fps, v0, await alice.video_stats())
 
         # drift: the avatar talks for args.drift_min minutes (agent `speak` commands back to back)
