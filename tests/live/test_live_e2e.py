@@ -175,7 +175,7 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         assert sim_clone > sim_default, figures
         assert len(mar_quiet) >= 10 and len(mar_talk) >= 10, figures
         assert np.percentile(mar_talk, 90) - np.percentile(mar_quiet, 90) > 0.06, figures
-        assert sync.corr >= 0.6 and abs(round(sync.offset_ms)) <= 80, figures  # lip sync at the receiver
+        assert sync.corr >= 0.6 and abs(round(sync.offset_ms)) <= 40, figures  # lip sync at the receiver
         assert stop_ms <= 300, figures
 
         # ---- leave; the notes are served by the API and by the skill
@@ -191,12 +191,6 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         assert "notes" in out.stdout.lower() and "release" in out.stdout.lower()
         segs = http.get(f"/v1/sessions/{sid}/transcript").json()
         assert any(seg["speaker"] == "Ada (AI)" for seg in segs) and any(seg["speaker"] != "Ada (AI)" for seg in segs)
-        # The offset bar is ±40 ms. Within a run the offset holds steady, but its level
-        # moves between runs (answers measured from −85 to +50 ms, long speech +10 to +50 ms), so a
-        # run outside ±40 (inside the ±80 asserted above) is reported, not hidden, with every other
-        # check passed by now.
-        if abs(round(sync.offset_ms)) > 40:
-            pytest.xfail(f"received lip offset outside ±40 ms this run: {figures}")
     except BaseException:
         if sid:
             print(srv.worker_log(sid))
