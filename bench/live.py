@@ -88,11 +88,12 @@ def worker_pid(srv: H.LiveServer, sid: str) -> int:
         store.dispose()
 
 
-def received_fps(frames: list, presented: float, v0: dict | None, v1: dict | None) -> dict:
+def received_fps(frames: list, presented: float, s0: dict, s1: dict) -> dict:
     """Frames WebRTC decoded per second and its freezes (the stream), frames the participant's page
     presented per second, and how many of them the page managed to copy out for lip analysis."""
     out = {"presented": round(presented, 1),
            "analysed": round((len(frames) - 1) / (frames[-1][0] - frames[0][0]), 1) if len(frames) > 1 else 0}
+    v0, v1 = s0.get("video"), s1.get("video")
     if v0 and v1 and v1["t"] > v0["t"]:
         dt = (v1["t"] - v0["t"]) / 1000
         out |= {"decoded": round((v1["framesDecoded"] - v0["framesDecoded"]) / dt, 1),
@@ -119,7 +120,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         await alice.open(room.guest_url, "Alice")
         await alice.wait_bot_tile()
         await alice.start_recording()
-        v0 = await alice.video_stats()
+        v0 = await alice.inbound_stats()
         try:
             await alice.wait_level(True, timeout=60)
             await alice.wait_level(False, hold_s=1.2, timeout=30)
@@ -127,7 +128,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
             pass
         lat, playout = [], []
         for q in QUESTIONS[: args.questions]:
-            p0 = await alice.playout_delays()
+            p0 = await alice.inbound_stats()
             t_q, dur = await alice.say(H.espeak(q))
             q_end = t_q + dur - 0.3
             try:
@@ -137,7 +138,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
                 continue
             if a0 > q_end:  # sound before the question ended is the tail of an earlier answer
                 lat.append((a0 - q_end) * 1000)
-            playout.append(H.mean_playout_ms(p0, await alice.playout_delays()))
+            playout.append(H.mean_playout_ms(p0, await alice.inbound_stats()))
         rec, frames = await alice.fetch()
         replies = [e["data"] for e in H.events(http, sid) if e["kind"] == "reply"]
         out["voice_to_voice_ms"] = {"n": len(lat), "p50": round(pct(lat, 50)), "p95": round(pct(lat, 95)),
@@ -150,7 +151,7 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         syncs = [H.lip_sync(rec, mt, mar, a, b) for a, b in spans if b - a > 1.0]
         out["lip_sync_answers"] = [{"corr": round(s.corr, 3), "offset_ms": round(s.offset_ms)} for s in syncs]
         out["playout_ms_per_question"] = playout  # the receiver's mean jitter-buffer delays
-        out["received_fps"] = received_fps(frames, alice.presented_fps, v0, await alice.video_stats())
+        out["received_fps"] = received_fps(frames, alice.presented_fps, v0, await alice.inbound_stats())
 
         # drift: the avatar talks for args.drift_min minutes (agent `speak` commands back to back)
         wpid = worker_pid(srv, sid)
@@ -158,13 +159,13 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         windows = []
         end = time.monotonic() + args.drift_min * 60
         await alice.start_recording()
-        v0 = await alice.video_stats()
+        v0 = await alice.inbound_stats()
         while time.monotonic() < end:
             r = http.post(f"/v1/sessions/{sid}/commands", json={"type": "speak", "text": LONG_TEXT}).json()
             while not http.get(f"/v1/sessions/{sid}/commands/{r['id']}").json()["done"]:
                 await asyncio.sleep(0.5)
             rec, frames = await alice.fetch()
-            v1 = await alice.video_stats()
+            v1 = await alice.inbound_stats()
             await alice.start_recording()
             mt, mar = H.mouth_series(frames)
             sp = rec.voiced_spans(rec.first_epoch, min_gap_s=2.0)

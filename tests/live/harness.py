@@ -27,6 +27,8 @@ import numpy as np
 
 from selfcast.settings import Settings
 from tests.meeting.helpers import (
+    RECORD_FETCH_JS,
+    RECORD_START_JS,
     decode_recording,
     free_port,
     recording_clock,
@@ -87,65 +89,20 @@ FRAMES_FETCH_JS = """
 () => { const F = window.__frames; F.stop = true; const out = {list: F.list, first: F.first, last: F.last}; F.list = []; return out; }
 """
 
-# The bot's audio as the participant's WebRTC stack hands it to playback, read with a
-# MediaStreamTrackProcessor: 10 ms chunks, each stamped (performance clock) when it was pulled
-# for output. A WebAudio recorder instead runs on its own context clock behind a FIFO that
-# slowly fills: its timing slid by ~90 ms over two minutes of recording.
-AUDIO_START_JS = """
-(sel) => {
-  const track = document.querySelector(sel).srcObject.getAudioTracks()[0];
-  const reader = new MediaStreamTrackProcessor({track}).readable.getReader();
-  const R = window.__rec = {chunks: [], clock: [], n: 0, rate: 48000, stop: false};
-  (async () => {
-    for (;;) {
-      const {value, done} = await reader.read();
-      if (done || R.stop) { if (value) value.close(); break; }
-      const pcm = new Float32Array(value.numberOfFrames);
-      value.copyTo(pcm, {planeIndex: 0, format: 'f32-planar'});
-      if (R.chunks.length === 0) R.rate = value.sampleRate;
-      R.clock.push([R.n, performance.timeOrigin + value.timestamp / 1000]);
-      R.chunks.push(pcm); R.n += pcm.length; value.close();
-    }
-    reader.releaseLock();
-  })();
-  return true;
-}
-"""
-AUDIO_FETCH_JS = """
-() => {
-  const R = window.__rec; R.stop = true;
-  const all = new Float32Array(R.n); let o = 0; for (const c of R.chunks) { all.set(c, o); o += c.length; }
-  let bin = ''; const u8 = new Uint8Array(all.buffer);
-  for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(null, u8.subarray(i, i + 32768));
-  return {clock: R.clock, rate: R.rate, b64: btoa(bin)};
-}
-"""
-
 # Every peer connection the page makes, so the test can read WebRTC's own receive statistics.
 PC_HOOK_JS = """
 (() => { const O = window.RTCPeerConnection; if (!O) return; window.__pcs = [];
   window.RTCPeerConnection = class extends O { constructor(...a) { super(...a); window.__pcs.push(this); } }; })();
 """
-INBOUND_VIDEO_JS = """
-async () => {
-  let out = null;
-  for (const pc of (window.__pcs || [])) {
-    if (pc.connectionState === 'closed') continue;
-    (await pc.getStats()).forEach(r => { if (r.type === 'inbound-rtp' && r.kind === 'video' && r.framesDecoded) out = {
-      t: r.timestamp, framesDecoded: r.framesDecoded, framesDropped: r.framesDropped || 0, freezeCount: r.freezeCount || 0,
-      freezesS: r.totalFreezesDuration || 0, width: r.frameWidth, height: r.frameHeight}; });
-  }
-  return out;
-}
-"""
-
-PLAYOUT_JS = """
+INBOUND_JS = """
 async () => {
   const out = {};
   for (const pc of (window.__pcs || [])) {
     if (pc.connectionState === 'closed') continue;
-    (await pc.getStats()).forEach(r => { if (r.type === 'inbound-rtp' && r.jitterBufferEmittedCount)
-      out[r.kind] = [r.jitterBufferDelay, r.jitterBufferEmittedCount]; });
+    (await pc.getStats()).forEach(r => { if (r.type === 'inbound-rtp' && r.jitterBufferEmittedCount) out[r.kind] = {
+      t: r.timestamp, framesDecoded: r.framesDecoded || 0, freezeCount: r.freezeCount || 0,
+      freezesS: r.totalFreezesDuration || 0, width: r.frameWidth, height: r.frameHeight,
+      playout: [r.jitterBufferDelay, r.jitterBufferEmittedCount]}; });
   }
   return out;
 }
@@ -153,11 +110,12 @@ async () => {
 
 
 def mean_playout_ms(a: dict, b: dict) -> dict:
-    """Mean jitter-buffer delay per kind between two ``playout_delays`` snapshots."""
+    """Mean jitter-buffer delay per kind between two ``inbound_stats`` snapshots."""
     out = {}
     for kind in ("audio", "video"):
-        if kind in a and kind in b and b[kind][1] > a[kind][1]:
-            out[kind] = round(1000 * (b[kind][0] - a[kind][0]) / (b[kind][1] - a[kind][1]))
+        if kind in a and kind in b and b[kind]["playout"][1] > a[kind]["playout"][1]:
+            (d0, n0), (d1, n1) = a[kind]["playout"], b[kind]["playout"]
+            out[kind] = round(1000 * (d1 - d0) / (n1 - n0))
     return out
 
 
@@ -311,17 +269,14 @@ class Listener:
     async def start_recording(self, frame_size: tuple[int, int] = (256, 256),
                               crop: tuple[float, float, float, float] = FACE_CROP) -> None:
         if await self.page.evaluate("() => !!window.__rec && !window.__rec.stop"):
-            await self.page.evaluate(AUDIO_FETCH_JS)  # a recording still running: end it first
-        await self.page.evaluate(AUDIO_START_JS, BOT_TILE)
+            await self.page.evaluate(RECORD_FETCH_JS)  # a recording still running: end it first
+        await self.page.evaluate(RECORD_START_JS, BOT_TILE)
         await self.page.evaluate(FRAMES_START_JS, [BOT_TILE, frame_size[0], frame_size[1], list(crop)])
 
-    async def video_stats(self) -> dict | None:
-        """WebRTC's inbound video counters for the bot's stream (decoded frames, freezes, size)."""
-        return await self.page.evaluate(INBOUND_VIDEO_JS)
-
-    async def playout_delays(self) -> dict:
-        """Cumulative jitter-buffer delay (s) and emitted count per kind, for mean playout delays."""
-        return await self.page.evaluate(PLAYOUT_JS)
+    async def inbound_stats(self) -> dict:
+        """WebRTC's receive counters for the bot's streams, per kind: decoded frames, freezes, size,
+        and the cumulative jitter-buffer delay with its emitted count (``mean_playout_ms``)."""
+        return await self.page.evaluate(INBOUND_JS)
 
     async def level(self) -> float:
         return float(await self.page.evaluate(LEVEL_JS, BOT_TILE))
@@ -348,7 +303,7 @@ class Listener:
         raise TimeoutError(f"bot audio never went {'above' if above else 'below'} {threshold} in {timeout:.0f} s")
 
     async def fetch(self) -> tuple[Recording, list[tuple[float, np.ndarray]]]:
-        rec = await self.page.evaluate(AUDIO_FETCH_JS)
+        rec = await self.page.evaluate(RECORD_FETCH_JS)
         pcm, first, rate = decode_recording(rec)
         clock = recording_clock(rec)
         raw = await self.page.evaluate(FRAMES_FETCH_JS)

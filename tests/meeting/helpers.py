@@ -158,50 +158,37 @@ class Participant:
             self.session = None
 
 
-# Records a remote participant's audio at the receiver, with a clock: every ~40 ms, the wall-clock
-# time (epoch ms) at which the context outputs a given sample (getOutputTimestamp, as a listener
-# would hear it; comparable with a video frame's display time). One offset for the whole
-# recording is not enough: a headless context's sample clock runs off the wall clock by ~0.1 %
-# (150 ms over two minutes), and reading ctx.currentTime as messages arrive is off by a render
-# batch that differs from run to run.
+# A remote participant's audio as this page's WebRTC stack hands it to playback, read with a
+# MediaStreamTrackProcessor: 10 ms chunks, each stamped (performance clock) when it was pulled
+# for output. A WebAudio recorder instead runs on its own context clock behind a FIFO that
+# slowly fills: its timing slid by ~90 ms over two minutes of recording.
 RECORD_START_JS = """
-async (sel) => {
-  const v = document.querySelector(sel);
-  const ctx = new AudioContext({sampleRate: 48000});
-  const code = `class Rec extends AudioWorkletProcessor { process(i) { const c = i[0] && i[0][0];
-    this.port.postMessage({first: currentFrame, pcm: c ? c.slice() : new Float32Array(128)}); return true; } }
-    registerProcessor('rec', Rec);`;
-  await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([code], {type: 'application/javascript'})));
-  const stream = new MediaStream(v.srcObject.getAudioTracks());
-  const src = ctx.createMediaStreamSource(stream);
-  const node = new AudioWorkletNode(ctx, 'rec');
-  const mute = ctx.createGain(); mute.gain.value = 0;
-  src.connect(node); node.connect(mute); mute.connect(ctx.destination);
-  const R = window.__rec = {chunks: [], first: null, clock: [], n: 0, ctx};
-  node.port.onmessage = (e) => {
-    if (R.first === null) R.first = e.data.first;
-    R.chunks.push(e.data.pcm);
-    const idx = e.data.first - R.first;
-    if (R.n++ % 15) return;
-    const ts = ctx.getOutputTimestamp();
-    const epoch = ts.performanceTime > 0
-      ? performance.timeOrigin + ts.performanceTime + (e.data.first / 48000 - ts.contextTime) * 1000
-      : performance.timeOrigin + performance.now() - (ctx.currentTime - e.data.first / 48000) * 1000;
-    R.clock.push([idx, epoch]);
-  };
-  await ctx.resume();
+(sel) => {
+  const track = document.querySelector(sel).srcObject.getAudioTracks()[0];
+  const reader = new MediaStreamTrackProcessor({track}).readable.getReader();
+  const R = window.__rec = {chunks: [], clock: [], n: 0, rate: 48000, stop: false};
+  (async () => {
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done || R.stop) { if (value) value.close(); break; }
+      const pcm = new Float32Array(value.numberOfFrames);
+      value.copyTo(pcm, {planeIndex: 0, format: 'f32-planar'});
+      if (R.chunks.length === 0) R.rate = value.sampleRate;
+      R.clock.push([R.n, performance.timeOrigin + value.timestamp / 1000]);
+      R.chunks.push(pcm); R.n += pcm.length; value.close();
+    }
+    reader.releaseLock();
+  })();
   return true;
 }
 """
-
 RECORD_FETCH_JS = """
 () => {
-  const R = window.__rec; const n = R.chunks.reduce((a, c) => a + c.length, 0);
-  const all = new Float32Array(n); let o = 0; for (const c of R.chunks) { all.set(c, o); o += c.length; }
-  R.ctx.close();
+  const R = window.__rec; R.stop = true;
+  const all = new Float32Array(R.n); let o = 0; for (const c of R.chunks) { all.set(c, o); o += c.length; }
   let bin = ''; const u8 = new Uint8Array(all.buffer);
   for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(null, u8.subarray(i, i + 32768));
-  return {clock: R.clock, rate: 48000, b64: btoa(bin)};
+  return {clock: R.clock, rate: R.rate, b64: btoa(bin)};
 }
 """
 

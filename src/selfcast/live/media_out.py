@@ -43,6 +43,8 @@ def trim_onset(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
         return pcm
     first = int(np.argmax(mag > ONSET_LEVEL * peak))
     return pcm[max(0, first - int(ONSET_KEEP_S * sample_rate)):]
+
+
 _DONE = object()
 
 
