@@ -26,8 +26,8 @@ def test_barge_in_keeps_the_played_share_of_the_sentence_in_flight():
     assert h.interrupted and h.cut_at == 13.0
     assert h.heard_text.startswith("The release is planned for Friday. Maria leads the project")
     assert "every change" not in h.heard_text
-    assert h.outcome()["interrupted"] is True
-    assert abs(h.outcome()["duration_s"] - 3.0) < 1e-6
+    assert h.result().interrupted is True
+    assert abs(h.result().duration_s - 3.0) < 1e-6
 
 
 def test_cancel_after_the_end_is_not_an_interruption():

@@ -296,7 +296,7 @@ class Speaker:
 async def _get_or(handle: SpeechHandle, q: asyncio.Queue):
     """The next queued item, or None once the handle is cancelled."""
     get = asyncio.ensure_future(q.get())
-    stop = asyncio.ensure_future(handle._cancel.wait())
+    stop = asyncio.ensure_future(handle.cancelled_within(None))
     done, _ = await asyncio.wait({get, stop}, return_when=asyncio.FIRST_COMPLETED)
     stop.cancel()
     if get in done:
@@ -307,8 +307,4 @@ async def _get_or(handle: SpeechHandle, q: asyncio.Queue):
 
 async def _wait_or(handle: SpeechHandle, seconds: float) -> bool:
     """Sleep ``seconds`` unless the handle is cancelled first; True when it was."""
-    try:
-        await asyncio.wait_for(handle._cancel.wait(), max(0.0, seconds))
-        return True
-    except TimeoutError:
-        return False
+    return await handle.cancelled_within(seconds)

@@ -517,7 +517,7 @@ class LiveSession:
             if c.type == "speak":
                 h = self._say([s for s in _split_sentences(c.text)], source="command", handle_id=c.id)
                 await h.wait()
-                await self._event("command_done", {"type": "speak", **h.outcome()})
+                await self._event("command_done", {"type": "speak", **h.result().to_dict()})
             elif c.type == "chat":
                 await self.bot.send_chat(c.text)
                 await self._event("command_done", {"id": c.id, "type": "chat", "ok": True})

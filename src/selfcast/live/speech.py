@@ -49,6 +49,14 @@ class SpeechHandle:
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
 
+    async def cancelled_within(self, seconds: float | None) -> bool:
+        """Wait up to ``seconds`` (None: for ever) for a cancel; True when it came."""
+        try:
+            await asyncio.wait_for(self._cancel.wait(), None if seconds is None else max(0.0, seconds))
+            return True
+        except TimeoutError:
+            return False
+
     # -- the session's side -----------------------------------------------------------------
     def cancel(self, at: float) -> None:
         """Stop at media time ``at`` (the speaker clears voice and mouth together)."""
@@ -93,9 +101,24 @@ class SpeechHandle:
                     out.append(" ".join(words[:n]) + " —")
         return " ".join(out).strip()
 
-    def outcome(self) -> dict:
-        return {
-            "id": self.id, "source": self.source, "text": self.text, "heard": self.heard_text,
-            "interrupted": self.interrupted, "error": self.error,
-            "duration_s": round(max(0.0, self.played_until() - (self.started_at or 0.0)), 3),
-        }
+    def result(self) -> SpeechResult:
+        """What became of the utterance (read it once ``done``)."""
+        return SpeechResult(self.id, self.source, self.text, self.heard_text, self.interrupted, self.error,
+                            round(max(0.0, self.played_until() - (self.started_at or 0.0)), 3))
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechResult:
+    """The public outcome of one utterance: what was meant, what was heard, whether it was cut."""
+
+    id: str
+    source: str
+    text: str
+    heard: str
+    interrupted: bool
+    error: str
+    duration_s: float
+
+    def to_dict(self) -> dict[str, str | bool | float]:
+        return {"id": self.id, "source": self.source, "text": self.text, "heard": self.heard,
+                "interrupted": self.interrupted, "error": self.error, "duration_s": self.duration_s}

@@ -159,8 +159,20 @@ class MeetingBot:
         """Seconds on the session media clock (stamp outgoing media ahead of this)."""
         return self.bridge.media_time()
 
+    def clock_origin(self) -> float:
+        """Wall-clock epoch seconds of media time 0."""
+        return self.bridge.origin
+
     def set_clock_origin(self, epoch_s: float) -> None:
         self.bridge.set_clock_origin(epoch_s)
+
+    def wants_frame(self) -> bool:
+        """Whether the camera would take a frame now (ask before rendering one)."""
+        return self.bridge.wants_frame()
+
+    @property
+    def crashed(self) -> bool:
+        return self.crashed_at is not None
 
     async def send_video(self, frame: VideoFrame) -> None:
         await self.bridge.send_video(frame)
@@ -201,8 +213,9 @@ class MeetingBot:
         s = self.bridge.stats
         page = s.page
         now = time.monotonic()
+        connected = self.bridge.connected and self.crashed_at is None
         return Health(
-            connected=self.bridge.connected and self.crashed_at is None,
+            connected=connected,
             in_call=bool(self.outcome and self.outcome.in_call),
             audio_arriving=s.last_audio_in_at > 0 and now - s.last_audio_in_at < 2.0,
             audio_voiced_recently=s.last_voiced_at > 0 and now - s.last_voiced_at < 10.0,
@@ -212,6 +225,8 @@ class MeetingBot:
             bridge_delay_ms=float(page.get("meanLatenessMs", 0.0)) + abs(self.settings.video_delay_ms),
             video_mode=str(page.get("mode", "")),
             page_visibility=str(page.get("visibility", "")),
+            video_out_flowing=connected and (self.bridge.fps_sent() > 0 or int(page.get("framesWritten", 0)) > 0),
+            audio_out_flowing=connected and int(page.get("audioChunks", 0)) > 0,
         )
 
     # ------------------------------------------------------------------ internals

@@ -96,3 +96,6 @@ class Health:
     bridge_delay_ms: float  # mean lateness of frames in the page + the A/V compensation
     video_mode: str  # "generator" or "canvas"
     page_visibility: str
+    video_out_flowing: bool = False  # the page is writing the bot's frames into its camera track
+    audio_out_flowing: bool = False  # ... and playing the bot's speech into its microphone track
+    page_clock_offset_ms: float | None = None  # page clock − Python clock, measured by ping/pong

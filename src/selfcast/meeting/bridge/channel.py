@@ -150,6 +150,10 @@ class MediaBridge:
         return time.time() - self.origin
 
     # ------------------------------------------------------------------ outgoing
+    def wants_frame(self) -> bool:
+        """A frame rendered now would be sent (the page is connected and not behind)."""
+        return self._vws is not None and self._in_flight < self.max_in_flight
+
     async def send_video(self, frame: VideoFrame) -> None:
         due = self.origin + frame.pts + max(0.0, self.video_delay_s)
         ahead = due - time.time()
