@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 
 class PricingSettings(BaseModel):
@@ -161,7 +165,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+        # Environment variables win over the file.
+        return (init_settings, env_settings, *_config_file(settings_cls))
 
     @property
     def db_url(self) -> str:
@@ -176,20 +181,18 @@ class Settings(BaseSettings):
         return self.data_dir
 
 
-class _TomlFileSource(PydanticBaseSettingsSource):
-    """Reads the file named by SELFCAST_CONFIG; environment variables win over it."""
+def _config_file(settings_cls: type[BaseSettings]) -> tuple[PydanticBaseSettingsSource, ...]:
+    """pydantic-settings' TOML source over the file named by SELFCAST_CONFIG (none when unset).
 
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = os.environ.get("SELFCAST_CONFIG")
-        if not path:
-            return {}
-        try:
-            with open(path, "rb") as fh:
-                return tomllib.load(fh)
-        except FileNotFoundError as exc:
-            raise ValueError(f"SELFCAST_CONFIG names {path!r}, which does not exist") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"SELFCAST_CONFIG file {path!r} is not valid TOML: {exc}") from exc
+    The library reads a missing file as empty and lets a syntax error escape as a bare
+    TOMLDecodeError; both are a mistake in SELFCAST_CONFIG, so both name the path here.
+    """
+    path = os.environ.get("SELFCAST_CONFIG")
+    if not path:
+        return ()
+    if not Path(path).is_file():
+        raise ValueError(f"SELFCAST_CONFIG names {path!r}, which does not exist (unset it or point it at a TOML file)")
+    try:
+        return (TomlConfigSettingsSource(settings_cls, toml_file=path),)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"SELFCAST_CONFIG file {path!r} is not valid TOML: {exc}") from exc
