@@ -29,10 +29,11 @@ fi
 stamp=.venv/.selfcast-installed
 want=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-  echo "setup: installing selfcast and its dependencies into .venv (first time takes a few minutes)" >&2
-  .venv/bin/pip install -q --upgrade pip 'setuptools<81' wheel
+  echo "setup: installing selfcast and its dependencies into .venv (first time: about 3 GB, a few minutes)" >&2
+  # pip's own lines ("Collecting", "Downloading ... MB") are the progress; only the upgrade of pip is quiet.
+  .venv/bin/pip install -q --upgrade pip wheel
   # torch first, pinned, so nothing pulls a multi-GB CUDA build (only the test extra needs it).
-  .venv/bin/pip install -q 'torch==2.13.0'
-  .venv/bin/pip install -q -e '.[all,dev]'
+  .venv/bin/pip install --progress-bar on 'torch==2.13.0'
+  .venv/bin/pip install --progress-bar on -e '.[all,dev]'
   echo "$want" > "$stamp"
 fi

@@ -15,14 +15,11 @@ envelope, level-matched at the edge.
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_resources
-    warnings.simplefilter("ignore")
-    import pyworld as pw
+from selfcast.voice.world import pyworld as pw
 
 FRAME_PERIOD_MS = 10.0  # measured: as similar and as intelligible as 5 ms, 27 % less conversion time
 KEY_DIMS = 24  # coded-envelope dimensions used for matching (1..KEY_DIMS, level excluded)

@@ -9,16 +9,12 @@ and spectral shape: two people talking form two clusters far apart in both.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from selfcast.errors import BadInput, TooLarge
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    import pyworld as pw
+from selfcast.voice.world import pyworld as pw
 
 MIN_SPEECH_S = 15.0
 MAX_TOTAL_S = 300.0
