@@ -23,7 +23,7 @@ from selfcast.platform.billing import ledger
 from selfcast.platform.sessions.executor import LocalExecutor, worker_settings_json
 from selfcast.platform.sessions.launch import launch
 from selfcast.platform.sessions.monitor import SessionMonitor
-from selfcast.platform.sessions.platforms import infer_platform, resolve_platform
+from selfcast.platform.sessions.platforms import resolve_platform
 from selfcast.platform.sessions.registry import SessionRegistry, SessionRequest
 from selfcast.platform.sessions.states import can_move, check_move
 from selfcast.platform.store import Store
@@ -48,6 +48,9 @@ def test_state_machine_allows_the_documented_path_and_refuses_the_rest() -> None
             check_move(*bad)
 
 
+SERVER = "http://127.0.0.1:8787"
+
+
 @pytest.mark.parametrize(
     ("url", "platform"),
     [
@@ -63,18 +66,21 @@ def test_state_machine_allows_the_documented_path_and_refuses_the_rest() -> None
     ],
 )
 def test_platform_is_inferred_from_the_meeting_url(url: str, platform: str) -> None:
-    assert infer_platform(url, server_base_url="http://127.0.0.1:8787") == platform
+    assert resolve_platform(url, None, server_base_url=SERVER) == platform
 
 
 def test_unknown_platform_urls_are_bad_input_naming_the_fix() -> None:
-    assert infer_platform("http://other-host:8787/room/x", server_base_url="http://127.0.0.1:8787") is None
     with pytest.raises(BadInput, match="pass platform"):
-        resolve_platform("https://example.com/call/42", None)
-    with pytest.raises(BadInput, match="not an http"):
-        resolve_platform("meet.google.com/abc", None)
+        resolve_platform("http://other-host:8787/room/x", None, server_base_url=SERVER)
+    with pytest.raises(BadInput, match="pass platform"):
+        resolve_platform("https://example.com/call/42", None, server_base_url=SERVER)
+    with pytest.raises(BadInput, match="not a meeting link"):
+        resolve_platform("meet.google.com/abc", None, server_base_url=SERVER)
+    with pytest.raises(BadInput, match="meet_url is required"):
+        resolve_platform("  ", "zoom", server_base_url=SERVER)
     with pytest.raises(BadInput, match="unknown platform"):
-        resolve_platform("https://example.com/x", "skype")
-    assert resolve_platform("https://example.com/x", "zoom") == "zoom"  # explicit platform wins
+        resolve_platform("https://example.com/x", "skype", server_base_url=SERVER)
+    assert resolve_platform("https://example.com/x", "zoom", server_base_url=SERVER) == "zoom"  # explicit platform wins
 
 
 # ---- a registry + executor + monitor stack ------------------------------------------------------
@@ -97,6 +103,7 @@ class Stack:
             bot_name="Ada's AI",
             voice_id=None,
             image=png_bytes(),
+            server_base_url=self.settings.base_url,
             **kw,
         )
 

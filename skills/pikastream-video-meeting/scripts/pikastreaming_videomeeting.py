@@ -238,21 +238,37 @@ def validate_meet_url(url: str) -> str:
     return url
 
 
+# The link -> platform rule. The server has the same rule in selfcast.meeting.platforms; this
+# script ships alone, so it keeps a copy, and tests/skill/test_platform_rule_agrees.py checks both.
+PLATFORM_HOSTS = {
+    "google_meet": ("meet.google.com",),
+    "zoom": ("zoom.us", "zoom.com", "zoomgov.com"),
+    "teams": ("teams.microsoft.com", "teams.live.com", "teams.microsoft.us", "teams.cloud.microsoft"),
+    "jitsi": ("meet.jit.si", "8x8.vc"),
+}
+ROOM_PATH = re.compile(r"^(?P<prefix>(?:/[^/]+)*?)/room/[A-Za-z0-9_-]{1,64}/?$")
+
+
+def is_server_room(url: str, server_base: str) -> bool:
+    """True for ``<server_base>/room/<id>``: the selfcast server's own built-in room."""
+    m = ROOM_PATH.match(urlparse(url).path)
+    base = urlparse(server_base)
+    return bool(m and base.hostname and urlparse(url).hostname and _origin(url) == _origin(server_base)
+                and m.group("prefix") == base.path.rstrip("/"))
+
+
 def infer_platform(url: str, server_base: str) -> str | None:
     """Meeting platform from the link; None when it cannot tell (the caller asks for --platform)."""
-    p = urlparse(url)
-    host = (p.hostname or "").lower()
-    if _host_matches(host, "meet.google.com"):
-        return "google_meet"
-    if _host_matches(host, "zoom.us") or _host_matches(host, "zoom.com"):
-        return "zoom"
-    if (_host_matches(host, "teams.microsoft.com") or _host_matches(host, "teams.live.com")
-            or _host_matches(host, "teams.microsoft.us")):
-        return "teams"
-    if _host_matches(host, "meet.jit.si") or _host_matches(host, "8x8.vc") or "jitsi" in host.split("."):
-        return "jitsi"
-    if (p.path.startswith("/room/") or "/room/" in p.path) and _origin(url) == _origin(server_base):
+    p = urlparse(url.strip())
+    if is_server_room(url.strip(), server_base):
         return "room"
+    host = (p.hostname or "").lower()
+    for name, domains in PLATFORM_HOSTS.items():
+        if any(_host_matches(host, d) for d in domains):
+            return name
+    labels = host.split(".")
+    if any("jitsi" in label for label in labels[:-1] or labels) or p.fragment.startswith("config."):
+        return "jitsi"
     return None
 
 

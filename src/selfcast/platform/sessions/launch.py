@@ -35,7 +35,7 @@ def launch(
     system_prompt: str | None = None,
     meeting_password: str | None = None,
     max_duration_s: float | None = None,
-    server_base_url: str = "",
+    server_base_url: str,
 ) -> MeetingSession:
     from selfcast.errors import BadInput
 
