@@ -33,12 +33,12 @@ from tests import testdata  # noqa: E402
 from tests.brain.fixture import build_workspace  # noqa: E402
 from tests.brain.servers import ChatServer  # noqa: E402
 from tests.hearing.speech import SR, feed_realtime, say, silence  # noqa: E402
+from tests.hearing.wer import wer  # noqa: E402
 
 from selfcast.brain import BrainContext, Turn, get_brain  # noqa: E402
 from selfcast.brain.workspace import build_card  # noqa: E402
 from selfcast.hearing import EndOfTurn, Hearing  # noqa: E402
 from selfcast.hearing.asr import WhisperASR  # noqa: E402
-from selfcast.hearing.wer import wer  # noqa: E402
 from selfcast.settings import BrainSettings, HearingSettings  # noqa: E402
 
 QUESTIONS = [

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from selfcast.hearing.wer import wer
+from tests.hearing.wer import wer
 from tests.testdata import JFK_TEXT
 
 

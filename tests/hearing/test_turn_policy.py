@@ -50,7 +50,7 @@ def test_addressing_policy():
 
 
 def test_word_error_rate():
-    from selfcast.hearing.wer import wer
+    from tests.hearing.wer import wer
 
     assert wer("And so, my fellow Americans", "and so my fellow americans") == 0.0
     assert wer("he was not an ill disposed young man", "He was not an ill-disposed young man.") == 0.0
