@@ -71,32 +71,6 @@ def test_stock_radiant_girl_is_higher_and_still_intelligible(settings) -> None: 
     assert M.wer(M.MEETING_PARAGRAPH, M.transcribe(pcm, tts.sample_rate)) <= 0.2
 
 
-def test_openai_compatible_provider_streams_sentences(settings) -> None:  # type: ignore[no-untyped-def]
-    """A local stand-in for /v1/audio/speech answers with real WAV speech; the key stays in the header."""
-    import httpx
-
-    from selfcast.media.audio_io import encode_wav
-    from selfcast.voice.providers import HTTPTTS
-
-    joe = EmbeddedTTS(None, voice_id="joe")
-    seen = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        import json
-
-        body = json.loads(request.content)
-        seen.append((request.url.path, request.headers["authorization"], body))
-        return httpx.Response(200, content=encode_wav(joe.synthesize(body["input"]), 22050))
-
-    tts = HTTPTTS("openai", url="http://tts.local", key="sk-test", model="tts-1", voice_id="alloy",
-                  client=httpx.Client(transport=httpx.MockTransport(handler)))
-    chunks = list(tts.stream("Hello team. See you Friday."))
-    assert [c.meta["text"] for c in chunks] == ["Hello team.", "See you Friday."] and chunks[-1].final
-    assert seen[0][0] == "/v1/audio/speech" and seen[0][1] == "Bearer sk-test"
-    assert seen[0][2]["voice"] == "alloy" and seen[0][2]["response_format"] == "wav"
-    assert "friday" in M.transcribe(chunks[1].pcm, chunks[1].sample_rate).lower()
-
-
 def test_closing_the_stream_midway_stops_cleanly(joe: EmbeddedTTS) -> None:
     """Barge-in closes the generator after the first sentence; nothing more is produced or raised."""
     it = joe.stream("First sentence here. Second sentence here. Third sentence here.")

@@ -26,10 +26,10 @@ def get_tts(voice_id: str | None = None, settings: Settings | None = None) -> TT
     settings = settings or Settings()
     vs = settings.voice
     voice_id = voice_id or vs.default_voice_id
-    if vs.provider != "embedded":
-        from selfcast.voice.providers import HTTPTTS
+    if (vs.provider or "embedded").lower() != "embedded":
+        from selfcast.voice.providers import provider_tts
 
-        return HTTPTTS(vs.provider, url=vs.url, key=vs.key, model=vs.model, voice_id=voice_id)
+        return provider_tts(vs, voice_id)
     from selfcast.voice.profiles import VoiceStore
     from selfcast.voice.tts import EmbeddedTTS, base_voice
 
