@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous.encoding import base64_decode, base64_encode
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -34,8 +35,12 @@ def test_invitation_tokens_are_signed_scoped_and_expire(registry, settings):
     other = registry.create_room("other")
     with pytest.raises(Unauthorized, match="different room"):
         registry.verify(other.id, tok)
+    body, sig = tok.rsplit(".", 1)
+    claim = json.loads(base64_decode(body))
+    assert claim["role"] == "host"
+    forged = base64_encode(json.dumps({**claim, "role": "guest"}).encode()).decode()
     with pytest.raises(Unauthorized, match="not valid"):
-        registry.verify(room.id, tok.replace(".host.", ".guest."))
+        registry.verify(room.id, f"{forged}.{sig}")  # the claims edited, the signature kept
     with pytest.raises(Unauthorized, match="no valid invitation"):
         registry.verify(room.id, "")
     expired = registry.mint_token(room.id, ttl_s=0.01)

@@ -1,5 +1,5 @@
-"""Small pieces of the portal on their own: signed tokens, the sealed one-time reveal, the usage
-chart, and agent-default validation."""
+"""Small pieces of the portal on their own: the sealed one-time reveal, the usage chart, and
+agent-default validation (signed tokens: tests/test_signing.py)."""
 
 from __future__ import annotations
 
@@ -13,32 +13,12 @@ from selfcast.platform.portal import crypto, usage
 from selfcast.platform.portal.usage import DayUse
 
 
-def test_signed_tokens_are_purpose_bound_tamper_proof_and_expire() -> None:
-    s = crypto.Signer(b"k" * 32)
-    tok = s.dumps("reset", {"a": "acct_1"}, ttl_s=60)
-    assert s.loads("reset", tok)["a"] == "acct_1"
-    assert s.loads("oidc", tok) is None  # another purpose
-    _body, mac = tok.split(".")
-    forged = crypto.b64(b'{"a":"acct_2","exp":9999999999}')
-    assert s.loads("reset", f"{forged}.{mac}") is None
-    assert crypto.Signer(b"x" * 32).loads("reset", tok) is None  # another server's secret
-    assert s.loads("reset", s.dumps("reset", {"a": "x"}, ttl_s=-1)) is None  # expired
-    assert s.loads("reset", "garbage") is None and s.loads("reset", "") is None
-
-
 def test_sealed_reveal_opens_only_with_the_browser_token() -> None:
     sealed = crypto.seal("cookie-token", "dk_secret")
     assert "dk_secret" not in sealed
     assert crypto.unseal("cookie-token", sealed) == "dk_secret"
     assert crypto.unseal("another-token", sealed) is None
     assert crypto.unseal("cookie-token", sealed[:-2] + "AA") is None
-
-
-def test_secret_is_generated_once_and_kept_private(settings) -> None:  # type: ignore[no-untyped-def]
-    a = crypto.load_secret(settings)
-    assert crypto.load_secret(settings) == a and len(a) == 32
-    assert (settings.data_dir / crypto.SECRET_FILE).stat().st_mode & 0o077 == 0
-    assert crypto.load_secret(settings.model_copy(update={"secret_key": "configured"})) != a
 
 
 def test_chart_has_one_labelled_bar_per_day_and_handles_no_use() -> None:

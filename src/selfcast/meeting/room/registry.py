@@ -1,14 +1,11 @@
 """Rooms and their invitations, in a small SQLite file so they survive a server restart.
 
-Invitations are signed tokens (HMAC-SHA256 over room, role, name and expiry): only someone
-holding a link minted here gets in, and a restarted server still honours the links it issued.
+Invitations are signed tokens (:mod:`selfcast.signing`, over room, role, name and expiry): only
+someone holding a link minted here gets in, and a restarted server still honours the links it issued.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 import sqlite3
 import time
@@ -17,6 +14,7 @@ from pathlib import Path
 
 from selfcast.errors import BadInput, NotFound, Unauthorized
 from selfcast.settings import Settings
+from selfcast.signing import TokenRejected, TokenSigner, load_secret
 
 ROLES = ("guest", "host")
 
@@ -37,12 +35,7 @@ class Invite:
     expires_at: float
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+INVITE = "room-invite"  # the signing purpose: no other token opens a room
 
 
 class RoomRegistry:
@@ -53,7 +46,7 @@ class RoomRegistry:
             raise BadInput("room secret must be at least 16 bytes")
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._secret = secret
+        self._signer = TokenSigner(secret)
         with self._db() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS rooms (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
@@ -62,18 +55,7 @@ class RoomRegistry:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RoomRegistry:
-        data = settings.ensure_dirs()
-        if settings.secret_key:
-            secret = settings.secret_key.encode()
-            if len(secret) < 16:
-                secret = hashlib.sha256(secret).digest()
-        else:
-            key_file = data / "room.key"
-            if not key_file.exists():
-                key_file.write_bytes(secrets.token_bytes(32))
-                key_file.chmod(0o600)
-            secret = key_file.read_bytes()
-        return cls(data / "rooms.db", secret)
+        return cls(settings.ensure_dirs() / "rooms.db", load_secret(settings))
 
     def _db(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.db_path, timeout=5, isolation_level=None)
@@ -113,26 +95,22 @@ class RoomRegistry:
         if ttl_s <= 0:
             raise BadInput("token lifetime must be positive")
         self.get(room_id)
-        body = ".".join([room_id, role, str(int(time.time() + ttl_s)), _b64(name.encode())])
-        return body + "." + self._sign(body)
+        return self._signer.dumps(INVITE, {"room": room_id, "role": role, "name": name}, ttl_s)
 
     def verify(self, room_id: str, token: str) -> Invite:
-        parts = (token or "").split(".")
-        if len(parts) != 5:
+        if not token:
             raise Unauthorized("this link has no valid invitation token; ask the host for a new link")
-        body, sig = ".".join(parts[:4]), parts[4]
-        if not hmac.compare_digest(sig, self._sign(body)):
-            raise Unauthorized("this invitation token is not valid; ask the host for a new link")
-        tok_room, role, exp, name = parts[:4]
-        if tok_room != room_id:
+        try:
+            claim = self._signer.check(INVITE, token)
+        except TokenRejected as exc:
+            if exc.reason == "expired":
+                raise Unauthorized("this invitation has expired; ask the host for a new link") from None
+            raise Unauthorized("this invitation token is not valid; ask the host for a new link") from None
+        if claim.get("room") != room_id:
             raise Unauthorized("this invitation is for a different room")
-        if float(exp) < time.time():
-            raise Unauthorized("this invitation has expired; ask the host for a new link")
         self.get(room_id)
-        return Invite(room_id=room_id, role=role, name=_unb64(name).decode(), expires_at=float(exp))
+        return Invite(room_id=room_id, role=str(claim["role"]), name=str(claim["name"]),
+                      expires_at=float(claim["exp"] or 0))
 
     def invite_url(self, base_url: str, room_id: str, token: str) -> str:
         return f"{base_url.rstrip('/')}/room/{room_id}?t={token}"
-
-    def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest()[:18])

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from selfcast.errors import BadInput
 from selfcast.platform import accounts
-from selfcast.platform.portal.crypto import Signer, load_secret
 from selfcast.platform.store.models import Account
 from selfcast.settings import Settings
+from selfcast.signing import TokenSigner, load_secret
 
 PURPOSE = "reset"
 INVALID = "this reset link is invalid, expired or already used; ask your operator for a new one"
@@ -26,13 +26,13 @@ def _fingerprint(acct: Account) -> str:
 
 def make_link(db: Session, settings: Settings, email: str) -> str:
     acct = accounts.by_email(db, email)
-    token = Signer(load_secret(settings)).dumps(
+    token = TokenSigner(load_secret(settings)).dumps(
         PURPOSE, {"a": acct.id, "f": _fingerprint(acct)}, settings.portal.reset_link_hours * 3600
     )
     return f"{settings.base_url}/reset/{token}"
 
 
-def check(db: Session, signer: Signer, token: str) -> Account:
+def check(db: Session, signer: TokenSigner, token: str) -> Account:
     payload = signer.loads(PURPOSE, token)
     acct = db.get(Account, payload.get("a", "")) if payload else None
     if acct is None or payload is None or payload.get("f") != _fingerprint(acct):

@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from selfcast.errors import SelfcastError
 from selfcast.platform.context import Platform
 from selfcast.platform.portal import websessions
-from selfcast.platform.portal.crypto import Signer, load_secret
 from selfcast.platform.portal.oidc import OidcClient
 from selfcast.platform.portal.throttle import SignInThrottle
 from selfcast.platform.portal.websessions import Viewer
 from selfcast.settings import Settings
+from selfcast.signing import TokenSigner, load_secret
 
 SESSION_COOKIE = "sc_session"
 ANON_COOKIE = "sc_csrf"
@@ -69,7 +69,7 @@ class Portal:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.signer = Signer(load_secret(settings))
+        self.signer = TokenSigner(load_secret(settings))
         cfg = settings.portal
         # per email: the configured limit; per client address: four times that, so one person's
         # typos do not lock out an office behind one NAT address, but a spray across emails slows
