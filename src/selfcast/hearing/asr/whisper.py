@@ -1,36 +1,16 @@
-"""Speech recognition behind one base class: embedded Whisper tiny.en, or an OpenAI-compatible API.
-
-Every engine takes 16 kHz mono float32 and returns plain text. Engines are called from the
-hearing worker thread, never from the audio path.
-"""
+"""Embedded recognition: Whisper tiny.en through faster-whisper (CTranslate2), on this machine."""
 
 from __future__ import annotations
 
 import difflib
-import io
-import logging
 import math
 import re
 import threading
-import wave
 
 import numpy as np
 
-from selfcast.errors import BadInput, Timeout, Unavailable
-
-log = logging.getLogger(__name__)
-
-
-class ASR:
-    """Base of recognition engines: ``transcribe(pcm16k) -> text``."""
-
-    name = "base"
-
-    def transcribe(self, pcm: np.ndarray, *, prompt: str = "") -> str:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release resources (optional hook)."""
+from selfcast.errors import Unavailable
+from selfcast.hearing.asr.base import ASR
 
 
 class WhisperASR(ASR):
@@ -112,60 +92,3 @@ def _tidy(text: str) -> str:
                 and difflib.SequenceMatcher(None, tail, bare[: len(tail)]).ratio() >= 0.7):
             return " ".join(w[:k])  # the short window's echo of the start, word for word or nearly
     return t
-
-
-def wav_bytes(pcm: np.ndarray, sample_rate: int = 16_000) -> bytes:
-    """16-bit PCM WAV in memory (what every transcription API accepts)."""
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
-    return buf.getvalue()
-
-
-class OpenAIASR(ASR):
-    """Any OpenAI-compatible ``POST {url}/audio/transcriptions`` (OpenAI, faster-whisper-server, vLLM)."""
-
-    name = "openai"
-
-    def __init__(self, url: str, key: str = "", model: str = "whisper-1", timeout_s: float = 10.0) -> None:
-        if not url:
-            raise BadInput("hearing.provider=openai needs hearing.url (e.g. https://api.openai.com/v1)")
-        import httpx
-
-        self._url = url.rstrip("/") + "/audio/transcriptions"
-        self._model = model or "whisper-1"
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._client = httpx.Client(headers=headers, timeout=timeout_s)
-
-    def transcribe(self, pcm: np.ndarray, *, prompt: str = "") -> str:
-        import httpx
-
-        data = {"model": self._model, "response_format": "json", "language": "en"}
-        if prompt:
-            data["prompt"] = prompt
-        try:
-            r = self._client.post(self._url, data=data, files={"file": ("audio.wav", wav_bytes(pcm), "audio/wav")})
-        except httpx.TimeoutException as exc:
-            raise Timeout(f"transcription API at {self._url} did not answer in time") from exc
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"transcription API at {self._url} unreachable: {type(exc).__name__}") from exc
-        if r.status_code >= 400:
-            raise Unavailable(f"transcription API answered HTTP {r.status_code}; check hearing.url/key/model")
-        ctype = r.headers.get("content-type", "")
-        return (r.json().get("text", "") if "json" in ctype else r.text).strip()
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def get_asr(settings) -> ASR:
-    """The engine named by ``HearingSettings.provider`` (``embedded`` | ``openai``)."""
-    provider = (settings.provider or "embedded").lower()
-    if provider == "embedded":
-        return WhisperASR(getattr(settings, "model_path", ""), cpu_threads=getattr(settings, "cpu_threads", 2))
-    if provider == "openai":
-        return OpenAIASR(settings.url, settings.key, settings.model, getattr(settings, "timeout_s", 10.0))
-    raise BadInput(f"unknown hearing provider {settings.provider!r}; use 'embedded' or 'openai'")
