@@ -4,6 +4,7 @@ events written chunk by chunk, with real pauses between them)."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,15 +20,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if self.server.drop > 0:  # read, then hang up without an answer (a dropped connection)
+            self.server.drop -= 1
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if self.server.key and self.server.key not in (self.headers.get("x-api-key"),
+                                                       self.headers.get("Authorization", "")[7:]):
+            refused = ({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+                       if "chat/completions" in self.path else
+                       {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+            return self._json(401, refused)
         mode = self.server.mode
         if mode == "broken":
-            payload = b'{"error": {"message": "model overloaded"}}'
-            self.send_response(500)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-            return
+            return self._json(500, {"error": {"message": "model overloaded"}})
         if mode == "slow":
             time.sleep(self.server.delay)
         self.send_response(200)
@@ -44,19 +50,29 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def _json(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
 
 class ChatServer(ThreadingHTTPServer):
-    """``mode``: ok | drip (pause mid-stream) | slow (pause before answering) | broken (HTTP 500)."""
+    """``mode``: ok | drip (pause mid-stream) | slow (pause before answering) | broken (HTTP 500);
+    ``drop`` = n: the next n connections hang up after the request; ``key``: the only key let in."""
 
     daemon_threads = True
 
     def __init__(self, pieces: list[str], *, mode: str = "ok", delay: float = 1.0, pause_after: int = 2) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.pieces, self.mode, self.delay, self.pause_after = pieces, mode, delay, pause_after
+        self.drop, self.key = 0, ""
         self.requests: list[dict] = []
         threading.Thread(target=self.serve_forever, daemon=True).start()
 

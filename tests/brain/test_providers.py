@@ -72,6 +72,27 @@ def test_broken_provider_becomes_an_apology(server, caplog):
     assert "HTTP 500" in caplog.text and "sk-test-local-key" not in caplog.text
 
 
+@pytest.mark.parametrize("provider,base", [("openai", "/v1"), ("anthropic", "")])
+def test_a_dropped_connection_is_sent_again(server, provider, base, caplog):
+    caplog.set_level(logging.INFO)
+    server.drop = 1  # the first connection hangs up after the request, with no answer
+    out = list(_brain(provider, server.url + base).reply([Turn("user", "Status?")], BrainContext("Robin")))
+    assert out == ["The orders endpoints are moving to v2.", "Cursor pagination is still to do."]
+    assert len(server.requests) == 2 and server.requests[0]["body"] == server.requests[1]["body"]
+    assert "sending again (2/3)" in caplog.text
+
+
+@pytest.mark.parametrize("provider,base,said", [("openai", "/v1", "Incorrect API key provided"),
+                                                ("anthropic", "", "invalid x-api-key")])
+def test_a_refused_key_becomes_an_apology_and_a_clear_log(server, provider, base, said, caplog):
+    caplog.set_level(logging.WARNING)
+    server.key = "sk-the-right-key-000000000000"
+    out = list(_brain(provider, server.url + base).reply([Turn("user", "Status?")], BrainContext("Robin")))
+    assert out == [APOLOGY]
+    assert f"refused the key (HTTP 401: {said})" in caplog.text and "brain.key" in caplog.text
+    assert "sk-test-local-key" not in caplog.text
+
+
 def test_unreachable_provider_becomes_an_apology():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
