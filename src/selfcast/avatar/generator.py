@@ -10,7 +10,7 @@ detecting a drawn face again.
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import io
 
 import cv2
@@ -18,7 +18,7 @@ import numpy as np
 
 from selfcast.avatar.prompt import Traits, parse_prompt
 from selfcast.avatar.rig import RIG_CHUNK, rig_chunk
-from selfcast.errors import BadInput, Unavailable
+from selfcast.errors import BadInput
 from selfcast.settings import AvatarSettings
 
 STYLES = ("cinematic", "anime", "3d")
@@ -35,8 +35,8 @@ def generate_avatar(prompt: str | None, style: str = "cinematic", seed: int | No
         raise BadInput("prompt is longer than 2000 characters; describe the person more briefly")
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31))
-    if settings is not None and settings.images_url:
-        return _generate_remote(prompt or "a friendly person", style, settings)
+    if settings is not None and settings.images_url:  # the callers are sync; an async one awaits images_provider
+        return asyncio.run(_generate_remote(prompt or "a friendly person", style, settings))
     return paint_portrait(prompt, style, int(seed))
 
 
@@ -63,38 +63,11 @@ def _png(rgb: np.ndarray, lm: np.ndarray | None) -> bytes:
     return buf.getvalue()
 
 
-def _generate_remote(prompt: str, style: str, settings: AvatarSettings) -> bytes:
-    import httpx
-    from PIL import Image
+async def _generate_remote(prompt: str, style: str, settings: AvatarSettings) -> bytes:
+    from selfcast.avatar.images import images_provider
 
-    look = {"cinematic": "cinematic photographic portrait, soft key light, shallow depth of field",
-            "anime": "anime style portrait, clean line art, cel shading",
-            "3d": "3D animated film character portrait, soft studio lighting"}[style]
-    body = {"model": settings.images_model, "prompt": f"{prompt}. Head-and-shoulders, facing the camera, "
-            f"eyes open, mouth closed, centred. {look}.", "n": 1, "size": "1024x1024",
-            "response_format": "b64_json"}
-    headers = {"Authorization": f"Bearer {settings.images_key}"} if settings.images_key else {}
-    url = settings.images_url.rstrip("/")
-    if not url.endswith("/images/generations"):
-        url += "/images/generations"
-    try:
-        r = httpx.post(url, json=body, headers=headers, timeout=120)
-    except httpx.HTTPError as exc:
-        raise Unavailable(f"images endpoint {settings.images_url} is not reachable ({type(exc).__name__})") from exc
-    if r.status_code >= 400:
-        raise Unavailable(f"images endpoint answered {r.status_code}; check SELFCAST_AVATAR__IMAGES_URL/KEY/MODEL")
-    try:
-        item = r.json()["data"][0]
-        if item.get("b64_json"):
-            raw = base64.b64decode(item["b64_json"])
-        else:
-            raw = httpx.get(item["url"], timeout=120).content
-        im = Image.open(io.BytesIO(raw)).convert("RGB")
-    except Exception as exc:
-        raise Unavailable("images endpoint returned no usable image") from exc
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+    async with images_provider(settings) as images:
+        return await images.generate(prompt, style)
 
 
 # ---------------------------------------------------------------------------------------------
