@@ -62,16 +62,12 @@ class VoiceSettings(BaseModel):
 
 
 class HearingSettings(BaseModel):
-    provider: str = "embedded"  # embedded | openai
+    """The recogniser (the turn-taking knobs are the session's: ``SessionOptions.turns``)."""
+
+    provider: str = "embedded"  # embedded | openai | captions (the platform's captions are the transcript)
     url: str = ""
     key: str = ""
     model: str = "whisper-1"
-    end_of_turn_silence_ms: int = 500  # silence that ends a turn when its words give no cue
-    min_end_of_turn_silence_ms: int = 200  # ... after a complete question or sentence
-    max_end_of_turn_silence_ms: int = 1500  # ... after a trailing "um, and..."
-    barge_in_min_ms: int = 500
-    partial_interval_ms: int = 600  # re-decode the growing utterance this often while someone speaks
-    vad_threshold: float = 0.5
     model_path: str = ""  # a CTranslate2 Whisper directory; empty = bundled tiny.en
     cpu_threads: int = 2
     timeout_s: float = 10.0
@@ -89,20 +85,41 @@ class BrainSettings(BaseModel):
     use_llm: bool = True  # let the embedded responder phrase with the GGUF when llama-cpp-python exists
 
 
-class LiveSettings(BaseModel):
-    """One live session's conversation behaviour (the engines' own knobs live in their sections)."""
+class TurnOptions(BaseModel):
+    """When a person has finished, and when they are talking over the bot (LiveKit's endpointing
+    and interruption options; these defaults are measured, see docs/benchmarks.md)."""
+
+    end_of_turn_silence_ms: int = 500  # silence that ends a turn when its words give no cue
+    min_end_of_turn_silence_ms: int = 200  # ... after a complete question or sentence
+    max_end_of_turn_silence_ms: int = 1500  # ... after a trailing "um, and..."
+    barge_in_min_ms: int = 500  # speech over the bot this long stops it
+    partial_interval_ms: int = 600  # re-decode the growing utterance this often while someone speaks
+    vad_threshold: float = 0.5  # Silero speech probability that counts as voice
+    continuation_s: float = 1.5  # the same person speaking again this soon continues their question
+
+
+class SessionOptions(BaseModel):
+    """Everything one live session decides for itself, in one place (``SELFCAST_LIVE__*``).
+
+    The engines' own knobs (which recogniser, voice, model) live in their sections; these are
+    the session's: when to greet and answer, how turns end, how far media runs ahead, when to
+    give up on a join and how often to look for agent commands.
+    """
 
     greeting: str = "auto"  # auto (greet in one-to-one calls only) | on | off
     greeting_text: str = ""  # empty = "Hi, I'm {name}. Ask me anything about what I've been working on."
     reply_to: str = "addressed"  # addressed (the hearing policy decides) | all
+    turns: TurnOptions = TurnOptions()
     video_lead_ms: float = 120.0  # frames are rendered this far ahead of playback
     audio_lead_ms: float = 180.0  # first speech sample this far ahead of now (> video lead: no frame misses it)
     max_audio_ahead_s: float = 0.6  # speech is sent at most this far ahead (keeps barge-in tight)
     ready_timeout_s: float = 20.0  # admitted but no video/audio flowing after this: error
+    rejoin_timeout_s: float = 20.0  # a rejoin waits at most this long (the first join: meeting.waiting_room_timeout_s)
     frame_width: int = 640  # the live camera; 0 = avatar.width (720p costs ~4x the render CPU)
     frame_height: int = 360  # 0 = avatar.height
     rejoin_attempts: int = 1  # after the bot's browser crashes
     command_poll_s: float = 0.5  # how often the worker looks for speak/chat commands
+    goodbye_timeout_s: float = 12.0  # the longest a goodbye may take before the bot leaves anyway
 
 
 class MeetingSettings(BaseModel):
@@ -153,7 +170,7 @@ class Settings(BaseSettings):
     hearing: HearingSettings = HearingSettings()
     brain: BrainSettings = BrainSettings()
     meeting: MeetingSettings = MeetingSettings()
-    live: LiveSettings = LiveSettings()
+    live: SessionOptions = SessionOptions()
     portal: PortalSettings = PortalSettings()
 
     @classmethod

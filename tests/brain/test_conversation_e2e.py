@@ -14,7 +14,8 @@ import pytest
 from selfcast.brain import BrainContext, Turn, get_brain
 from selfcast.brain.memory import MemoryStore
 from selfcast.brain.notes import make_notes
-from selfcast.hearing import EndOfTurn, Hearing, Segment
+from selfcast.hearing import EndOfTurn, Hearing
+from selfcast.transcript import TranscriptLine
 from selfcast.hearing.asr import WhisperASR
 from selfcast.settings import BrainSettings, HearingSettings
 from tests.brain.fixture import leaked
@@ -60,14 +61,14 @@ def test_spoken_questions_get_grounded_answers_and_no_secret_leaks(workspace, ca
         (turn,) = [e for e in events if isinstance(e, EndOfTurn)]
         t = hearing.media_time
         assert turn.addressed, (question, turn)
-        seg = Segment("Tom Okafor", turn.segment.start, turn.segment.end, turn.segment.text)
+        seg = TranscriptLine("Tom Okafor", turn.segment.text, turn.segment.start, turn.segment.end)
         transcript.append(seg)
         history.append(Turn("user", seg.text, seg.speaker))
         ctx = BrainContext("Robin", card, memory=memory, transcript=transcript)
         answer = " ".join(brain.reply(history, ctx))
         replies.append(answer)
         history.append(Turn("assistant", answer))
-        transcript.append(Segment("Robin", t, t + 3.0, answer))
+        transcript.append(TranscriptLine("Robin", answer, t, t + 3.0))
         assert check(norm(answer)), f"Q: {question!r} heard as {seg.text!r} -> A: {answer!r}"
 
     notes = make_notes(transcript, bot_name="Robin", attendees=["Tom Okafor"])

@@ -7,7 +7,7 @@ import pytest
 from selfcast.brain import BrainContext, Turn, get_brain
 from selfcast.brain.embedded import DONT_KNOW
 from selfcast.brain.memory import MemoryStore
-from selfcast.hearing.events import Segment
+from selfcast.transcript import TranscriptLine
 from selfcast.settings import BrainSettings
 from tests.brain.fixture import leaked
 
@@ -73,8 +73,8 @@ def test_memory_of_earlier_meetings_is_used(brain, card, tmp_path):
 
 
 def test_the_meeting_transcript_is_used(brain, card):
-    transcript = [Segment("Priya", 0.0, 3.0, "The load test on Thursday peaked at 480 requests per second."),
-                  Segment("Tom", 3.0, 5.0, "Nice.")]
+    transcript = [TranscriptLine("Priya", "The load test on Thursday peaked at 480 requests per second.", 0.0, 3.0),
+                  TranscriptLine("Tom", "Nice.", 3.0, 5.0)]
     a = ask(brain, BrainContext("Robin", card, transcript=transcript), "What did the load test peak at?")
     assert "480" in a and "Priya" in a
 

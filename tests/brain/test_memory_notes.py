@@ -5,19 +5,19 @@ import pytest
 from selfcast.brain.memory import MemoryStore
 from selfcast.brain.notes import MeetingNotes, make_notes
 from selfcast.errors import BadInput
-from selfcast.hearing.events import Segment
+from selfcast.transcript import TranscriptLine
 from tests.brain.fixture import SECRETS, leaked
 
 TRANSCRIPT = [
-    Segment("Tom Okafor", 0.0, 4.0, "Robin, what's the status of the API refactor?"),
-    Segment("Robin", 4.5, 9.0, "The orders endpoints are moving to v2. Cursor pagination is still to do."),
-    Segment("Priya Nair", 9.5, 14.0, "We decided to keep the v1 shims until the December 12 release."),
-    Segment("Tom Okafor", 14.5, 18.0, f"Priya, can you send me the staging password {SECRETS['db_password']}?"),
-    Segment("Priya Nair", 18.5, 22.0, "I'll write the migration guide for the v1 clients by Friday."),
-    Segment("Tom Okafor", 22.5, 26.0, "Maya will fix the failing cursor pagination test."),
-    Segment("Tom Okafor", 26.5, 29.0, "Robin, what is the budget for the load tests?"),
-    Segment("Robin", 29.5, 31.0, "I don't know that. It isn't in anything I've seen of the work."),
-    Segment("Priya Nair", 31.5, 34.0, f"Use the token={SECRETS['generic_token']} for the dashboard."),
+    TranscriptLine("Tom Okafor", "Robin, what's the status of the API refactor?", 0.0, 4.0),
+    TranscriptLine("Robin", "The orders endpoints are moving to v2. Cursor pagination is still to do.", 4.5, 9.0),
+    TranscriptLine("Priya Nair", "We decided to keep the v1 shims until the December 12 release.", 9.5, 14.0),
+    TranscriptLine("Tom Okafor", f"Priya, can you send me the staging password {SECRETS['db_password']}?", 14.5, 18.0),
+    TranscriptLine("Priya Nair", "I'll write the migration guide for the v1 clients by Friday.", 18.5, 22.0),
+    TranscriptLine("Tom Okafor", "Maya will fix the failing cursor pagination test.", 22.5, 26.0),
+    TranscriptLine("Tom Okafor", "Robin, what is the budget for the load tests?", 26.5, 29.0),
+    TranscriptLine("Robin", "I don't know that. It isn't in anything I've seen of the work.", 29.5, 31.0),
+    TranscriptLine("Priya Nair", f"Use the token={SECRETS['generic_token']} for the dashboard.", 31.5, 34.0),
 ]
 
 
@@ -76,11 +76,11 @@ def test_memory_survives_a_torn_last_line(tmp_path):
 
 def test_summary_says_what_the_bot_was_asked_and_answered_but_not_what_it_did_not_know():
     transcript = [
-        Segment("Alice", 0.0, 2.0, "Hi there Ada, nice to see you again today."),
-        Segment("Alice", 2.0, 4.0, "When is the first public release planned?"),
-        Segment("Ada (AI)", 5.0, 7.0, "The first public release is planned for Friday. It ships with dark mode."),
-        Segment("Bob", 8.0, 9.0, "What about the marketing budget?"),
-        Segment("Ada (AI)", 9.5, 10.5, "I don't know that; it isn't in what I have."),
+        TranscriptLine("Alice", "Hi there Ada, nice to see you again today.", 0.0, 2.0),
+        TranscriptLine("Alice", "When is the first public release planned?", 2.0, 4.0),
+        TranscriptLine("Ada (AI)", "The first public release is planned for Friday. It ships with dark mode.", 5.0, 7.0),
+        TranscriptLine("Bob", "What about the marketing budget?", 8.0, 9.0),
+        TranscriptLine("Ada (AI)", "I don't know that; it isn't in what I have.", 9.5, 10.5),
     ]
     notes = make_notes(transcript, bot_name="Ada (AI)")
     assert 'Alice asked "When is the first public release planned?"' in notes.summary
@@ -93,11 +93,11 @@ def test_summary_says_what_the_bot_was_asked_and_answered_but_not_what_it_did_no
 def test_notes_follow_spoken_order_and_skip_answers_cut_short_by_barge_in():
     # stored as completed (the live session's order), not as spoken
     transcript = [
-        Segment("Ada (AI)", 6.5, 11.0, "Hi, I'm Ada. Ask me anything about what I've been working on."),
-        Segment("participant", 12.5, 13.7, "When is the first public?"),
-        Segment("Ada (AI)", 14.4, 14.5, "One of —"),
-        Segment("participant", 14.0, 14.8, "Release"),
-        Segment("Ada (AI)", 15.7, 20.3, "The first public release is planned for Friday."),
+        TranscriptLine("Ada (AI)", "Hi, I'm Ada. Ask me anything about what I've been working on.", 6.5, 11.0),
+        TranscriptLine("participant", "When is the first public?", 12.5, 13.7),
+        TranscriptLine("Ada (AI)", "One of —", 14.4, 14.5),
+        TranscriptLine("participant", "Release", 14.0, 14.8),
+        TranscriptLine("Ada (AI)", "The first public release is planned for Friday.", 15.7, 20.3),
     ]
     notes = make_notes(transcript, bot_name="Ada (AI)")
     assert 'answered "The first public release is planned for Friday."' in notes.summary
@@ -106,8 +106,8 @@ def test_notes_follow_spoken_order_and_skip_answers_cut_short_by_barge_in():
 
 def test_an_answered_question_whose_question_mark_the_recogniser_dropped_is_still_in_the_summary():
     transcript = [
-        Segment("participant", 12.0, 13.0, "One is the first public release planned."),
-        Segment("Ada (AI)", 14.0, 16.0, "The first public release is planned for Friday."),
+        TranscriptLine("participant", "One is the first public release planned.", 12.0, 13.0),
+        TranscriptLine("Ada (AI)", "The first public release is planned for Friday.", 14.0, 16.0),
     ]
     summary = make_notes(transcript, bot_name="Ada (AI)").summary
     assert 'answered "The first public release is planned for Friday."' in summary

@@ -18,12 +18,12 @@ import pytest
 import soundfile as sf
 
 from selfcast.hearing import BargeIn, EndOfTurn, Hearing, OpenAIASR, PartialTranscript, SpeechStarted
-from selfcast.settings import HearingSettings
+from selfcast.settings import HearingSettings, TurnOptions
 from tests.hearing.speech import SR, chunks, feed_fast, feed_realtime, say, silence
 
 
 def make(whisper, **kw) -> Hearing:
-    return Hearing(HearingSettings(**kw), bot_name="Robin", asr=whisper)
+    return Hearing(HearingSettings(), turns=TurnOptions(**kw), bot_name="Robin", asr=whisper)
 
 
 def drain(h: Hearing, rounds: int = 6) -> list:

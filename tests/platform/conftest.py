@@ -59,13 +59,13 @@ def live_server(psettings: Settings) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def plain_server(settings: Settings) -> Iterator[LiveServer]:
-    """uvicorn whose executor's session runner is not installed (a build without the live engine)."""
+def browserless_server(settings: Settings) -> Iterator[LiveServer]:
+    """uvicorn on a machine whose configured Chromium is missing: no meeting can be joined."""
     from selfcast.platform.sessions.executor import LocalExecutor
 
-    live = start_server(
-        settings, executor=LocalExecutor(settings, runner="selfcast.live.not_installed:run_session")
-    )
+    settings = settings.model_copy(update={"meeting": settings.meeting.model_copy(
+        update={"chromium_path": "/nonexistent/chromium"})})
+    live = start_server(settings, executor=LocalExecutor(settings))
     yield live
     stop_server(live)
 

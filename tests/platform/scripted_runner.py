@@ -17,7 +17,8 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 from selfcast.errors import PlatformDenied
-from selfcast.platform.sessions.protocol import SessionReporter, SessionSpec, TranscriptSegment
+from selfcast.live.contract import SessionReporter, SessionSpec
+from selfcast.transcript import TranscriptLine
 
 
 def run(spec: SessionSpec, reporter: SessionReporter, settings) -> None:  # type: ignore[no-untyped-def]
@@ -44,8 +45,8 @@ def run(spec: SessionSpec, reporter: SessionReporter, settings) -> None:  # type
         raise RuntimeError("renderer exploded")
     reporter.store_transcript(
         [
-            TranscriptSegment("Ada", "Shall we start?", 0.0, 1.2),
-            TranscriptSegment(spec.bot_name, "Yes, let's go.", 1.5, 2.4),
+            TranscriptLine("Ada", "Shall we start?", 0.0, 1.2),
+            TranscriptLine(spec.bot_name, "Yes, let's go.", 1.5, 2.4),
         ]
     )
     if script == "stall":

@@ -4,7 +4,7 @@ field names, JSON bodies), reading responses the way it reads them (``body.get("
 
 Live sessions run in real ``selfcast worker`` processes; since the live engine is another
 layer's, these workers run the scripted session runner in ``tests/platform/scripted_runner.py``.
-``test_session_create_without_live_engine_*`` covers a build whose live engine is missing.
+``test_session_create_without_a_browser_*`` covers a machine that cannot join meetings.
 """
 
 from __future__ import annotations
@@ -255,14 +255,15 @@ def test_minimax_upload_and_voice_clone_routes(sqlite_server: LiveServer, libriv
     assert [v["voice_id"] for v in voices] == [voice_id]
 
 
-def test_session_create_without_live_engine_is_a_clear_503_and_writes_nothing(
-    plain_server: LiveServer,
+def test_session_create_without_a_browser_is_a_clear_503_and_writes_nothing(
+    browserless_server: LiveServer,
 ) -> None:
-    _, key = plain_server.account("nolive@x.io", credits=500)
+    plain_server = browserless_server
+    _, key = plain_server.account("nobrowser@x.io", credits=500)
     r = join(plain_server, key)
     assert r.status_code == 503
-    assert r.json()["code"] == "live_engine_unavailable"
-    assert "live engine not available" in r.json()["message"]
+    assert r.json()["code"] == "unavailable"
+    assert "no Chromium at '/nonexistent/chromium'" in r.json()["message"] and "setup.sh" in r.json()["message"]
     with plain_server.platform.store.read() as db:
         assert db.scalar(select(func.count()).select_from(MeetingSession)) == 0
         assert db.scalar(select(func.count()).select_from(Hold)) == 0

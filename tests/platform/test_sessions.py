@@ -163,9 +163,11 @@ def stack(settings: Settings) -> Iterator[Stack]:
 
 
 # ---- lifecycle --------------------------------------------------------------------------------
-def test_worker_without_live_engine_ends_session_in_error_and_releases_the_hold(settings: Settings) -> None:
+def test_worker_whose_runner_fails_to_import_ends_the_session_in_error_loudly_and_releases_the_hold(
+    settings: Settings,
+) -> None:
     s = make_stack(settings)
-    sid = "sess_nolive"
+    sid = "sess_broken"
     s.registry.create(
         s.account_id,
         sid,
@@ -174,21 +176,14 @@ def test_worker_without_live_engine_ends_session_in_error_and_releases_the_hold(
         ),
     )
     env = {**os.environ, "SELFCAST_WORKER_SETTINGS": worker_settings_json(settings)}
-    # a build without the live engine: the runner module is not installed
-    cmd = [
-        sys.executable,
-        "-m",
-        "selfcast.cli.main",
-        "worker",
-        sid,
-        "--runner",
-        "selfcast.live.not_installed:run_session",
-    ]
+    # a broken module of ours: the import error is the session's error, with its traceback in the log
+    cmd = [sys.executable, "-m", "selfcast.cli.main", "worker", sid, "--runner", "selfcast.live.no_such_module:run"]
     proc = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
-    assert proc.returncode == 4, proc.stderr.decode()[-2000:]
+    assert proc.returncode == 70, proc.stderr.decode()[-2000:]
+    assert b"ModuleNotFoundError" in proc.stderr
     row = s.row(sid)
-    assert row.state == "error" and row.error_code == "live_engine_unavailable"
-    assert "live engine not available" in row.error_message
+    assert row.state == "error" and row.error_code == "worker_crashed"
+    assert "selfcast.live.no_such_module" in row.error_message
     assert s.hold_status(sid) == "released" and s.captures(sid) == 0
     assert s.balance().available == 1000
     s.store.dispose()
@@ -336,7 +331,7 @@ def test_max_duration_makes_the_session_leave(stack: Stack) -> None:
 
 
 def test_db_reporter_implements_the_session_reporter_protocol(settings: Settings) -> None:
-    from selfcast.platform.sessions import SessionReporter
+    from selfcast.live.contract import SessionReporter
     from selfcast.platform.sessions.reporter import DbReporter
 
     s = make_stack(settings)

@@ -22,7 +22,7 @@ from selfcast.brain.redact import redact
 if TYPE_CHECKING:
     from selfcast.brain.memory import MemoryStore
     from selfcast.brain.workspace import ReferenceCard
-    from selfcast.hearing.events import Segment
+    from selfcast.transcript import TranscriptLine
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class BrainContext:
     card: ReferenceCard | str | None = None
     system_prompt: str = ""
     memory: MemoryStore | None = None
-    transcript: list[Segment] = field(default_factory=list)
+    transcript: list[TranscriptLine] = field(default_factory=list)
 
     def card_text(self) -> str:
         if self.card is None:

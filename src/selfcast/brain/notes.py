@@ -14,7 +14,7 @@ from selfcast.brain.redact import redact
 from selfcast.brain.retrieval import STOPWORDS, terms
 
 if TYPE_CHECKING:
-    from selfcast.hearing.events import Segment
+    from selfcast.transcript import TranscriptLine
 
 
 @dataclass(slots=True)
@@ -78,7 +78,7 @@ def _task(text: str) -> str:
     return t[0].lower() + t[1:] if t else t
 
 
-def make_notes(transcript: list[Segment], *, bot_name: str, attendees: list[str] | tuple = ()) -> MeetingNotes:
+def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: list[str] | tuple = ()) -> MeetingNotes:
     """Notes for one meeting. ``attendees``: names from the platform; speakers are added."""
     # Live sessions store segments as they complete, not as they began: put them in spoken order.
     segs = sorted((s for s in transcript if s.text.strip()), key=lambda s: s.start)

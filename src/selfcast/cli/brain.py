@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Summary, decisions, action items with owners and open questions from a transcript."""
         from selfcast.brain.notes import make_notes
-        from selfcast.hearing.events import Segment
+        from selfcast.transcript import TranscriptLine
 
         if fmt not in ("markdown", "json"):
             raise BadInput(f"--format {fmt!r}: use markdown or json")
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         items = raw.get("segments", raw) if isinstance(raw, dict) else raw
         if not isinstance(items, list) or not all(isinstance(x, dict) and "text" in x for x in items):
             raise BadInput("the transcript must be a JSON list of objects with speaker, start, end and text")
-        result = make_notes([Segment.from_dict(x) for x in items], bot_name=bot_name, attendees=attendee)
+        result = make_notes([TranscriptLine.from_dict(x) for x in items], bot_name=bot_name, attendees=attendee)
         text = result.to_json() + "\n" if fmt == "json" else result.to_markdown()
         if out is not None:
             _write_atomic(out, text)

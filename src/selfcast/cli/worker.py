@@ -9,17 +9,14 @@ def register(app: typer.Typer) -> None:
     @app.command(hidden=True)
     def worker(
         session_id: str = typer.Argument(..., help="The session to run"),
-        runner: str = typer.Option(None, help="module:function of the session runner"),
+        runner: str = typer.Option(None, help="module:function of another session runner (tests)"),
         heartbeat_s: float = typer.Option(2.0, help="Seconds between heartbeats"),
     ) -> None:
         """Run one meeting session (the server starts this; it is not for direct use)."""
         import logging
 
-        from selfcast.platform.sessions.protocol import DEFAULT_RUNNER
         from selfcast.platform.sessions.worker import run_worker, settings_from_env
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        code = run_worker(
-            settings_from_env(), session_id, runner_ref=runner or DEFAULT_RUNNER, heartbeat_s=heartbeat_s
-        )
+        code = run_worker(settings_from_env(), session_id, runner_ref=runner, heartbeat_s=heartbeat_s)
         raise SystemExit(code)  # cli.main drops typer.Exit codes in non-standalone mode

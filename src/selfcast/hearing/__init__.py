@@ -7,7 +7,6 @@ from selfcast.hearing.events import (
     EndOfTurn,
     HearingEvent,
     PartialTranscript,
-    Segment,
     SpeechStarted,
 )
 
@@ -19,7 +18,6 @@ __all__ = [
     "HearingEvent",
     "OpenAIASR",
     "PartialTranscript",
-    "Segment",
     "SpeechStarted",
     "WhisperASR",
     "get_asr",

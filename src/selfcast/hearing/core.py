@@ -4,7 +4,7 @@ Per 32 ms frame: Silero VAD → speech/silence state. While a person speaks, the
 utterance is re-decoded in one worker thread every ``partial_interval_ms`` so that little is
 left when they stop. At the first silent frame the whole utterance is decoded once more (the
 *candidate*); the turn ends when the candidate is ready and the silence is as long as its
-words ask for: short after a complete question, patient after "um, and…" (``turns.completeness``).
+words ask for: short after a complete question, patient after "um, and…" (``turn_rules.completeness``).
 Barge-in: while the bot speaks, voiced speech longer than ``barge_in_min_ms`` that is not a
 backchannel. ``feed`` never blocks on recognition.
 """
@@ -19,18 +19,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from selfcast.errors import BadInput
-from selfcast.hearing import turns
+from selfcast.hearing import turns as turn_rules
 from selfcast.hearing.asr import ASR, get_asr
 from selfcast.hearing.events import (
     BargeIn,
     EndOfTurn,
     HearingEvent,
     PartialTranscript,
-    Segment,
     SpeechStarted,
 )
 from selfcast.hearing.vad import FRAME, SAMPLE_RATE, SileroVAD
 from selfcast.media.frames import AudioChunk
+from selfcast.settings import HearingSettings, TurnOptions
+from selfcast.transcript import TranscriptLine
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,10 @@ class _Job:
 class Hearing:
     """Ears of one live session. Not thread-safe: feed it from one task."""
 
-    def __init__(self, settings, *, bot_name: str, asr: ASR | None = None, vad: SileroVAD | None = None,
-                 default_speaker: str = "participant") -> None:
+    def __init__(self, settings: HearingSettings, *, bot_name: str, turns: TurnOptions | None = None,
+                 asr: ASR | None = None, vad: SileroVAD | None = None, default_speaker: str = "participant") -> None:
         self.settings = settings
+        self.turns = turns or TurnOptions()
         self.bot_name = bot_name
         self.default_speaker = default_speaker
         self._captions_only = (settings.provider or "").lower() == "captions"
@@ -74,16 +76,17 @@ class Hearing:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearing-asr")
         if self._asr is not None:  # first decode allocates buffers: do it now, not on the first question
             self._pool.submit(self._asr.transcribe, np.zeros(SAMPLE_RATE, np.float32))
-        self._addressing = turns.Addressing(bot_name=bot_name)
-        self._on = float(getattr(settings, "vad_threshold", 0.5))
+        self._addressing = turn_rules.Addressing(bot_name=bot_name)
+        self._on = float(self.turns.vad_threshold)
         self._off = max(0.05, self._on - 0.15)
-        self._partial_s = getattr(settings, "partial_interval_ms", 600) / 1000.0
+        self._partial_s = self.turns.partial_interval_ms / 1000.0
         self._pending = np.zeros(0, np.float32)  # samples not yet framed
         self._t = None  # media time of the next unframed sample
         self._ring: list[np.ndarray] = []  # pre-roll frames while idle
         self._bot_speaking = False
         self._last_bot_end: float | None = None
         self._captions: list[tuple[float, str]] = []
+        self._caption_turn: TranscriptLine | None = None  # captions-only: the turn being captioned
         self._reset_utterance()
 
     # ----- public API -----
@@ -103,15 +106,34 @@ class Hearing:
     def feed_caption(self, speaker: str, text: str, *, t: float, final: bool = True,
                      start: float | None = None) -> list[HearingEvent]:
         """A platform caption with the speaker's name. Names label audio turns; with
-        ``provider = "captions"`` the captions themselves are the transcript."""
+        ``provider = "captions"`` the captions themselves are the transcript: a caption that
+        stops changing for ``turns.end_of_turn_silence_ms`` (checked as audio is fed) or that is
+        marked final ends the turn, and another speaker's caption ends the one before it."""
         self._captions.append((t, speaker))
         self._captions = self._captions[-50:]
-        if not self._captions_only:
+        text = text.strip()
+        if not self._captions_only or not text:
             return []
-        if not final:
-            return [PartialTranscript(text, t)]
-        seg = Segment(speaker, start if start is not None else t, t, text.strip())
-        return [self._end_of_turn(seg, {})]
+        events: list[HearingEvent] = []
+        pending = self._caption_turn
+        if pending is not None and pending.speaker != speaker:
+            events.append(self._end_of_turn(pending, {"cue": "caption"}))
+            pending = None
+        first = start if start is not None else (pending.start if pending is not None else t)
+        line = TranscriptLine(speaker, text, first, t)
+        if final:
+            self._caption_turn = None
+            events.append(self._end_of_turn(line, {"cue": "caption"}))
+        else:
+            self._caption_turn = line
+            events.append(PartialTranscript(text, t))
+        return events
+
+    def _settle_caption(self, now: float, events: list[HearingEvent]) -> None:
+        line = self._caption_turn
+        if line is not None and (now - line.end) * 1000.0 >= self.turns.end_of_turn_silence_ms:
+            self._caption_turn = None
+            events.append(self._end_of_turn(line, {"cue": "caption", "silence_ms": round((now - line.end) * 1000)}))
 
     def feed(self, chunk: AudioChunk) -> list[HearingEvent]:
         pcm = self._as_16k(chunk)
@@ -129,6 +151,8 @@ class Hearing:
             else:
                 self._frame(frame, t0, events)
         self._pending = self._pending[n_frames * FRAME:].copy()
+        if self._captions_only:
+            self._settle_caption(self._t, events)
         self._collect(events)
         return events
 
@@ -203,7 +227,7 @@ class Hearing:
             self._voiced_s += FRAME_S
         elif p < self._off:
             self._voiced_s, self._barged = 0.0, False
-        if self._bot_speaking and not self._barged and self._voiced_s * 1000.0 >= self.settings.barge_in_min_ms:
+        if self._bot_speaking and not self._barged and self._voiced_s * 1000.0 >= self.turns.barge_in_min_ms:
             self._barged = True
             events.append(BargeIn(t0 + FRAME_S))
 
@@ -246,8 +270,8 @@ class Hearing:
         # (held the floor = talking now, for barge_in_min_ms since they started; short gaps between
         # words do not reset it, a real silence ends the utterance and does)
         if (self._bot_speaking and not self._barged and self._silence_start is None and p >= self._on
-                and (t1 - self._run_start) * 1000.0 >= self.settings.barge_in_min_ms
-                and not turns.is_backchannel(self._partial_text)):
+                and (t1 - self._run_start) * 1000.0 >= self.turns.barge_in_min_ms
+                and not turn_rules.is_backchannel(self._partial_text)):
             self._barged = True
             events.append(BargeIn(t1))
         # partial decode of the growing buffer while they talk
@@ -285,9 +309,9 @@ class Hearing:
             log.warning("recognition failed: %s", type(exc).__name__)
             text = ""
         silence_ms = (t - self._silence_start) * 1000.0
-        s = self.settings
-        cue = turns.completeness(text)
-        need = {"complete": getattr(s, "min_end_of_turn_silence_ms", 200),
+        s = self.turns
+        cue = turn_rules.completeness(text)
+        need = {"complete": s.min_end_of_turn_silence_ms,
                 "unknown": s.end_of_turn_silence_ms,
                 "incomplete": s.max_end_of_turn_silence_ms}[cue]
         if not text and silence_ms < s.max_end_of_turn_silence_ms:
@@ -303,15 +327,15 @@ class Hearing:
         return names[-1] if names else self.default_speaker
 
     def _finish(self, text: str, end: float, latency: dict) -> HearingEvent:
-        seg = Segment(self._speaker_for(self._start, end), round(self._start, 3), round(end, 3), text)
+        seg = TranscriptLine(self._speaker_for(self._start, end), text, round(self._start, 3), round(end, 3))
         ev = self._end_of_turn(seg, latency)
         self._reset_utterance()
         return ev
 
-    def _end_of_turn(self, seg: Segment, latency: dict) -> EndOfTurn:
+    def _end_of_turn(self, seg: TranscriptLine, latency: dict) -> EndOfTurn:
         if not seg.text.strip():
             return EndOfTurn(seg, False, "no words", latency)
-        if turns.is_backchannel(seg.text):
+        if turn_rules.is_backchannel(seg.text):
             return EndOfTurn(seg, False, "backchannel", latency)
         addressed, why = self._addressing.decide(seg.text, t=seg.end, last_bot_reply_end=self._last_bot_end)
         if self._bot_speaking and addressed:

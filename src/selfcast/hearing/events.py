@@ -4,23 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(slots=True)
-class Segment:
-    """One finished utterance: who said what, when (media-clock seconds)."""
-
-    speaker: str
-    start: float
-    end: float
-    text: str
-
-    def to_dict(self) -> dict:
-        return {"speaker": self.speaker, "start": self.start, "end": self.end, "text": self.text}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Segment:
-        return cls(str(d.get("speaker", "participant")), float(d.get("start", 0.0)),
-                   float(d.get("end", 0.0)), str(d.get("text", "")))
+from selfcast.transcript import TranscriptLine
 
 
 @dataclass(slots=True)
@@ -38,7 +22,7 @@ class PartialTranscript:
 class EndOfTurn:
     """A person finished speaking. ``addressed``: the bot should answer (addressing policy)."""
 
-    segment: Segment
+    segment: TranscriptLine
     addressed: bool
     reason: str = ""  # why addressed / not (name, one-to-one, follow-up, group chatter, backchannel)
     latency: dict = field(default_factory=dict)  # measured: silence_ms, decode_ms

@@ -1,52 +1,48 @@
-"""The command channel platform → worker: ``speak`` and ``chat`` sent by an agent (MCP, API).
+"""Agent commands in a live call: ``speak`` (say this) and ``chat`` (post this in the chat).
 
-Commands travel as session events of kind ``command`` (``{"id", "type", "text"}``) written by the
-platform's ``POST /v1/sessions/{id}/commands``; the worker polls for the ones it has not seen and
-answers each with a ``command_done`` event (``{"id", "interrupted", "heard", ...}``). No new
-table, no new process: the session's event log is already shared by both sides.
+The platform writes them (``POST /v1/sessions/{id}/commands``, the MCP door); the session reads
+the ones newer than the last it saw through the reporter (an indexed ``id > seq`` query) and
+answers each with a ``command_done`` event: what was heard and whether it was cut, or the error.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+import asyncio
+import logging
 
-COMMAND_KINDS = ("speak", "chat")
+from selfcast.live.contract import Command
+from selfcast.live.ports import MeetingPort
+from selfcast.live.reporting import Reporting
+from selfcast.live.tasks import Tasks
+from selfcast.live.turns import TurnTaking
+from selfcast.voice.textnorm import split_sentences
 
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    seq: int  # the event row id: strictly increasing
-    id: str
-    type: str  # speak | chat
-    text: str
-
-
-class CommandSource(Protocol):
-    def fetch(self, after: int) -> list[Command]: ...
+log = logging.getLogger(__name__)
 
 
-class EventLogCommands:
-    """Reads commands from the session's event log through the worker's reporter (``DbReporter``)."""
+class Commands:
+    def __init__(self, reporting: Reporting, turns: TurnTaking, tasks: Tasks, *, poll_s: float) -> None:
+        self.reporting, self.turns, self.tasks, self.poll_s = reporting, turns, tasks, poll_s
+        self.seen = 0
 
-    def __init__(self, reporter: Any) -> None:
-        self.registry = getattr(reporter, "registry", None)
-        self.session_id = reporter.session_id
+    async def poll(self, port: MeetingPort) -> None:
+        while True:
+            try:
+                for c in await self.reporting.commands_after(self.seen):
+                    self.seen = max(self.seen, c.seq)
+                    self.tasks.spawn(self.run(c, port), f"command-{c.id}")
+            except Exception:
+                log.warning("reading commands failed; retrying", exc_info=True)
+            await asyncio.sleep(self.poll_s)
 
-    @property
-    def available(self) -> bool:
-        return self.registry is not None
-
-    def fetch(self, after: int) -> list[Command]:
-        if self.registry is None:
-            return []
-        with self.registry.store.read() as db:
-            rows = self.registry.events(db, self.session_id)
-            out = []
-            for e in rows:
-                if e.kind != "command" or e.id <= after:
-                    continue
-                data = e.data or {}
-                if data.get("type") in COMMAND_KINDS:
-                    out.append(Command(e.id, str(data.get("id", e.id)), str(data["type"]), str(data.get("text", ""))))
-            return out
+    async def run(self, c: Command, port: MeetingPort) -> None:
+        try:
+            if c.type == "speak":
+                h = self.turns.say(split_sentences(c.text) or [c.text], source="command", handle_id=c.id)
+                await h.wait()
+                await self.reporting.event("command_done", {"type": "speak", **h.result().to_dict()})
+            else:
+                await port.send_chat(c.text)
+                await self.reporting.event("command_done", {"id": c.id, "type": "chat", "ok": True})
+        except Exception as exc:
+            await self.reporting.event("command_done", {"id": c.id, "type": c.type, "error": str(exc)[:300]})

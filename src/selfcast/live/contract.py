@@ -28,7 +28,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from selfcast.settings import Settings
 from selfcast.transcript import TranscriptLine
@@ -70,6 +70,7 @@ class Command:
     text: str
 
 
+@runtime_checkable
 class SessionReporter(Protocol):
     session_id: str
     cancelled: threading.Event

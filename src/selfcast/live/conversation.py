@@ -9,70 +9,61 @@ were heard (barge-in cuts them).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from selfcast.brain import APOLOGY as BRAIN_APOLOGY
+from selfcast.brain import BrainContext, Turn
+from selfcast.brain.memory import MemoryStore
+from selfcast.live.ports import BrainEngine
 from selfcast.live.speech import SpeechHandle
 from selfcast.live.threads import ThreadedIterator
+from selfcast.transcript import TranscriptLine
 
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, I couldn't come up with an answer just now. Could you ask me that again in a moment?"
 
 
-@dataclass(slots=True)
-class Line:
-    """One line of the meeting, in media-clock seconds."""
-
-    speaker: str
-    text: str
-    start: float
-    end: float
-    bot: bool = False
-
-
 @dataclass
 class Conversation:
     bot_name: str
-    brain: Any
+    brain: BrainEngine
     context: str = ""  # the system prompt / reference card from the session request
-    lines: list[Line] = field(default_factory=list)
-    on_line: Callable[[Line], None] = lambda _line: None
+    memory: MemoryStore | None = None  # what this bot remembers of its owner's earlier meetings
+    lines: list[TranscriptLine] = field(default_factory=list)
+    on_line: Callable[[TranscriptLine], None] = lambda _line: None
     on_error: Callable[[str], None] = lambda _msg: None
-    replies: list[dict] = field(default_factory=list)  # measured per reply (latency etc.)
+    replies: list[dict[str, object]] = field(default_factory=list)  # measured per reply (latency etc.)
 
-    def heard(self, speaker: str, text: str, start: float, end: float) -> Line:
-        line = Line(speaker or "participant", text.strip(), start, end)
+    def heard(self, speaker: str, text: str, start: float, end: float) -> TranscriptLine:
+        line = TranscriptLine(speaker or "participant", text.strip(), start, end)
         self._add(line)
         return line
 
-    def said(self, handle: SpeechHandle) -> Line | None:
+    def said(self, handle: SpeechHandle) -> TranscriptLine | None:
         text = handle.heard_text
         if not text or handle.started_at is None:
             return None
-        line = Line(self.bot_name, text, handle.started_at, handle.played_until(), bot=True)
+        line = TranscriptLine(self.bot_name, text, handle.started_at, handle.played_until(), bot=True)
         self._add(line)
         return line
 
-    def _add(self, line: Line) -> None:
+    def _add(self, line: TranscriptLine) -> None:
         if line.text:
             self.lines.append(line)
             self.on_line(line)
 
-    def last_person_line(self) -> Line | None:
+    def last_person_line(self) -> TranscriptLine | None:
         return next((ln for ln in reversed(self.lines) if not ln.bot), None)
 
-    def history(self, limit: int = 40, join_s: float = 1.5) -> list[Any]:
+    def history(self, limit: int = 40, join_s: float = 1.5) -> list[Turn]:
         """The brain's turns: the bot is the assistant, people are users. A person's lines split
         by a short pause (and nothing from the bot between) are one turn."""
-        from selfcast.brain import Turn
-
-        out: list[Any] = []
-        last: Line | None = None
+        out: list[Turn] = []
+        last: TranscriptLine | None = None
         for ln in self.lines[-limit:]:
             if (out and last is not None and not ln.bot and not last.bot and ln.speaker == last.speaker
                     and ln.start - last.end <= join_s):
@@ -82,19 +73,15 @@ class Conversation:
             last = ln
         return out
 
-    def brain_context(self) -> Any:
-        """The reference card / system prompt from the session request, and this meeting so far."""
-        from selfcast.brain import BrainContext
-        from selfcast.hearing.events import Segment
-
+    def brain_context(self) -> BrainContext:
+        """The reference card / system prompt from the session request, memory of earlier
+        meetings, and this meeting so far."""
         name = self.bot_name.split("(")[0].strip() or self.bot_name
         return BrainContext(bot_name=name, card=self.context or None, system_prompt=self.context,
-                            transcript=[Segment(ln.speaker, ln.start, ln.end, ln.text) for ln in self.lines])
+                            memory=self.memory, transcript=list(self.lines))
 
     async def reply_sentences(self) -> AsyncIterator[str]:
         """The brain's reply, streamed; an apology instead when the brain fails before speaking."""
-        from selfcast.brain import APOLOGY as BRAIN_APOLOGY
-
         history, context = self.history(), self.brain_context()
         it = ThreadedIterator(lambda: self.brain.reply(history, context), name="brain")
         said_any = False
@@ -113,11 +100,11 @@ class Conversation:
         finally:
             it.close()
 
-    def transcript(self) -> list[Line]:
+    def transcript(self) -> list[TranscriptLine]:
         return list(self.lines)
 
 
-def latency_record(turn_end: float, decided_at: float, handle: SpeechHandle) -> dict:
+def latency_record(turn_end: float, decided_at: float, handle: SpeechHandle) -> dict[str, object]:
     """Bot-side voice-to-voice figures for one reply (media-clock seconds → ms)."""
     first = handle.started_at
     return {
@@ -127,7 +114,3 @@ def latency_record(turn_end: float, decided_at: float, handle: SpeechHandle) -> 
         "interrupted": handle.interrupted,
         "at": time.time(),
     }
-
-
-async def gather_quietly(*aws) -> None:
-    await asyncio.gather(*aws, return_exceptions=True)

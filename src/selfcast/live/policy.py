@@ -49,19 +49,23 @@ class LeavePolicy:
             self.decided = Leave(reason, GOODBYES.get(reason, ""))
         return self.decided
 
-    def on_directive(self, cancel: bool, reason: str, low_balance: bool) -> Leave | Warn | None:
-        if cancel:
-            return self._leave(reason if reason in GOODBYES else "user")
-        if low_balance and not self._warned and self.ready_at is not None:
+    def cancelled(self, reason: str = "") -> Leave:
+        """The platform asked the session to leave: a leave request or SIGTERM (no reason), out of
+        credits or past ``max_duration`` (the heartbeat's reason)."""
+        return self._leave(reason if reason in GOODBYES else "user")
+
+    def low_balance(self, low: bool) -> Warn | None:
+        """One spoken warning when few minutes of credit remain (only once in the call)."""
+        if low and not self._warned and self.ready_at is not None:
             self._warned = True
             m = self.low_balance_minutes
             minutes = "a minute" if m <= 1 else f"{m:g} minutes"
             return Warn(LOW_BALANCE.format(minutes=minutes))
         return None
 
-    def on_cancelled(self) -> Leave:
-        """The platform set the cancel flag (a leave request or SIGTERM) without a directive."""
-        return self._leave("user")
+    def rejoined(self) -> None:
+        """A crash was handled by rejoining: the next outcome decides afresh."""
+        self.decided = None
 
     def on_outcome(self, outcome: str) -> Leave | None:
         """Meeting outcomes that end the stay. ``left`` is the bot's own alone-timeout."""

@@ -1,22 +1,6 @@
-"""Sessions: state machine, registry, executors, workers. See ``protocol`` for the worker ↔
-platform interface the live layer implements against."""
+"""Sessions: state machine, registry, executors, workers. The worker contract they implement is
+``selfcast.live.contract`` (defined by the live layer, which never imports the platform)."""
 
-from selfcast.platform.sessions.protocol import (
-    DEFAULT_RUNNER,
-    Directive,
-    SessionReporter,
-    SessionRunner,
-    SessionSpec,
-    TranscriptSegment,
-)
 from selfcast.platform.sessions.states import State
 
-__all__ = [
-    "DEFAULT_RUNNER",
-    "Directive",
-    "SessionReporter",
-    "SessionRunner",
-    "SessionSpec",
-    "State",
-    "TranscriptSegment",
-]
+__all__ = ["State"]

@@ -4,7 +4,6 @@ session on this machine; a Ray executor can implement the same interface later."
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -16,28 +15,19 @@ from pathlib import Path
 from typing import Protocol
 
 from selfcast.errors import Unavailable
-from selfcast.platform.sessions.protocol import DEFAULT_RUNNER
 from selfcast.platform.store.models import MeetingSession
 from selfcast.settings import Settings
 
 log = logging.getLogger("selfcast.platform.executor")
 
 
-class LiveEngineUnavailable(Unavailable):
-    code = "live_engine_unavailable"
-
-
-def check_runner(runner: str) -> None:
-    """Raise ``LiveEngineUnavailable`` unless ``module:function`` can be found without running it."""
-    module, _, func = runner.partition(":")
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found or not func:
-        raise LiveEngineUnavailable(
-            f"live engine not available: the session runner {runner!r} is not installed in this "
-            "selfcast build, so no meeting can be joined yet. Nothing was charged."
+def check_browser(settings: Settings) -> None:
+    """Every live session drives a Chromium; without one no meeting can be joined."""
+    path = settings.meeting.chromium_path
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise Unavailable(
+            f"no Chromium at {path!r} (meeting.chromium_path), so no meeting can be joined; "
+            "install it with `bash scripts/setup.sh` (Debian package chromium). Nothing was charged."
         )
 
 
@@ -96,7 +86,7 @@ class LocalExecutor:
         self,
         settings: Settings,
         *,
-        runner: str = DEFAULT_RUNNER,
+        runner: str | None = None,  # module:function for tests; None = the live session runner
         heartbeat_s: float = 2.0,
         kill_after_s: float = 30.0,
         extra_env: dict[str, str] | None = None,
@@ -110,7 +100,7 @@ class LocalExecutor:
         self._lock = threading.Lock()
 
     def preflight(self) -> None:
-        check_runner(self.runner)
+        check_browser(self.settings)
 
     def start(self, session_id: str) -> int:
         work = self.settings.data_dir / "sessions" / session_id
@@ -123,8 +113,8 @@ class LocalExecutor:
         env.pop("SELFCAST_CONFIG", None)  # the serialised settings already include the file's values
         cmd = [
             sys.executable, "-m", "selfcast.cli.main", "worker", session_id,
-            "--runner", self.runner, "--heartbeat-s", str(self.heartbeat_s),
-        ]  # fmt: skip
+            "--heartbeat-s", str(self.heartbeat_s),
+        ] + (["--runner", self.runner] if self.runner else [])  # fmt: skip
         with open(work / "worker.log", "ab") as logf:
             proc = subprocess.Popen(
                 cmd,

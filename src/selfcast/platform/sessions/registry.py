@@ -19,17 +19,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from selfcast.errors import BadInput, InsufficientCredits, NotFound
+from selfcast.live.contract import COMMAND_TYPES, Command, Directive, SessionSpec
 from selfcast.platform.billing import ledger
 from selfcast.platform.billing.pricing import MILLI, join_hold_milli, low_balance_milli, minute_cost_milli
 from selfcast.platform.ids import utcnow
-from selfcast.platform.sessions.protocol import Directive, SessionSpec, TranscriptSegment
 from selfcast.platform.sessions.states import ACTIVE, TERMINAL, State, check_move
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import MeetingSession, NotesRow, SessionEvent, TranscriptRow, Voice
+from selfcast.platform.store.owned import owned
 from selfcast.settings import Settings
+from selfcast.transcript import TranscriptLine
 
 MAX_PROMPT_CHARS = 20_000
 MAX_TRANSCRIPT_SEGMENTS = 500  # per call
+EVENTS_LIMIT = 1000  # the most events one query returns
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,7 @@ class SessionRegistry:
 
     # ---- reading -----------------------------------------------------------------------------
     def get(self, db: Session, account_id: str, session_id: str) -> MeetingSession:
-        row = db.get(MeetingSession, session_id)
-        if row is None or row.account_id != account_id:
-            raise NotFound(f"no session {session_id} in this account")
-        return row
+        return owned(db, MeetingSession, session_id, account_id, what="session")
 
     def list(
         self, db: Session, account_id: str, *, limit: int = 50, active_only: bool = False
@@ -101,12 +101,24 @@ class SessionRegistry:
         self.get(db, account_id, session_id)
         return db.get(NotesRow, session_id)
 
-    def events(self, db: Session, session_id: str) -> list[SessionEvent]:
-        return list(
-            db.scalars(
-                select(SessionEvent).where(SessionEvent.session_id == session_id).order_by(SessionEvent.id)
-            )
-        )
+    def events(
+        self, db: Session, session_id: str, *, kinds: Sequence[str] = (), after: int = 0, limit: int = EVENTS_LIMIT
+    ) -> list[SessionEvent]:
+        """Events in order, newer than ``after``, at most ``limit`` (bounded: a long meeting logs many)."""
+        q = select(SessionEvent).where(SessionEvent.session_id == session_id, SessionEvent.id > after)
+        if kinds:
+            q = q.where(SessionEvent.kind.in_(list(kinds)))
+        return list(db.scalars(q.order_by(SessionEvent.id).limit(max(1, min(limit, EVENTS_LIMIT)))))
+
+    def commands_after(self, session_id: str, seq: int) -> list[Command]:
+        """The agent commands newer than ``seq`` (indexed on session, kind and id)."""
+        with self.store.read() as db:
+            out = []
+            for e in self.events(db, session_id, kinds=("command",), after=seq):
+                data = e.data or {}
+                if data.get("type") in COMMAND_TYPES:
+                    out.append(Command(e.id, str(data.get("id", e.id)), data["type"], str(data.get("text", ""))))
+            return out
 
     # ---- creating ----------------------------------------------------------------------------
     def validate(self, db: Session, account_id: str, req: SessionRequest) -> None:
@@ -265,19 +277,19 @@ class SessionRegistry:
             )
 
     # ---- transcript and notes ----------------------------------------------------------------
-    def store_transcript(self, session_id: str, segments: Sequence[TranscriptSegment]) -> None:
-        if len(segments) > MAX_TRANSCRIPT_SEGMENTS:
-            raise BadInput(f"at most {MAX_TRANSCRIPT_SEGMENTS} transcript segments per call")
+    def store_transcript(self, session_id: str, lines: Sequence[TranscriptLine]) -> None:
+        if len(lines) > MAX_TRANSCRIPT_SEGMENTS:
+            raise BadInput(f"at most {MAX_TRANSCRIPT_SEGMENTS} transcript lines per call")
         with self.store.write() as db:
             self._lock(db, session_id)
-            for seg in segments:
+            for seg in lines:
                 db.add(
                     TranscriptRow(
                         session_id=session_id,
                         speaker=seg.speaker[:200],
                         text=seg.text,
-                        start_s=seg.start_s,
-                        end_s=seg.end_s,
+                        start_s=seg.start,
+                        end_s=seg.end,
                     )
                 )
 

@@ -1,4 +1,6 @@
-"""``DbReporter``: the ``SessionReporter`` a worker hands to the live session, backed by the store."""
+"""``DbReporter``: the ``SessionReporter`` (``live.contract``) a worker hands to the live session,
+backed by the store. The worker's heartbeat thread is the session's one heartbeat; the session
+reads its latest answer with ``directive()``."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from selfcast.errors import Conflict
-from selfcast.platform.sessions.protocol import Directive, TranscriptSegment
+from selfcast.live.contract import Command, Directive
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.sessions.states import TERMINAL, State
+from selfcast.transcript import TranscriptLine
 
 
 class DbReporter:
@@ -18,7 +21,7 @@ class DbReporter:
         self.session_id = session_id
         self.cancelled = threading.Event()
         self.state: str = State.CREATED.value
-        self.last_directive = Directive()
+        self._directive = Directive()
 
     def set_state(
         self,
@@ -50,14 +53,21 @@ class DbReporter:
             self.cancelled.set()
 
     def heartbeat(self) -> Directive:
+        """Called by the worker's heartbeat thread only."""
         d = self.registry.heartbeat(self.session_id)
-        self.last_directive = d
+        self._directive = d
         if d.cancel:
             self.cancelled.set()
         return d
 
-    def store_transcript(self, segments: Sequence[TranscriptSegment]) -> None:
-        self.registry.store_transcript(self.session_id, segments)
+    def directive(self) -> Directive:
+        return self._directive
+
+    def commands_after(self, seq: int) -> list[Command]:
+        return self.registry.commands_after(self.session_id, seq)
+
+    def store_transcript(self, lines: Sequence[TranscriptLine]) -> None:
+        self.registry.store_transcript(self.session_id, lines)
 
     def store_notes(self, data: dict[str, Any], markdown: str) -> None:
         self.registry.store_notes(self.session_id, data, markdown)

@@ -1,8 +1,9 @@
 """The body of ``selfcast worker <session_id>``: one live session in its own process.
 
-Loads the session runner, heartbeats on a thread, turns SIGTERM into a cancellation, and makes
-sure the session ends in a terminal state however the runner finishes. When the live engine is
-not installed the session ends in ``error`` with code ``live_engine_unavailable``.
+Runs the live session (``selfcast.live.runner.run_session``, or a test's runner named by
+``--runner``), heartbeats on a thread (the session's one heartbeat: the live session reads the
+latest directive from the reporter), turns SIGTERM into a cancellation, and makes sure the session
+ends in a terminal state however the runner finishes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 import traceback
 
 from selfcast.errors import SelfcastError
-from selfcast.platform.sessions.protocol import DEFAULT_RUNNER, SessionRunner
+from selfcast.live.contract import SessionRunner
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.sessions.reporter import DbReporter
 from selfcast.platform.sessions.states import TERMINAL, State
@@ -26,7 +27,7 @@ from selfcast.settings import Settings
 
 log = logging.getLogger("selfcast.worker")
 
-EXIT_OK, EXIT_ENGINE_MISSING, EXIT_FAILED = 0, 4, 70
+EXIT_OK, EXIT_FAILED = 0, 70
 
 
 def settings_from_env() -> Settings:
@@ -34,7 +35,12 @@ def settings_from_env() -> Settings:
     return Settings(**json.loads(raw)) if raw else Settings()
 
 
-def load_runner(ref: str) -> SessionRunner:
+def load_runner(ref: str | None) -> SessionRunner:
+    """The live session runner; ``ref`` (module:function) names another one, for tests."""
+    if not ref:
+        from selfcast.live.runner import run_session
+
+        return run_session
     module, _, func = ref.partition(":")
     mod = importlib.import_module(module)
     fn = getattr(mod, func or "run_session")
@@ -44,7 +50,7 @@ def load_runner(ref: str) -> SessionRunner:
 
 
 def run_worker(
-    settings: Settings, session_id: str, *, runner_ref: str = DEFAULT_RUNNER, heartbeat_s: float = 2.0
+    settings: Settings, session_id: str, *, runner_ref: str | None = None, heartbeat_s: float = 2.0
 ) -> int:
     store = Store.open(settings.db_url, migrate=False)  # the server migrated it
     registry = SessionRegistry(store, settings)
@@ -66,26 +72,13 @@ def _run(
     reporter: DbReporter,
     settings: Settings,
     session_id: str,
-    runner_ref: str,
+    runner_ref: str | None,
     heartbeat_s: float,
 ) -> int:
     signal.signal(signal.SIGTERM, lambda *_: reporter.cancelled.set())
     spec = registry.spec(session_id)
     registry.set_worker(session_id, os.getpid())
     reporter.heartbeat()  # first sign of life, before the (possibly slow) runner import
-    try:
-        runner = load_runner(runner_ref)
-    except (ImportError, AttributeError, TypeError) as exc:
-        reporter.set_state(
-            State.ERROR.value,
-            error_code="live_engine_unavailable",
-            error_message=(
-                f"live engine not available: cannot load the session runner {runner_ref!r} "
-                f"({exc.__class__.__name__}: {exc}). Install a selfcast build with the live engine."
-            ),
-        )
-        return EXIT_ENGINE_MISSING
-
     done = threading.Event()
 
     def beat() -> None:
@@ -99,6 +92,7 @@ def _run(
     hb.start()
     code = EXIT_OK
     try:
+        runner = load_runner(runner_ref)  # a broken import ends the session in error, loudly
         runner(spec, reporter, settings)
     except SelfcastError as exc:
         code = exc.exit_code

@@ -184,6 +184,8 @@ class SessionEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    __table_args__ = (Index("ix_session_events_session_kind_id", "session_id", "kind", "id"),)
+
 
 class TranscriptRow(Base):
     __tablename__ = "transcript_segments"

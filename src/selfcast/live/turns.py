@@ -1,0 +1,113 @@
+"""Turn-taking and replies: what hearing reports becomes speech, barge-ins and transcript lines.
+
+The meeting's audio (or its captions) goes into hearing; a person starting to talk turns the
+face towards listening, talking over the bot long enough stops it (only the words played before
+the cut stay in the conversation), and the end of an addressed turn starts a streamed reply. A
+person who goes on after a short pause ("When is the release … Ada?") asked one question: an
+answer not yet heard is dropped for one to the whole question, one already playing is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, Iterable
+
+from selfcast.hearing.events import BargeIn, EndOfTurn, HearingEvent, SpeechStarted
+from selfcast.live.conversation import Conversation, latency_record
+from selfcast.live.media_out import Speaker
+from selfcast.live.ports import AvatarEngine, HearingEngine, MeetingPort
+from selfcast.live.reporting import Reporting
+from selfcast.live.speech import SpeechHandle
+from selfcast.live.tasks import Tasks
+from selfcast.settings import SessionOptions
+
+log = logging.getLogger(__name__)
+
+LAG_SMOOTHING = 0.02  # weight of each chunk in the hearing-lag average
+
+
+class TurnTaking:
+    def __init__(self, *, hearing: HearingEngine, avatar: AvatarEngine, speaker: Speaker, conv: Conversation,
+                 options: SessionOptions, reporting: Reporting, tasks: Tasks) -> None:
+        self.hearing, self.avatar, self.speaker, self.conv = hearing, avatar, speaker, conv
+        self.options, self.reporting, self.tasks = options, reporting, tasks
+        self.port: MeetingPort | None = None
+        self.hearing_lag = 0.0  # capture → hearing, seconds (a backlog shows as a growing lag)
+        self._reply: SpeechHandle | None = None
+
+    def now(self) -> float:
+        return self.port.media_time() if self.port is not None else 0.0
+
+    # -- in ------------------------------------------------------------------------------------
+    async def listen(self, port: MeetingPort) -> None:
+        async for chunk in port.audio_in():
+            self.hearing_lag += LAG_SMOOTHING * ((port.media_time() - chunk.end) - self.hearing_lag)
+            try:
+                events = self.hearing.feed(chunk)
+            except Exception:
+                log.exception("hearing failed on a chunk")
+                continue
+            await self.handle(events)
+
+    async def caption(self, speaker: str, text: str) -> None:
+        """A platform caption (the transcript itself when ``hearing.provider = "captions"``)."""
+        await self.handle(self.hearing.feed_caption(speaker, text, t=self.now(), final=False))
+
+    async def handle(self, events: Iterable[HearingEvent]) -> None:
+        for ev in events:
+            if isinstance(ev, SpeechStarted):
+                self.avatar.set_listening(True)
+            elif isinstance(ev, BargeIn):
+                await self.barge_in(ev)
+            elif isinstance(ev, EndOfTurn):
+                self.avatar.set_listening(False)
+                self.end_of_turn(ev)
+
+    async def barge_in(self, ev: BargeIn) -> None:
+        h = await self.speaker.interrupt()
+        if h is not None and self.port is not None:
+            cut = h.cut_at or 0.0
+            await self.reporting.event("barge_in", {
+                "t": round(ev.t, 3), "cut_at": round(cut, 3), "epoch": round(self.port.clock_origin() + cut, 3),
+                "heard": h.heard_text, "speech_id": h.id})
+
+    def end_of_turn(self, ev: EndOfTurn) -> None:
+        line = ev.segment
+        prev = self.conv.last_person_line()
+        self.conv.heard(line.speaker, line.text, line.start, line.end)
+        if not (ev.addressed or self.options.reply_to == "all") or not line.text.strip():
+            return
+        now = self.now()
+        pending = self._reply
+        if (pending is not None and not pending.done and prev is not None and prev.speaker == line.speaker
+                and line.start - prev.end <= self.options.turns.continuation_s):
+            if pending.started_at is not None and pending.started_at <= now:
+                return  # its answer is already being said; answering the tail again would be noise
+            pending.cancel(now)  # not heard yet: answer the whole question instead
+        handle = self.say(self.conv.reply_sentences(), source="brain")
+        self._reply = handle
+        self.tasks.spawn(self._measure(handle, ev, decided=now), f"measure-{handle.id}")
+
+    async def _measure(self, handle: SpeechHandle, ev: EndOfTurn, *, decided: float) -> None:
+        await handle.wait()
+        rec = latency_record(ev.segment.end, decided, handle)
+        rec["reason"] = ev.reason
+        rec |= {k: v for k, v in (ev.latency or {}).items() if k in ("silence_ms", "decode_ms", "cue")}
+        self.conv.replies.append(rec)
+        await self.reporting.event("reply", rec)
+
+    # -- out -----------------------------------------------------------------------------------
+    def say(self, sentences: Iterable[str] | AsyncIterable[str], *, source: str, handle_id: str = "") -> SpeechHandle:
+        """Speak; what was heard of it enters the conversation once it is done (or cut)."""
+        handle = self.speaker.say(sentences, source=source, handle_id=handle_id)
+
+        async def record() -> None:
+            await handle.wait()
+            self.conv.said(handle)
+
+        self.tasks.spawn(record(), f"record-{handle.id}")
+        return handle
+
+    def on_speaking(self, speaking: bool) -> None:
+        """The speaker's callback: hearing must know when the bot's own voice is playing."""
+        self.hearing.set_bot_speaking(speaking, self.now() if self.port is not None else None)

@@ -1,0 +1,145 @@
+"""The live session's turn-taking on fakes: greetings, replies, split questions, barge-in, captions."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from selfcast.hearing import Hearing
+from selfcast.hearing.events import BargeIn
+from selfcast.meeting.outcomes import EventKind
+from selfcast.settings import HearingSettings, TurnOptions
+from tests.live.fakes import CannedBrain, FakeMeeting, engines
+from tests.live.session_run import SessionRun
+
+LONG = " ".join(f"word{i}" for i in range(40)) + "."  # 40 words: two seconds of fake speech
+
+
+@pytest.mark.parametrize(("mode", "people", "greets"), [
+    ("auto", ["Alice"], True), ("auto", ["Alice", "Bob"], False), ("on", ["Alice", "Bob"], True),
+    ("off", ["Alice"], False)])
+async def test_greeting_follows_its_mode_and_how_many_people_are_there(
+        tmp_path: Path, mode: str, people: list[str], greets: bool) -> None:
+    async with SessionRun(tmp_path, ports=[FakeMeeting(participants=people)], greeting=mode) as run:
+        await run.ready()
+        if greets:
+            await run.until(run.bot_lines, why="the greeting is heard")
+            assert run.bot_lines() == ["Hi, I'm Ada. Ask me anything about what I've been working on."]
+        else:
+            await asyncio.sleep(0.4)
+            assert run.engines.voice.texts == []  # type: ignore[attr-defined]
+
+
+async def test_auto_greeting_waits_for_the_first_person_to_arrive(tmp_path: Path) -> None:
+    port = FakeMeeting(participants=[])
+    async with SessionRun(tmp_path, ports=[port]) as run:
+        await run.ready()
+        await asyncio.sleep(0.3)
+        assert run.engines.voice.texts == []  # type: ignore[attr-defined]
+        port.arrive("Alice")
+        await run.until(run.bot_lines, why="the greeting once Alice is there")
+        assert run.bot_lines()[0].startswith("Hi, I'm Ada.")
+
+
+async def test_an_addressed_question_gets_the_brains_answer_spoken_and_logged(tmp_path: Path) -> None:
+    async with SessionRun(tmp_path, greeting="off") as run:
+        await run.ready()
+        t = run.port.media_time()
+        run.hearing.question("Ada, when is the release?", start=t - 1.5, end=t)
+        await run.until(run.bot_lines, why="the answer")
+        assert run.bot_lines() == ["The first release is planned for Friday."]
+        assert [ln.text for ln in run.reporter.lines if not ln.bot] == ["Ada, when is the release?"]
+        assert run.said_after(t) >= 0.3  # 7 words of 50 ms reached the microphone
+        await run.until(lambda: "reply" in run.reporter.kinds(), why="the reply's latency record")
+        rec = run.reporter.first("reply")
+        assert 0 < rec["first_audio_ms"] < 1500 and rec["reason"] == "scripted"
+
+
+async def test_an_unaddressed_turn_is_logged_but_not_answered(tmp_path: Path) -> None:
+    async with SessionRun(tmp_path, greeting="off") as run:
+        await run.ready()
+        t = run.port.media_time()
+        run.hearing.question("Bob, when is the release?", start=t - 1, end=t, addressed=False)
+        await run.until(lambda: run.reporter.lines, why="the line is logged")
+        await asyncio.sleep(0.3)
+        assert run.brain.asked == [] and run.bot_lines() == []
+
+
+async def test_a_question_split_by_a_pause_is_answered_once_as_a_whole(tmp_path: Path) -> None:
+    brain = CannedBrain({"release ada": ["Friday, for the whole question."], "release": ["A half answer."]},
+                        delay_s=0.4)
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off") as run:
+        await run.ready()
+        t = run.port.media_time()
+        run.hearing.question("When is the release", start=t - 1.2, end=t)
+        await run.until(lambda: len(brain.asked) == 1, why="the first part reaches the brain")
+        run.hearing.question("Ada?", start=t + 0.5, end=t + 0.8)
+        await run.until(run.bot_lines, why="the answer to the whole question")
+        await asyncio.sleep(0.2)
+        assert run.bot_lines() == ["Friday, for the whole question."]
+        assert "A half answer." not in run.engines.voice.texts  # type: ignore[attr-defined]
+        assert brain.asked[-1][0][-1].text == "When is the release Ada?"
+
+
+async def test_a_tail_after_the_answer_started_playing_is_not_answered_again(tmp_path: Path) -> None:
+    brain = CannedBrain({"release": [LONG]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off") as run:
+        await run.ready()
+        t = run.port.media_time()
+        run.hearing.question("When is the release", start=t - 1.2, end=t)
+        await run.until(lambda: run.said_after(t) > 0.2, why="the answer is playing")
+        run.hearing.question("Ada?", start=t + 0.5, end=t + 0.8)
+        await run.until(run.bot_lines, timeout_s=6, why="the first answer completes")
+        assert len(brain.asked) == 1 and run.bot_lines() == [LONG]
+
+
+async def test_barge_in_stops_the_voice_and_keeps_only_the_words_heard(tmp_path: Path) -> None:
+    brain = CannedBrain({"release": [LONG], "again": ["Yes."]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off") as run:
+        await run.ready()
+        t = run.port.media_time()
+        run.hearing.question("Ada, when is the release?", start=t - 1, end=t)
+        await run.until(lambda: run.said_after(t) >= 0.5, why="half a second of the answer")
+        run.hearing.hear(BargeIn(run.port.media_time()))
+        await run.until(run.bot_lines, why="the cut answer is logged")
+        (heard,) = run.bot_lines()
+        words = heard.rstrip(" —").split()
+        assert heard.endswith("—") and 5 <= len(words) <= 30, heard
+        assert words == LONG.split()[:len(words)]
+        assert run.port.clears and run.engines.avatar.cleared >= 1  # type: ignore[attr-defined]
+        assert run.reporter.first("barge_in")["heard"] == heard
+        played = run.said_after(t)
+        await asyncio.sleep(0.4)
+        assert run.said_after(t) == played  # nothing more reached the microphone
+        t2 = run.port.media_time()
+        run.hearing.question("Ada, say that again?", start=t2 - 1, end=t2)
+        await run.until(lambda: len(brain.asked) == 2, why="the next question")
+        history = brain.asked[1][0]
+        assert [h.text for h in history if h.role == "assistant"] == [heard]
+
+
+async def test_a_failing_brain_gets_a_spoken_apology_and_an_event(tmp_path: Path) -> None:
+    async with SessionRun(tmp_path, eng=engines(brain=CannedBrain({}, fail=True)), greeting="off") as run:
+        await run.ready()
+        t = run.port.media_time()
+        run.hearing.question("Ada, when is the release?", start=t - 1, end=t)
+        await run.until(run.bot_lines, why="the apology")
+        assert run.bot_lines()[0].startswith("Sorry, I couldn't come up with an answer")
+        await run.until(lambda: "brain_error" in run.reporter.kinds(), why="the brain error event")
+        assert "provider is down" in run.reporter.first("brain_error")["message"]
+
+
+async def test_captions_drive_turns_when_hearing_is_captions_only(tmp_path: Path) -> None:
+    hearing = Hearing(HearingSettings(provider="captions"), bot_name="Ada (AI)",
+                      turns=TurnOptions(end_of_turn_silence_ms=300))
+    async with SessionRun(tmp_path, eng=engines(hearing=hearing), greeting="off") as run:
+        await run.ready()
+        run.port.push(EventKind.CAPTION, speaker="Alice", text="Ada, when is the")
+        await asyncio.sleep(0.1)
+        run.port.push(EventKind.CAPTION, speaker="Alice", text="Ada, when is the release?")
+        await run.until(run.bot_lines, why="an answer to the captioned question")
+        assert run.bot_lines() == ["The first release is planned for Friday."]
+        people = [(ln.speaker, ln.text) for ln in run.reporter.lines if not ln.bot]
+        assert people == [("Alice", "Ada, when is the release?")]
