@@ -21,11 +21,11 @@ M = [
  ("src/selfcast/live/reporting.py", "        self._lines.put_nowait(None)\n", "        self._writer.cancel()\n        return\n", "tests/live/test_session_lifecycle.py::test_every_way_of_leaving_says_its_goodbye_then_leaves"),
 ]
 for path, old, new, test in M:
-    src = open(path).read()
+    src = Path(path).read_text()
     assert src.count(old) == 1, (path, old)
-    open(path, "w").write(src.replace(old, new))
+    Path(path).write_text(src.replace(old, new))
     try:
         r = subprocess.run([".venv/bin/python", "-m", "pytest", test, "-x", "-q", "-p", "no:cacheprovider"], capture_output=True, text=True, timeout=300)
         print("CAUGHT" if r.returncode != 0 else "MISSED", path, old.strip()[:50], flush=True)
     finally:
-        open(path, "w").write(src)
+        Path(path).write_text(src)
