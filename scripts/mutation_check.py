@@ -4,6 +4,7 @@ Run from the repository root: `.venv/bin/python scripts/mutation_check.py`; ever
 Each mutation is one exact replacement; the file is restored whatever happens.
 """
 import subprocess
+from pathlib import Path
 
 M = [
  ("src/selfcast/live/greeting.py", "        if self.mode == \"auto\" and people > 1:\n            return None\n", "", "tests/live/test_session_turns.py::test_greeting_follows_its_mode_and_how_many_people_are_there"),
