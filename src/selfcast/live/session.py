@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 from selfcast.live.commands import Commands
 from selfcast.live.contract import SessionReporter, SessionSpec
@@ -161,7 +162,8 @@ class LiveSession:
 
     async def _unless_leaving(self, fut: asyncio.Future[JoinResult]) -> JoinResult | None:
         waiter = asyncio.ensure_future(self.signal.wait())
-        done, _ = await asyncio.wait({fut, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        racing: set[asyncio.Future[Any]] = {fut, waiter}
+        done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         if fut in done:
             return fut.result()
