@@ -149,3 +149,50 @@ def test_stereo_and_int_like_chunks_are_accepted(subjects, jfk_pcm):
     stream.push_audio(AudioChunk(stereo, sr, pts=0.0, final=True))
     assert max(stream.pose_at(k / FPS).jaw for k in range(125)) > 0.5
     assert stream.speech_end == pytest.approx(5.0)
+
+
+def test_frame_into_rewrites_only_the_face_region_of_one_buffer_and_draws_what_frame_at_draws(astronaut_rig, jfk_pcm):
+    pcm, sr = jfk_pcm
+    into = AvatarStream(astronaut_rig, size=(640, 360), seed=5)
+    fresh = AvatarStream(astronaut_rig, size=(640, 360), seed=5)
+    for s in (into, fresh):
+        speak(s, pcm, sr)
+    blink = next(b for b in into.motion.blinks.upto(20.0) if b.start > 0.5)
+    canvas = into.canvas()
+    x0, y0, x1, y1 = into.renderer.roi
+    assert (x1 - x0) * (y1 - y0) < 0.6 * 640 * 360, "the face region is the part that changes, not the frame"
+    outside = (0, 0) if x0 > 0 or y0 > 0 else (359, 639)
+    canvas[outside] = (1, 2, 3)  # a mark outside the face region: it must survive every frame
+    times = [3.4, 3.56, 3.72, blink.start + 0.05, blink.start + 0.1, 9.0, 3.6]
+    for t in times:
+        got = into.frame_into(t, canvas)
+        assert got.rgb is canvas and got.pts == t
+        want = fresh.frame_at(t).rgb
+        assert tuple(canvas[outside]) == (1, 2, 3)
+        np.testing.assert_array_equal(canvas[y0:y1, x0:x1], want[y0:y1, x0:x1])
+    with pytest.raises(BadInput):
+        into.frame_into(1.0, np.zeros((10, 10, 3), np.uint8))
+
+
+def test_a_frame_never_waits_for_the_analysis_of_pushed_speech(astronaut_rig, jfk_pcm):
+    """Speech is analysed outside the lock frames take: a frame asked for while a long chunk is
+    being analysed on another thread comes back before that analysis ends."""
+    import threading
+    import time
+
+    pcm, sr = jfk_pcm
+    stream = AvatarStream(astronaut_rig, size=(640, 360), seed=5)
+    stream.frame_at(0.0)
+    long = np.tile(pcm, 12)  # ~2 minutes of speech in one chunk: a long analysis
+    pushing = threading.Thread(target=stream.push_audio, args=(AudioChunk(long, sr, pts=1.0),))
+    pushing.start()
+    while not stream._analysis_lock.locked():
+        time.sleep(0.0005)
+    time.sleep(0.01)
+    t0 = time.perf_counter()
+    stream.frame_at(0.04)
+    took = time.perf_counter() - t0
+    still_analysing = pushing.is_alive()
+    pushing.join()
+    assert still_analysing, f"the frame ({took * 1000:.0f} ms) waited for the analysis to finish"
+    assert stream.speech_end == pytest.approx(1.0 + len(long) / sr)

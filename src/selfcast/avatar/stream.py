@@ -5,6 +5,10 @@ ahead of playback, which gives the mouth its look-ahead) and asks for ``frame_at
 video rate with t taken from the audio clock, so video can never drift from audio. With no
 speech the face idles (blinks, breathing, glances); ``set_listening(True)`` adds nods;
 ``clear_buffer()`` is barge-in: queued speech is dropped and the mouth closes at once, smoothly.
+
+Threads: speech is analysed (FFTs) outside the lock that frames take, so a frame never waits for
+an analysis; the lock only guards the cheap mouth-target store. ``frame_into`` draws into a
+buffer the caller keeps (one per rendering thread), rewriting only the face region.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from selfcast.avatar.motion import Motion
 from selfcast.avatar.pose import Pose
 from selfcast.avatar.renderer import Renderer
 from selfcast.avatar.rig import Rig, load_rig
-from selfcast.avatar.visemes import SpeechTrack
+from selfcast.avatar.visemes import Analysed, SpeechAnalyser, SpeechTrack
 from selfcast.errors import BadInput
 from selfcast.media.frames import AudioChunk, VideoFrame
 
@@ -36,9 +40,13 @@ class AvatarStream:
         self.renderer = Renderer(self.rig, self.size)
         self.motion = Motion(seed)
         self.speech = SpeechTrack()
-        self._lock = threading.Lock()
+        self._analyser = SpeechAnalyser()
+        self._lock = threading.Lock()  # the mouth targets and motion state: held only briefly
+        self._analysis_lock = threading.Lock()  # one analysis at a time (it keeps a running state)
         self._render_lock = threading.Lock()  # the renderer reuses scratch buffers
         self._now = 0.0  # the latest time a frame was asked for
+        self._cuts = 0  # barge-ins so far: an analysis that a cut overtook is dropped
+        self._analysed_after = 0  # the value of _cuts the analyser's running state belongs to
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -56,19 +64,37 @@ class AvatarStream:
         # closing the lips on such a guess put the mouth out of step with the voice (lip-audio
         # correlation 0.87 without them, 0.63 with), so only measured timings shape the mouth.
         phonemes = None if meta.get("phoneme_timing") == "estimated" else meta.get("phonemes")
-        with self._lock:
-            self.speech.push(pcm, chunk.sample_rate, chunk.pts, phonemes)
-        if chunk.final:
-            self.end_segment()
+        with self._analysis_lock:
+            with self._lock:
+                cuts = self._cuts
+            if cuts != self._analysed_after:  # a barge-in since the last chunk: start afresh
+                self._analyser.restart()
+                self._analysed_after = cuts
+            done = [self._analyser.analyse(pcm, chunk.sample_rate, chunk.pts, phonemes)]
+            if chunk.final:
+                done.append(self._analyser.flush())
+            self._commit(cuts, done)
 
     def end_segment(self) -> None:
         """End of an utterance: the last few ms are analysed now; the mouth closes after them."""
+        with self._analysis_lock:
+            with self._lock:
+                cuts = self._cuts
+            if cuts == self._analysed_after:
+                self._commit(cuts, [self._analyser.flush()])
+
+    def _commit(self, cuts: int, done: list[Analysed | None]) -> None:
         with self._lock:
-            self.speech.flush()
+            if cuts != self._cuts:
+                return  # cut while it was analysed: this speech will not be played
+            for a in done:
+                if a is not None:
+                    self.speech.add(a)
 
     def clear_buffer(self) -> None:
         """Barge-in: drop queued speech after the current frame; the mouth closes within ~120 ms."""
         with self._lock:
+            self._cuts += 1
             self.speech.clear(self._now)
 
     def set_listening(self, listening: bool) -> None:
@@ -84,14 +110,30 @@ class AvatarStream:
         return self.motion.pose_at(t, mouth)
 
     def frame_at(self, t: float) -> VideoFrame:
-        """The frame for audio time ``t`` (seconds on the session clock); t becomes "now"."""
-        with self._lock:
-            self._now = max(self._now, t)
-            self.speech.prune(self._now)
-        pose = self.pose_at(t)
+        """The frame for audio time ``t`` (seconds on the session clock) in a buffer of its own;
+        t becomes "now"."""
+        pose = self._advance(t)
         with self._render_lock:
             rgb = self.renderer.render(pose)
         return VideoFrame(rgb, pts=t)
+
+    def canvas(self) -> np.ndarray:
+        """An output buffer for :meth:`frame_into`, holding the still parts of the picture."""
+        return self.renderer.canvas()
+
+    def frame_into(self, t: float, out: np.ndarray) -> VideoFrame:
+        """Like :meth:`frame_at`, drawn into ``out`` (from :meth:`canvas`; only the face region is
+        rewritten): the returned frame shares ``out``, so it is valid until the next call."""
+        pose = self._advance(t)
+        with self._render_lock:
+            self.renderer.render_into(pose, out)
+        return VideoFrame(out, pts=t)
+
+    def _advance(self, t: float) -> Pose:
+        with self._lock:
+            self._now = max(self._now, t)
+            self.speech.prune(self._now)
+        return self.pose_at(t)
 
     @property
     def speech_end(self) -> float:

@@ -110,24 +110,35 @@ class _Analyzer:
         return sr == self.sr and abs(pts - (self.t0 + len(self.buf) / self.sr)) < 2e-3
 
 
-class SpeechTrack:
-    """Mouth targets on the session clock, fed by audio chunks; bounded memory (KEEP_S of past)."""
+Shape = tuple[float, float, float, float]  # (jaw scale, spread, round, press)
+
+
+@dataclass(slots=True)
+class Analysed:
+    """One chunk of speech, analysed: mouth targets per 10 ms hop and phoneme shapes, session clock."""
+
+    pts: float
+    end: float
+    times: np.ndarray
+    targets: np.ndarray  # (n, 5): jaw, spread, round, press, level
+    phonemes: list[tuple[float, float, Shape]]
+
+
+class SpeechAnalyser:
+    """Speech audio -> mouth targets: the costly part (FFTs), kept apart from the targets that
+    frames read (``SpeechTrack``), so drawing a frame never waits for an analysis. One caller at a
+    time; contiguous chunks continue one analysis run."""
 
     def __init__(self) -> None:
         self._an: _Analyzer | None = None
-        self._blocks: deque[tuple[np.ndarray, np.ndarray]] = deque()  # (times, targets (n, 5))
-        self._phonemes: deque[tuple[float, float, tuple[float, float, float, float]]] = deque()
         self._hist_db = np.zeros(0)  # recent loudness (dBFS per hop) for floor and reference
-        self.cut_at: float | None = None  # barge-in: speech after this time is dropped and faded
-        self._cut_shape = MouthShape()
-        self.end = 0.0  # session time up to which speech has been pushed
+        self._end = 0.0  # session time up to which this run has been analysed
 
-    def push(self, pcm: np.ndarray, sr: int, pts: float, phonemes: list | None = None) -> None:
+    def analyse(self, pcm: np.ndarray, sr: int, pts: float, phonemes: list | None = None) -> Analysed:
         pcm = np.asarray(pcm, np.float32).reshape(-1)
         if self._an is None or not self._an.contiguous(sr, pts):
             self._an = _Analyzer(sr, pts)
-        if self.cut_at is not None and pts >= self.cut_at:
-            self.cut_at = None  # new speech after a barge-in
+        shapes: list[tuple[float, float, Shape]] = []
         for ph in phonemes or ():
             try:
                 name, s, e = ph[0], float(ph[1]), float(ph[2])
@@ -135,11 +146,24 @@ class SpeechTrack:
                 continue
             shape = phoneme_shape(str(name))
             if shape is not None and e > s:
-                self._phonemes.append((pts + s, pts + e, shape))
+                shapes.append((pts + s, pts + e, shape))
         times, feats = self._an.push(pcm)
-        self.end = max(self.end, pts + len(pcm) / sr)
-        if len(times):
-            self._blocks.append((times, self._targets(feats)))
+        self._end = pts + len(pcm) / sr
+        return Analysed(pts, self._end, times, self._targets(feats), shapes)
+
+    def flush(self) -> Analysed | None:
+        """End of a segment: analyse the last partial window (padded with silence)."""
+        an = self._an
+        if an is None or not len(an.buf):
+            return None
+        times, feats = an.push(np.zeros(an.win, np.float32))
+        self._an = None
+        keep = times <= self._end + 1e-6
+        return Analysed(self._end, self._end, times[keep], self._targets(feats[keep]), [])
+
+    def restart(self) -> None:
+        """The next chunk starts a new run (after a barge-in), even if it looks contiguous."""
+        self._an = None
 
     def _targets(self, f: np.ndarray) -> np.ndarray:
         rms = f[:, 0]
@@ -172,22 +196,30 @@ class SpeechTrack:
         out[:, 3] = 0.0
         return out
 
-    def flush(self) -> None:
-        """End of a segment: analyse the last partial window (padded with silence)."""
-        an = self._an
-        if an is None or not len(an.buf):
-            return
-        times, feats = an.push(np.zeros(an.win, np.float32))
-        keep = times <= self.end + 1e-6
-        if keep.any():
-            self._blocks.append((times[keep], self._targets(feats[keep])))
-        self._an = None
+
+class SpeechTrack:
+    """Mouth targets on the session clock, as frames read them; bounded memory (KEEP_S of past).
+    Filled with ``SpeechAnalyser`` results; every method is cheap."""
+
+    def __init__(self) -> None:
+        self._blocks: deque[tuple[np.ndarray, np.ndarray]] = deque()  # (times, targets (n, 5))
+        self._phonemes: deque[tuple[float, float, Shape]] = deque()
+        self.cut_at: float | None = None  # barge-in: speech after this time is dropped and faded
+        self._cut_shape = MouthShape()
+        self.end = 0.0  # session time up to which speech has been pushed
+
+    def add(self, a: Analysed) -> None:
+        if self.cut_at is not None and a.pts >= self.cut_at:
+            self.cut_at = None  # new speech after a barge-in
+        self._phonemes.extend(a.phonemes)
+        self.end = max(self.end, a.end)
+        if len(a.times):
+            self._blocks.append((a.times, a.targets))
 
     def clear(self, now: float) -> None:
         """Barge-in: drop what comes after ``now`` and let the mouth close from there."""
         self._cut_shape = self.shape_at(now)
         self.cut_at = now
-        self._an = None
         while self._blocks and self._blocks[-1][0][0] > now:
             self._blocks.pop()
         if self._blocks:
