@@ -10,21 +10,29 @@ from typing import Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from selfcast.platform import avatars, keys, voices
 from selfcast.platform.billing import ledger
 from selfcast.platform.billing.pricing import products
 from selfcast.platform.deps import CallerDep, PlatformDep
 from selfcast.platform.payments import topups
-from selfcast.platform.routes.common import read_upload, session_view
+from selfcast.platform.routes.common import read_upload
 from selfcast.platform.sessions.launch import launch
+from selfcast.platform.sessions.view import SessionView
+from selfcast.transcript import TranscriptLine
 
 router = APIRouter(prefix="/v1")
 
 
 # ---- models ---------------------------------------------------------------------------------
-class KeyOut(BaseModel):
+class RowView(BaseModel):
+    """An API view read straight from a store row (``Model.model_validate(row)``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class KeyOut(RowView):
     id: str
     name: str
     prefix: str
@@ -71,7 +79,7 @@ class TopUpIn(BaseModel):
     product_id: str
 
 
-class TopUpOut(BaseModel):
+class TopUpOut(RowView):
     id: str
     product_id: str
     credits: int
@@ -83,14 +91,14 @@ class TopUpOut(BaseModel):
     paid_at: datetime | None = None
 
 
-class VoiceOut(BaseModel):
+class VoiceOut(RowView):
     voice_id: str
     name: str
     source_name: str
     created_at: datetime
 
 
-class AvatarOut(BaseModel):
+class AvatarOut(RowView):
     id: str
     source: str
     prompt: str
@@ -98,7 +106,11 @@ class AvatarOut(BaseModel):
     width: int
     height: int
     created_at: datetime
-    image_url: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def image_url(self) -> str:
+        return f"/v1/avatars/{self.id}/image"
 
 
 class AvatarGenerateIn(BaseModel):
@@ -120,29 +132,18 @@ class SessionIn(BaseModel):
     max_duration_s: float | None = None
 
 
-class SessionOut(BaseModel):
-    session_id: str
-    status: str
-    platform: str
-    meet_url: str
-    bot_name: str
-    voice_id: str
-    video_connected: bool
-    meeting_bot_connected: bool
-    error_code: str | None
-    error_message: str
-    minutes_charged: int
-    low_balance: bool
-    created_at: str | None
-    ready_at: str | None
-    ended_at: str | None
-
-
 class SegmentOut(BaseModel):
+    """One transcript line (``selfcast.transcript.TranscriptLine``) as the API shows it."""
+
     speaker: str
     text: str
     start_s: float
     end_s: float
+    bot: bool = False  # said by the avatar (only the words participants heard)
+
+    @classmethod
+    def of(cls, line: TranscriptLine) -> SegmentOut:
+        return cls(speaker=line.speaker, text=line.text, start_s=line.start, end_s=line.end, bot=line.bot)
 
 
 class NotesOut(BaseModel):
@@ -153,42 +154,11 @@ class NotesOut(BaseModel):
     markdown: str = ""
 
 
-def _key(row: Any) -> KeyOut:
-    return KeyOut(
-        id=row.id,
-        name=row.name,
-        prefix=row.prefix,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )
-
-
-def _topup(row: Any) -> TopUpOut:
-    return TopUpOut(
-        id=row.id, product_id=row.product_id, credits=row.credits, amount_cents=row.amount_cents, status=row.status,
-        provider=row.provider, checkout_url=row.checkout_url, created_at=row.created_at, paid_at=row.paid_at,
-    )  # fmt: skip
-
-
-def _avatar(row: Any) -> AvatarOut:
-    return AvatarOut(
-        id=row.id, source=row.source, prompt=row.prompt, style=row.style, width=row.width, height=row.height,
-        created_at=row.created_at, image_url=f"/v1/avatars/{row.id}/image",
-    )  # fmt: skip
-
-
-def _voice(row: Any) -> VoiceOut:
-    return VoiceOut(
-        voice_id=row.voice_id, name=row.name, source_name=row.source_name, created_at=row.created_at
-    )
-
-
 # ---- keys -----------------------------------------------------------------------------------
 @router.get("/keys", response_model=list[KeyOut], tags=["keys"])
 def list_keys(platform: PlatformDep, caller: CallerDep) -> list[KeyOut]:
     with platform.store.read() as db:
-        return [_key(k) for k in keys.list_keys(db, caller.account_id)]
+        return [KeyOut.model_validate(k) for k in keys.list_keys(db, caller.account_id)]
 
 
 @router.post("/keys", response_model=NewKeyOut, status_code=201, tags=["keys"])
@@ -201,7 +171,7 @@ def create_key(platform: PlatformDep, caller: CallerDep, body: KeyIn) -> NewKeyO
 @router.delete("/keys/{key_id}", response_model=KeyOut, tags=["keys"])
 def revoke_key(key_id: str, platform: PlatformDep, caller: CallerDep) -> KeyOut:
     with platform.store.write() as db:
-        return _key(keys.revoke(db, caller.account_id, key_id))
+        return KeyOut.model_validate(keys.revoke(db, caller.account_id, key_id))
 
 
 # ---- credits --------------------------------------------------------------------------------
@@ -253,7 +223,7 @@ def list_products(platform: PlatformDep, caller: CallerDep) -> list[ProductOut]:
 
 @router.post("/topups", response_model=TopUpOut, status_code=201, tags=["credits"])
 def create_topup(platform: PlatformDep, caller: CallerDep, body: TopUpIn) -> TopUpOut:
-    return _topup(
+    return TopUpOut.model_validate(
         topups.start(
             platform.store, platform.payments, platform.settings.pricing, caller.account_id, body.product_id
         )
@@ -263,20 +233,20 @@ def create_topup(platform: PlatformDep, caller: CallerDep, body: TopUpIn) -> Top
 @router.get("/topups", response_model=list[TopUpOut], tags=["credits"])
 def list_topups(platform: PlatformDep, caller: CallerDep) -> list[TopUpOut]:
     with platform.store.read() as db:
-        return [_topup(t) for t in topups.list_topups(db, caller.account_id)]
+        return [TopUpOut.model_validate(t) for t in topups.list_topups(db, caller.account_id)]
 
 
 @router.get("/topups/{topup_id}", response_model=TopUpOut, tags=["credits"])
 def get_topup(topup_id: str, platform: PlatformDep, caller: CallerDep) -> TopUpOut:
     with platform.store.read() as db:
-        return _topup(topups.get(db, caller.account_id, topup_id))
+        return TopUpOut.model_validate(topups.get(db, caller.account_id, topup_id))
 
 
 # ---- voices ---------------------------------------------------------------------------------
 @router.get("/voices", response_model=list[VoiceOut], tags=["voices"])
 def list_voices(platform: PlatformDep, caller: CallerDep) -> list[VoiceOut]:
     with platform.store.read() as db:
-        return [_voice(v) for v in voices.list_voices(db, caller.account_id)]
+        return [VoiceOut.model_validate(v) for v in voices.list_voices(db, caller.account_id)]
 
 
 @router.post("/voices", response_model=VoiceOut, status_code=201, tags=["voices"])
@@ -303,26 +273,26 @@ def clone_voice(
             voice_id=voice_id or new_id("voice"), noise_reduction=noise_reduction, sample_rate=sample_rate,
             source_name=audio.filename or "",
         )  # fmt: skip
-    return _voice(row)
+    return VoiceOut.model_validate(row)
 
 
 @router.get("/voices/{voice_id}", response_model=VoiceOut, tags=["voices"])
 def get_voice(voice_id: str, platform: PlatformDep, caller: CallerDep) -> VoiceOut:
     with platform.store.read() as db:
-        return _voice(voices.get(db, caller.account_id, voice_id))
+        return VoiceOut.model_validate(voices.get(db, caller.account_id, voice_id))
 
 
 # ---- avatars --------------------------------------------------------------------------------
 @router.get("/avatars", response_model=list[AvatarOut], tags=["avatars"])
 def list_avatars(platform: PlatformDep, caller: CallerDep) -> list[AvatarOut]:
     with platform.store.read() as db:
-        return [_avatar(a) for a in avatars.list_avatars(db, caller.account_id)]
+        return [AvatarOut.model_validate(a) for a in avatars.list_avatars(db, caller.account_id)]
 
 
 @router.post("/avatars", response_model=AvatarOut, status_code=201, tags=["avatars"])
 def upload_avatar(platform: PlatformDep, caller: CallerDep, image: UploadFile = File(...)) -> AvatarOut:
     data = read_upload(image)
-    return _avatar(
+    return AvatarOut.model_validate(
         avatars.record(platform.store, platform.settings, caller.account_id, data, source="uploaded")
     )
 
@@ -330,7 +300,7 @@ def upload_avatar(platform: PlatformDep, caller: CallerDep, image: UploadFile = 
 @router.post("/avatars/generate", response_model=AvatarOut, status_code=201, tags=["avatars"])
 def generate_avatar(platform: PlatformDep, caller: CallerDep, body: AvatarGenerateIn) -> AvatarOut:
     png = avatars.generate_png(platform.settings, prompt=body.prompt, style=body.style, seed=body.seed)
-    return _avatar(
+    return AvatarOut.model_validate(
         avatars.record(
             platform.store,
             platform.settings,
@@ -346,7 +316,7 @@ def generate_avatar(platform: PlatformDep, caller: CallerDep, body: AvatarGenera
 @router.get("/avatars/{avatar_id}", response_model=AvatarOut, tags=["avatars"])
 def get_avatar(avatar_id: str, platform: PlatformDep, caller: CallerDep) -> AvatarOut:
     with platform.store.read() as db:
-        return _avatar(avatars.get(db, caller.account_id, avatar_id))
+        return AvatarOut.model_validate(avatars.get(db, caller.account_id, avatar_id))
 
 
 @router.get("/avatars/{avatar_id}/image", response_class=FileResponse, tags=["avatars"])
@@ -357,8 +327,8 @@ def avatar_image(avatar_id: str, platform: PlatformDep, caller: CallerDep) -> Fi
 
 
 # ---- sessions -------------------------------------------------------------------------------
-@router.post("/sessions", response_model=SessionOut, status_code=201, tags=["sessions"])
-def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) -> dict[str, Any]:
+@router.post("/sessions", response_model=SessionView, status_code=201, tags=["sessions"])
+def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) -> SessionView:
     avatar_path = None
     if body.avatar_id:
         with platform.store.read() as db:
@@ -369,39 +339,39 @@ def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) ->
         meeting_password=body.meeting_password, max_duration_s=body.max_duration_s,
         server_base_url=platform.settings.base_url,
     )  # fmt: skip
-    return session_view(row)
+    return SessionView.model_validate(row)
 
 
-@router.get("/sessions", response_model=list[SessionOut], tags=["sessions"])
+@router.get("/sessions", response_model=list[SessionView], tags=["sessions"])
 def list_sessions(
     platform: PlatformDep, caller: CallerDep, active: bool = False, limit: int = 50
-) -> list[dict[str, Any]]:
+) -> list[SessionView]:
     with platform.store.read() as db:
         return [
-            session_view(r)
+            SessionView.model_validate(r)
             for r in platform.registry.list(db, caller.account_id, limit=limit, active_only=active)
         ]
 
 
-@router.get("/sessions/{session_id}", response_model=SessionOut, tags=["sessions"])
-def get_session(session_id: str, platform: PlatformDep, caller: CallerDep) -> dict[str, Any]:
+@router.get("/sessions/{session_id}", response_model=SessionView, tags=["sessions"])
+def get_session(session_id: str, platform: PlatformDep, caller: CallerDep) -> SessionView:
     with platform.store.read() as db:
-        return session_view(platform.registry.get(db, caller.account_id, session_id))
+        return SessionView.model_validate(platform.registry.get(db, caller.account_id, session_id))
 
 
-@router.post("/sessions/{session_id}/leave", response_model=SessionOut, tags=["sessions"])
-def leave_session(session_id: str, platform: PlatformDep, caller: CallerDep) -> dict[str, Any]:
+@router.post("/sessions/{session_id}/leave", response_model=SessionView, tags=["sessions"])
+def leave_session(session_id: str, platform: PlatformDep, caller: CallerDep) -> SessionView:
     row, tell = platform.registry.request_leave(caller.account_id, session_id)
     if tell:
         platform.executor.cancel(session_id)
-    return session_view(row)
+    return SessionView.model_validate(row)
 
 
 @router.get("/sessions/{session_id}/transcript", response_model=list[SegmentOut], tags=["sessions"])
 def session_transcript(session_id: str, platform: PlatformDep, caller: CallerDep) -> list[SegmentOut]:
     with platform.store.read() as db:
-        rows = platform.registry.transcript(db, caller.account_id, session_id)
-    return [SegmentOut(speaker=r.speaker, text=r.text, start_s=r.start_s, end_s=r.end_s) for r in rows]
+        lines = platform.registry.transcript(db, caller.account_id, session_id)
+    return [SegmentOut.of(line) for line in lines]
 
 
 @router.get("/sessions/{session_id}/notes", response_model=NotesOut, tags=["sessions"])

@@ -89,13 +89,12 @@ class SessionRegistry:
     def work_dir(self, session_id: str) -> Path:
         return self.settings.data_dir / "sessions" / session_id
 
-    def transcript(self, db: Session, account_id: str, session_id: str) -> list[TranscriptRow]:
+    def transcript(self, db: Session, account_id: str, session_id: str) -> list[TranscriptLine]:
         self.get(db, account_id, session_id)
-        return list(
-            db.scalars(
-                select(TranscriptRow).where(TranscriptRow.session_id == session_id).order_by(TranscriptRow.id)
-            )
+        rows = db.scalars(
+            select(TranscriptRow).where(TranscriptRow.session_id == session_id).order_by(TranscriptRow.id)
         )
+        return [TranscriptLine(r.speaker, r.text, r.start_s, r.end_s, r.bot) for r in rows]
 
     def notes(self, db: Session, account_id: str, session_id: str) -> NotesRow | None:
         self.get(db, account_id, session_id)
@@ -290,6 +289,7 @@ class SessionRegistry:
                         text=seg.text,
                         start_s=seg.start,
                         end_s=seg.end,
+                        bot=seg.bot,
                     )
                 )
 

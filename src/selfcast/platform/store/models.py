@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -198,6 +199,7 @@ class TranscriptRow(Base):
     text: Mapped[str] = mapped_column(Text)
     start_s: Mapped[float] = mapped_column(Float, default=0.0)
     end_s: Mapped[float] = mapped_column(Float, default=0.0)
+    bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class NotesRow(Base):
