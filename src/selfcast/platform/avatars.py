@@ -8,16 +8,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from selfcast.errors import BadInput, NotFound, Unavailable
+from selfcast.avatar.generator import STYLES, generate_avatar
+from selfcast.errors import BadInput
 from selfcast.platform.ids import new_id, utcnow
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import Avatar
+from selfcast.platform.store.owned import owned
 from selfcast.platform.uploads import decode_image, save_png
 from selfcast.settings import Settings
 
-STYLES = ("cinematic", "anime", "3d")  # the seed's --style choices; the engine validates too
-STYLE_ALIASES = {"photo": "cinematic", "realistic": "cinematic"}
-MAX_PROMPT = 4000
+STYLE_ALIASES = {"photo": "cinematic", "realistic": "cinematic"}  # the engine's STYLES, by other names
 
 
 def avatar_root(settings: Settings) -> Path:
@@ -26,16 +26,10 @@ def avatar_root(settings: Settings) -> Path:
 
 def generate_png(settings: Settings, *, prompt: str | None, style: str, seed: int | None) -> bytes:
     """Run the avatar engine and check that what it returns is a real image."""
-    if prompt is not None and len(prompt) > MAX_PROMPT:
-        raise BadInput(f"prompt is too long: keep it under {MAX_PROMPT} characters")
     style = (style or "cinematic").lower()
     style = STYLE_ALIASES.get(style, style)
     if style not in STYLES:
         raise BadInput(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
-    try:
-        from selfcast.avatar.generator import generate_avatar
-    except ImportError as exc:
-        raise Unavailable(f"avatar generation is not available in this build ({exc})") from exc
     png = generate_avatar(prompt, style, seed, settings.avatar)
     decode_image(png, field="generated avatar")
     return png
@@ -71,10 +65,7 @@ def record(
 
 
 def get(db: Session, account_id: str, avatar_id: str) -> Avatar:
-    row = db.get(Avatar, avatar_id)
-    if row is None or row.account_id != account_id:
-        raise NotFound(f"no avatar {avatar_id} in this account")
-    return row
+    return owned(db, Avatar, avatar_id, account_id, what="avatar")
 
 
 def list_avatars(db: Session, account_id: str) -> list[Avatar]:

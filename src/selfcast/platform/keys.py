@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from selfcast.errors import BadInput, Conflict, NotFound, Unauthorized
 from selfcast.platform.ids import new_id, utcnow
 from selfcast.platform.store.models import Account, ApiKey
+from selfcast.platform.store.owned import owned
 
 PREFIX = "dk_"
 KEY_BYTES = 32
@@ -68,9 +69,7 @@ def list_keys(db: Session, account_id: str) -> list[ApiKey]:
 
 
 def revoke(db: Session, account_id: str, key_id: str) -> ApiKey:
-    row = db.get(ApiKey, key_id)
-    if row is None or row.account_id != account_id:
-        raise NotFound(f"no key {key_id} in this account")
+    row = owned(db, ApiKey, key_id, account_id, what="key")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return row

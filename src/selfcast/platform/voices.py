@@ -12,12 +12,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from selfcast.errors import BadInput, Conflict, NotFound, Unavailable
+from selfcast.errors import BadInput, Conflict
 from selfcast.platform.ids import utcnow
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import Upload, Voice
+from selfcast.platform.store.owned import owned
 from selfcast.platform.uploads import audio_duration
 from selfcast.settings import Settings
+from selfcast.voice.profiles import VoiceStore
 
 _VOICE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{2,119}$")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -31,11 +33,7 @@ def upload_root(settings: Settings) -> Path:
     return settings.data_dir / "uploads"
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    try:
-        from selfcast.voice.profiles import VoiceStore
-    except ImportError as exc:
-        raise Unavailable(f"voice cloning is not available in this build ({exc})") from exc
+def _engine(settings: Settings) -> VoiceStore:
     return VoiceStore(voice_root(settings))
 
 
@@ -70,10 +68,7 @@ def get_upload(db: Session, account_id: str, file_id: int | str) -> Upload:
         fid = int(file_id)
     except (TypeError, ValueError):
         raise BadInput(f"file_id {file_id!r} is not a file id from /files/upload") from None
-    row = db.get(Upload, fid)
-    if row is None or row.account_id != account_id:
-        raise NotFound(f"no uploaded file {file_id} in this account")
-    return row
+    return owned(db, Upload, fid, account_id, what="uploaded file")
 
 
 def check_voice_id(voice_id: str) -> str:
@@ -124,10 +119,7 @@ def clone(
 
 
 def get(db: Session, account_id: str, voice_id: str) -> Voice:
-    row = db.get(Voice, voice_id)
-    if row is None or row.account_id != account_id:
-        raise NotFound(f"no voice {voice_id} in this account")
-    return row
+    return owned(db, Voice, voice_id, account_id, what="voice")
 
 
 def list_voices(db: Session, account_id: str) -> list[Voice]:

@@ -12,6 +12,7 @@ from selfcast.platform.ids import new_id, utcnow
 from selfcast.platform.payments.base import PaymentProvider
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import Account, LedgerEntry, TopUp
+from selfcast.platform.store.owned import owned
 from selfcast.settings import PricingSettings
 
 
@@ -55,10 +56,7 @@ def start(
 
 
 def get(db: Session, account_id: str, topup_id: str) -> TopUp:
-    row = db.get(TopUp, topup_id)
-    if row is None or row.account_id != account_id:
-        raise NotFound(f"no top-up {topup_id} in this account")
-    return row
+    return owned(db, TopUp, topup_id, account_id, what="top-up")
 
 
 def list_topups(db: Session, account_id: str, limit: int = 50) -> list[TopUp]:
