@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from selfcast.avatar.generator import STYLES
 from selfcast.errors import BadInput, NotFound, SelfcastError
 from selfcast.platform import avatars, voices
 from selfcast.platform.ids import new_id
@@ -30,7 +31,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             avatar_rows = avatars.list_avatars(db, viewer.account_id)
         return portal.render(
             request, "media.html", status=status, active="media", voices=voice_rows, avatars=avatar_rows,
-            builtin_voices=media.builtin_voice_ids(settings), styles=media.avatar_styles(avatars.STYLES),
+            builtin_voices=media.builtin_voice_ids(settings), styles=list(STYLES),
             sample_sentence=media.SAMPLE_SENTENCE, **extra,
         )  # fmt: skip
 
