@@ -12,16 +12,22 @@ import io
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from selfcast.errors import BadInput
 from selfcast.media.resample import resample
 
+if TYPE_CHECKING:
+    from av.container import InputContainer
+
 AudioSource = str | Path | bytes | bytearray | memoryview
 
+_AudioCodec = Literal["libmp3lame", "aac", "libopus", "flac", "wmav2"]
+
 #: extension -> (container format, codec, sample format) for ``write_audio`` through PyAV
-_ENCODERS: dict[str, tuple[str, str, str]] = {
+_ENCODERS: dict[str, tuple[str, _AudioCodec, str]] = {
     ".mp3": ("mp3", "libmp3lame", "fltp"),
     ".m4a": ("mp4", "aac", "fltp"),
     ".aac": ("adts", "aac", "fltp"),
@@ -52,10 +58,11 @@ def _label(src: AudioSource) -> str:
     return str(src) if isinstance(src, str | Path) else f"<{len(src)} bytes of audio>"
 
 
-def _open(src: AudioSource):
+def _open(src: AudioSource) -> tuple[InputContainer, str]:
     import av
 
     label = _label(src)
+    target: str | io.BytesIO
     if isinstance(src, str | Path):
         path = Path(src)
         if not path.exists():
@@ -77,7 +84,7 @@ def _open(src: AudioSource):
     except av.error.FFmpegError as exc:
         raise BadInput(f"{label}: cannot be opened as audio ({exc.strerror or exc})") from exc
     if not container.streams.audio:
-        kinds = sorted({s.type for s in container.streams}) or ["none"]
+        kinds: list[str] = sorted({s.type for s in container.streams}) or ["none"]
         container.close()
         raise BadInput(f"{label}: no audio stream (streams found: {', '.join(kinds)})")
     return container, label

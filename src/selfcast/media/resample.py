@@ -29,17 +29,17 @@ class StreamResampler:
 
     def __init__(self, from_rate: int, to_rate: int, *, quality: str = "HQ") -> None:
         self.from_rate, self.to_rate = from_rate, to_rate
-        self._passthrough = from_rate == to_rate
-        self._stream = None if self._passthrough else soxr.ResampleStream(
+        # None when the rates match: chunks pass through untouched
+        self._stream: soxr.ResampleStream | None = None if from_rate == to_rate else soxr.ResampleStream(
             from_rate, to_rate, 1, dtype="float32", quality=quality)
 
     def process(self, pcm: np.ndarray) -> np.ndarray:
         pcm = np.asarray(pcm, dtype=np.float32).reshape(-1)
-        if self._passthrough:
+        if self._stream is None:
             return pcm.copy()
         return self._stream.resample_chunk(pcm, last=False)
 
     def flush(self) -> np.ndarray:
-        if self._passthrough:
+        if self._stream is None:
             return np.zeros(0, np.float32)
         return self._stream.resample_chunk(np.zeros(0, np.float32), last=True)

@@ -16,10 +16,16 @@ import os
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from selfcast.errors import BadInput
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from av.packet import Packet
 
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 
@@ -41,7 +47,7 @@ class Mp4Writer:
             raise BadInput(f"sample rate {sample_rate} is not an AAC rate; resample to 48000 first")
         self.fps, self.sample_rate = fps, sample_rate
         self._c = av.open(str(self._tmp), mode="w", format="mp4")
-        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        codec: Literal["libx264", "mpeg4"] = "libx264" if "libx264" in av.codecs_available else "mpeg4"
         self._v = self._c.add_stream(codec, rate=fps)
         self._v.width, self._v.height, self._v.pix_fmt = w, h, "yuv420p"
         if codec == "libx264":
@@ -89,7 +95,7 @@ class Mp4Writer:
         for pkt in self._a.encode(frame):
             self._mux_audio(pkt)
 
-    def _mux_audio(self, pkt) -> None:
+    def _mux_audio(self, pkt: Packet) -> None:
         self._c.mux(pkt)  # timestamps untouched: the priming stays before zero (edit list)
 
     def close(self) -> Path:
@@ -121,7 +127,8 @@ class Mp4Writer:
     def __enter__(self) -> Mp4Writer:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -147,7 +154,7 @@ def iter_audio(path: str | Path | bytes, sample_rate: int | None = None, chunk_s
             raise BadInput(f"{label}: audio file does not exist")
         if p.stat().st_size == 0:
             raise BadInput(f"{label}: audio file is empty (0 bytes)")
-        target = str(p)
+        target: str | io.BytesIO = str(p)
     else:
         if not path:
             raise BadInput("audio is empty (0 bytes)")
