@@ -17,9 +17,13 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from selfcast.errors import BadInput, Unavailable
 from selfcast.settings import MeetingSettings
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Playwright
 
 # Flags the working open-source bots use, plus what these machines need (see meeting-platforms.md).
 BASE_FLAGS = [
@@ -119,13 +123,13 @@ class BrowserSession:
     def __init__(self, settings: MeetingSettings, opts: LaunchOptions) -> None:
         self.settings = settings
         self.opts = opts
-        self.context = None  # playwright BrowserContext
-        self._pw = None
+        self.context: BrowserContext | None = None  # set by start(), None again after close()
+        self._pw: Playwright | None = None
         self._xvfb: Xvfb | None = None
         self._tmp_profile: str | None = None
         self.user_data_dir = ""
 
-    async def start(self):
+    async def start(self) -> BrowserContext:
         exe = self.settings.chromium_path
         if not Path(exe).exists():
             raise Unavailable(f"Chromium not found at {exe!r}; install Debian's 'chromium' or set SELFCAST_MEETING__CHROMIUM_PATH")
@@ -133,7 +137,7 @@ class BrowserSession:
             from playwright.async_api import async_playwright
         except ImportError as exc:  # pragma: no cover - depends on extras
             raise Unavailable("playwright is not installed; pip install 'selfcast[meeting]'") from exc
-        env = dict(os.environ)
+        env: dict[str, str | float | bool] = dict(os.environ)  # playwright's type for a child's environment
         if not self.opts.headless and not env.get("DISPLAY"):
             self._xvfb = Xvfb(self.opts.width, self.opts.height + 80)
             env["DISPLAY"] = await asyncio.to_thread(self._xvfb.start)

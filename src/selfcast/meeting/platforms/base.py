@@ -14,11 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from selfcast.meeting.outcomes import EventKind, JoinResult, MeetingEvent, Outcome
 
 TERMINAL = (Outcome.DENIED, Outcome.BLOCKED, Outcome.NOT_FOUND, Outcome.SIGN_IN_REQUIRED,
             Outcome.REMOVED, Outcome.ENDED)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ class PlatformAdapter:
         self._probe = ProbeState()
         self._own_chat: list[str] = []
 
-    async def _detect(self, page) -> dict | None:
+    async def _detect(self, page: Page) -> dict | None:
         try:
             return await page.evaluate(DETECT_JS, self._table)
         except Exception as exc:
@@ -164,7 +168,7 @@ class PlatformAdapter:
                 return None  # the page is navigating; look again next tick
             raise
 
-    async def _click(self, page, role: str) -> bool:
+    async def _click(self, page: Page, role: str) -> bool:
         loc = page.locator(f'[data-selfcast="{role}"]').first
         try:
             await loc.hover(timeout=2000)
@@ -174,7 +178,7 @@ class PlatformAdapter:
         except Exception:
             return False
 
-    async def _type(self, page, role: str, text: str) -> bool:
+    async def _type(self, page: Page, role: str, text: str) -> bool:
         loc = page.locator(f'[data-selfcast="{role}"]').first
         try:
             await loc.click(timeout=2000)
@@ -185,7 +189,7 @@ class PlatformAdapter:
             return False
 
     async def join(
-        self, page, *, bot_name: str, password: str | None, timeout_s: float,
+        self, page: Page, *, bot_name: str, password: str | None, timeout_s: float,
         on_event: Callable[[MeetingEvent], None] | None = None, screenshot_dir: Path | None = None,
     ) -> JoinResult:
         t0 = time.monotonic()
@@ -249,8 +253,7 @@ class PlatformAdapter:
                     if want_name and await self._type(page, "name", bot_name):
                         typed_name = True
                         steps.append(f"typed the name {bot_name!r}")
-                    want_pw = st["password"] and password and not typed_pw
-                    if want_pw and await self._type(page, "password", password):
+                    if st["password"] and password and not typed_pw and await self._type(page, "password", password):
                         typed_pw = True
                         steps.append("typed the meeting password")
                     if st["join"] and time.monotonic() - last_join > 3.0:
@@ -264,14 +267,14 @@ class PlatformAdapter:
                 return await fail(Outcome.TIMED_OUT, f"no join step completed in {timeout_s:.0f} s; the page shows: {seen!r}")
             await asyncio.sleep(self.tick_s)
 
-    async def check(self, page) -> Outcome | None:
+    async def check(self, page: Page) -> Outcome | None:
         """A terminal state seen during the call (removed, ended, ...), else None."""
         st = await self._detect(page)
         if st and st["terminal"]:
             return Outcome(st["terminal"])
         return None
 
-    async def probe(self, page) -> list[MeetingEvent]:
+    async def probe(self, page: Page) -> list[MeetingEvent]:
         """Diff participants, active speaker, chat and captions against the last look."""
         snap = await page.evaluate(PROBE_JS, self._table)
         ev: list[MeetingEvent] = []
@@ -306,7 +309,7 @@ class PlatformAdapter:
     def participants(self) -> list[str]:
         return list(self._probe.participants)
 
-    async def send_chat(self, page, text: str) -> None:
+    async def send_chat(self, page: Page, text: str) -> None:
         if not text.strip():
             from selfcast.errors import BadInput
 
@@ -332,7 +335,7 @@ class PlatformAdapter:
         else:
             await box.press("Enter")
 
-    async def leave(self, page) -> bool:
+    async def leave(self, page: Page) -> bool:
         btn = await self._first_visible(page, self.spec.leave)
         if btn is None:
             return False
@@ -355,7 +358,7 @@ class PlatformAdapter:
         return True
 
     @staticmethod
-    async def _first_visible(page, selectors: tuple[str, ...]):
+    async def _first_visible(page: Page, selectors: tuple[str, ...]) -> Locator | None:
         for sel in selectors:
             loc = page.locator(sel).first
             with contextlib.suppress(Exception):
