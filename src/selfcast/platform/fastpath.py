@@ -8,13 +8,12 @@ event loop.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import and_, bindparam, select
 from starlette.concurrency import run_in_threadpool
 
 from selfcast.errors import NotFound, Unauthorized
 from selfcast.platform import keys
+from selfcast.platform.sessions.view import SessionView
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import ApiKey, MeetingSession
 
@@ -51,11 +50,7 @@ _STATUS = (
 )
 
 
-def _iso(dt: Any) -> str | None:
-    return dt.isoformat() if dt else None
-
-
-async def session_status(store: Store, authorization: str | None, session_id: str) -> dict[str, Any]:
+async def session_status(store: Store, authorization: str | None, session_id: str) -> SessionView:
     secret = keys.parse_authorization(authorization)
     with store.engine.connect() as conn:
         r = conn.execute(_STATUS, {"sid": session_id, "key_hash": keys.hash_key(secret)}).first()
@@ -68,24 +63,7 @@ async def session_status(store: Store, authorization: str | None, session_id: st
         await run_in_threadpool(_touch, store, key_id)
     if r.id is None:
         raise NotFound(f"no session {session_id} in this account")
-    return {
-        "session_id": r.id,
-        "status": r.state,
-        "platform": r.platform,
-        "meet_url": r.meet_url,
-        "bot_name": r.bot_name,
-        "voice_id": r.voice_id,
-        "video_worker_connected": r.video_connected,
-        "video_connected": r.video_connected,
-        "meeting_bot_connected": r.bot_connected,
-        "error_code": r.error_code,
-        "error_message": r.error_message or "",
-        "minutes_charged": r.minutes_charged,
-        "low_balance": r.low_balance,
-        "created_at": _iso(r.created_at),
-        "ready_at": _iso(r.ready_at),
-        "ended_at": _iso(r.ended_at),
-    }
+    return SessionView.model_validate(r)
 
 
 def _touch(store: Store, key_id: str) -> None:
