@@ -53,7 +53,6 @@ def start_server(settings: Settings, **app_kwargs) -> LiveServer:  # type: ignor
 
     port = free_port()
     settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
-    app_kwargs.setdefault("optional_routers", ())  # other layers' routers are tested by their owners
     app = create_app(settings, **app_kwargs)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")

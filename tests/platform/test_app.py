@@ -1,8 +1,7 @@
-"""The app factory: docs, health, and the routers other layers ship, included when installed."""
+"""The app factory: docs, health, every router mounted (portal, room, commands), upload limits."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from selfcast.platform.app import create_app
@@ -22,7 +21,7 @@ PIKA_ROUTES = {
 
 
 def test_openapi_lists_v1_and_every_pika_route_and_docs_render(settings: Settings) -> None:
-    with TestClient(create_app(settings, optional_routers=())) as c:
+    with TestClient(create_app(settings)) as c:
         spec = c.get("/openapi.json").json()
         have = {(m, p) for p, ops in spec["paths"].items() for m in ops}
         assert have >= PIKA_ROUTES
@@ -33,22 +32,19 @@ def test_openapi_lists_v1_and_every_pika_route_and_docs_render(settings: Setting
         assert c.get("/healthz").json()["status"] == "ok"
 
 
-def test_extra_routers_and_their_upload_limits_are_included(settings: Settings) -> None:
-    extra = APIRouter()
-
-    @extra.post("/extra/upload")
-    def upload() -> dict[str, bool]:
-        return {"ok": True}
-
-    extra.upload_limits = {"/extra/upload": 2 * 1024 * 1024}  # type: ignore[attr-defined]
-    with TestClient(create_app(settings, extra_routers=[extra], optional_routers=())) as c:
-        assert c.post("/extra/upload", content=b"x" * (1024 * 1024 + 10)).status_code == 200
-        assert c.post("/extra/upload", content=b"x" * (2 * 1024 * 1024 + 10)).status_code == 413
-        assert c.post("/healthz", content=b"x" * (1024 * 1024 + 10)).status_code == 413
+def test_upload_routes_take_their_files_and_every_other_route_stops_at_a_megabyte(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as c:
+        big = b"x" * (1024 * 1024 + 10)
+        # past the body limit, so the route sees the body and answers about its content (401: no key)
+        assert c.post("/v1/avatars", content=big).status_code == 401
+        assert c.post("/v1/avatars", content=b"x" * (10 * 1024 * 1024 + 10)).status_code == 413
+        assert c.post("/healthz", content=big).status_code == 413
+        assert c.post("/v1/sessions", content=big).status_code == 413
 
 
-def test_installed_room_router_is_mounted_by_default(settings: Settings) -> None:
-    with TestClient(
-        create_app(settings, optional_routers=("selfcast.meeting.room.server:build_room_router",))
-    ) as c:
+def test_the_portal_the_room_and_agent_commands_are_always_mounted(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as c:
         assert c.get("/room/standup").status_code == 200
+        assert c.get("/signin").status_code == 200
+        paths = c.get("/openapi.json").json()["paths"]
+        assert "/v1/sessions/{session_id}/commands" in paths

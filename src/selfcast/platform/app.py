@@ -1,30 +1,30 @@
 """The app factory: ``create_app(settings) -> FastAPI``.
 
 Builds the store (migrations applied on start), registry, executor, payment provider and the
-dead-worker monitor; maps ``SelfcastError`` codes to HTTP statuses; mounts the v1 API, the
-Pika-compatible routes, payments, and any optional routers (the portal, the built-in meeting
-room) that are installed — see ``OPTIONAL_ROUTERS``.
+dead-worker monitor; maps ``SelfcastError`` codes to HTTP statuses; mounts the v1 API and its
+agent commands, the Pika-compatible routes, payments, the portal and the built-in meeting room.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from selfcast import __version__
 from selfcast.errors import SelfcastError
+from selfcast.meeting.room.server import build_room_router
+from selfcast.platform import portal
 from selfcast.platform.context import Platform
-from selfcast.platform.limits import UPLOAD_LIMITS, BodyLimitMiddleware, limit_lookup
+from selfcast.platform.limits import BodyLimitMiddleware
 from selfcast.platform.payments import provider_for
+from selfcast.platform.routes import commands, payments, pika, v1
 from selfcast.platform.sessions.executor import Executor, LocalExecutor
 from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
@@ -32,15 +32,6 @@ from selfcast.platform.store import Store
 from selfcast.settings import Settings
 
 log = logging.getLogger("selfcast.platform")
-
-# Routers other layers ship, as "module:attr" where attr is an APIRouter or a factory
-# ``(settings) -> APIRouter``. Each is included when its module exists; an import error inside an
-# existing module is raised, not hidden. Add new ones here.
-OPTIONAL_ROUTERS: tuple[str, ...] = (
-    "selfcast.platform.portal:build_router",
-    "selfcast.meeting.room.server:build_room_router",
-    "selfcast.platform.routes.commands:build_router",  # agent commands to live sessions (live layer)
-)
 
 _MINIMAX_CODES = {
     "unauthorized": 1004,
@@ -106,26 +97,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _include_optional(app: FastAPI, refs: Sequence[str], settings: Settings, limits: dict[str, int]) -> None:
-    for ref in refs:
-        module, _, attr = ref.partition(":")
-        try:
-            present = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:
-            present = False
-        if present:
-            obj = getattr(importlib.import_module(module), attr)
-            router = obj if isinstance(obj, APIRouter) else obj(settings)
-            limits.update(getattr(router, "upload_limits", {}) or {})
-            app.include_router(router)
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     executor: Executor | None = None,
-    extra_routers: Sequence[APIRouter] = (),
-    optional_routers: Sequence[str] = OPTIONAL_ROUTERS,
     monitor_interval_s: float = 1.0,
     dead_after_s: float = 15.0,
     start_grace_s: float = 60.0,
@@ -163,21 +138,17 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.platform = platform
-    limits = dict(UPLOAD_LIMITS)
     _install_error_handlers(app)
-
-    from selfcast.platform.routes import payments, pika, v1
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     app.include_router(v1.router)
+    app.include_router(commands.build_router())
     app.include_router(pika.router)
     app.include_router(payments.router)
-    for r in extra_routers:
-        limits.update(getattr(r, "upload_limits", {}) or {})
-        app.include_router(r)
-    _include_optional(app, optional_routers, settings, limits)
-    app.add_middleware(BodyLimitMiddleware, limit=limit_lookup(limits))
+    app.include_router(portal.build_router(settings))
+    app.include_router(build_room_router(settings))
+    app.add_middleware(BodyLimitMiddleware)
     return app

@@ -17,8 +17,7 @@ IMAGE_MAX = 10 * MB
 AUDIO_MAX = 20 * MB
 DEFAULT_MAX = 1 * MB
 
-# Routes that take uploads; every other route gets DEFAULT_MAX. A router included by the app
-# factory may add its own with an ``upload_limits`` attribute ({path: bytes}).
+# Routes that take uploads; every other route gets DEFAULT_MAX.
 UPLOAD_LIMITS: dict[str, int] = {
     "/proxy/realtime/meeting-session": IMAGE_MAX,
     "/proxy/minimax/v1/files/upload": AUDIO_MAX,
@@ -29,16 +28,8 @@ UPLOAD_LIMITS: dict[str, int] = {
 }
 
 
-def limit_lookup(limits: dict[str, int]) -> Callable[[str], int]:
-    table = dict(limits)
-
-    def limit_for(path: str) -> int:
-        return table.get(path.rstrip("/"), DEFAULT_MAX)
-
-    return limit_for
-
-
-limit_for = limit_lookup(UPLOAD_LIMITS)
+def limit_for(path: str) -> int:
+    return UPLOAD_LIMITS.get(path.rstrip("/"), DEFAULT_MAX)
 
 
 def too_large_message(limit: int) -> str:
