@@ -36,19 +36,7 @@ def prepare(settings: Settings) -> tuple[str, str, int]:
 
 
 def banner(settings: Settings, email: str, key: str, balance: int) -> str:
-    from selfcast.errors import SelfcastError
-    from selfcast.platform.sessions.executor import check_runner
-    from selfcast.platform.sessions.protocol import DEFAULT_RUNNER
-
     url = settings.base_url
-    try:
-        check_runner(DEFAULT_RUNNER)
-        live = ""
-    except SelfcastError:
-        live = (
-            "\nNote: this build has no live engine yet. Keys, credits, top-ups, voices and avatars work;\n"
-            "joining a meeting answers 503 live_engine_unavailable (nothing is charged).\n"
-        )
     return f"""
 selfcast is running at {url}
   API docs     {url}/docs
@@ -64,7 +52,8 @@ Next steps:
   2. Check your balance:   curl -H "Authorization: DevKey $PIKA_DEV_KEY" {url}/developer/balance
   3. Install the skill for your agent:   selfcast skill install --agent claude
   4. Check this machine:   selfcast doctor
-{live}Ctrl-C stops the server.
+
+Ctrl-C stops the server.
 """
 
 
@@ -102,12 +91,8 @@ def register(app: typer.Typer) -> None:
 def _send_demo_avatar(settings: Settings, key: str) -> None:
     """The live layer's demo launcher: a built-in room with the avatar in it, and its link."""
     from selfcast.errors import SelfcastError
+    from selfcast.live.demo.launch import send_avatar
 
-    try:
-        from selfcast.live.demo.launch import send_avatar
-    except ImportError as exc:
-        typer.echo(f"(no demo avatar: the live engine is not installed: {exc})")
-        return
     typer.echo("Sending the demo avatar into a room …")
     try:
         room = send_avatar(settings, key, wait_ready_s=120)
