@@ -133,7 +133,6 @@ class MeetingSettings(BaseModel):
     # A/V compensation so the bot's picture and sound reach receivers in step: positive holds its
     # video back, negative holds its audio back (measure with bench/bridge.py on your machine).
     video_delay_ms: float = -35.0  # measured at a receiving participant of the built-in room (bench/live.py)
-    per_track_audio: bool = False  # also hand back each remote audio track on its own
     ice_servers: list[str] = []  # STUN/TURN URLs for the built-in room; empty = host candidates only
 
 

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from selfcast.errors import BadInput
 from selfcast.media.frames import AudioChunk, VideoFrame
@@ -29,6 +30,9 @@ from selfcast.meeting.browser import BrowserSession, LaunchOptions
 from selfcast.meeting.outcomes import EventKind, Health, JoinResult, MeetingEvent, Outcome
 from selfcast.meeting.platforms import PlatformAdapter, detect_platform, get_spec
 from selfcast.settings import MeetingSettings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +72,9 @@ class MeetingBot:
         self._launch = LaunchOptions.from_settings(settings, headless=headless_default if headless is None else headless)
         self._launch.width, self._launch.height = width, height
         self.screenshot_dir = Path(screenshot_dir or Path(tempfile.gettempdir()) / "selfcast-meeting")
-        self.bridge = MediaBridge(
-            width=width, height=height, video_delay_s=settings.video_delay_ms / 1000.0,
-            per_track=settings.per_track_audio,
-        )
+        self.bridge = MediaBridge(width=width, height=height, video_delay_s=settings.video_delay_ms / 1000.0)
         self.browser = BrowserSession(settings, self._launch)
-        self.page = None
+        self.page: Page | None = None
         self.outcome: Outcome | None = None
         self._events: asyncio.Queue[MeetingEvent] = asyncio.Queue(maxsize=2000)
         self._monitor: asyncio.Task | None = None
@@ -87,7 +88,7 @@ class MeetingBot:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def start(self) -> None:
@@ -96,8 +97,9 @@ class MeetingBot:
             context = await self.browser.start()
             await context.add_init_script(script=self.bridge.init_script())
             context.on("close", lambda *_: self._on_browser_gone("the browser closed"))
-            self.page = context.pages[0] if context.pages else await context.new_page()
-            self.page.on("crash", lambda *_: self._on_browser_gone("the page crashed"))
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.on("crash", lambda *_: self._on_browser_gone("the page crashed"))
+            self.page = page
             self.bridge.on_disconnect.append(self._on_bridge_drop)
         except Exception:
             await self.close()
@@ -144,7 +146,7 @@ class MeetingBot:
 
     async def leave(self) -> None:
         """Leave the call (button, then confirmation if asked); safe to call twice."""
-        if self.outcome is not None and self.outcome.in_call and not self._gone():
+        if self.outcome is not None and self.outcome.in_call and self.page is not None and not self._gone():
             with contextlib.suppress(Exception):
                 await self.adapter.leave(self.page)
             self._set_outcome(Outcome.LEFT, "left the meeting")
@@ -187,9 +189,6 @@ class MeetingBot:
     def audio_in(self) -> AsyncIterator[AudioChunk]:
         return self.bridge.audio_in()
 
-    def track_audio_in(self) -> AsyncIterator[AudioChunk]:
-        return self.bridge.track_audio_in()
-
     # ------------------------------------------------------------------ chat & events
     async def send_chat(self, text: str) -> None:
         if self.page is None or not (self.outcome and self.outcome.in_call):
@@ -199,11 +198,6 @@ class MeetingBot:
     async def events(self) -> AsyncIterator[MeetingEvent]:
         while True:
             yield await self._events.get()
-
-    async def chat_in(self) -> AsyncIterator[MeetingEvent]:
-        async for ev in self.events():
-            if ev.kind is EventKind.CHAT:
-                yield ev
 
     @property
     def participants(self) -> list[str]:
@@ -227,6 +221,7 @@ class MeetingBot:
             page_visibility=str(page.get("visibility", "")),
             video_out_flowing=connected and (self.bridge.fps_sent() > 0 or int(page.get("framesWritten", 0)) > 0),
             audio_out_flowing=connected and int(page.get("audioChunks", 0)) > 0,
+            page_clock_offset_ms=self.bridge.page_clock_offset_ms,
         )
 
     # ------------------------------------------------------------------ internals
@@ -258,6 +253,10 @@ class MeetingBot:
         if self._closing:
             return
 
+        page = self.page
+        if page is None:
+            return
+
         async def confirm() -> None:
             for _ in range(20):
                 await asyncio.sleep(0.2)
@@ -267,7 +266,7 @@ class MeetingBot:
                     self._on_browser_gone("the browser process is gone")
                     return
                 try:
-                    await asyncio.wait_for(self.page.evaluate("1"), 1.0)
+                    await asyncio.wait_for(page.evaluate("1"), 1.0)
                 except Exception:
                     if self._closing:
                         return
@@ -279,31 +278,34 @@ class MeetingBot:
 
     async def _watch(self) -> None:
         """Poll the call: terminal states, people, speaker, chat, captions, auto-leave."""
+        page = self.page
+        if page is None:
+            return
         while not self._closing and self.crashed_at is None:
             try:
-                terminal = await self.adapter.check(self.page)
+                terminal = await self.adapter.check(page)
                 if terminal is not None:
                     self._set_outcome(terminal, f"the platform shows {terminal.value}")
                     return
-                for ev in await self.adapter.probe(self.page):
+                for ev in await self.adapter.probe(page):
                     self._emit(ev)
                 if self.platform == "room":
-                    n = await self.page.evaluate("() => (window.__room ? window.__room.reconnects : 0)")
+                    n = await page.evaluate("() => (window.__room ? window.__room.reconnects : 0)")
                     if n > self._room_reconnects:
                         self._room_reconnects = n
                         self._emit(MeetingEvent(EventKind.RECONNECTED, {"count": n}))
-                if await self._auto_leave():
+                if await self._auto_leave(page):
                     return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if self._gone() or self.page.is_closed():
+                if self._gone() or page.is_closed():
                     self._on_browser_gone(f"lost the page: {exc}")
                     return
                 log.debug("probe failed: %s", exc)
             await asyncio.sleep(0.5)
 
-    async def _auto_leave(self) -> bool:
+    async def _auto_leave(self, page: Page) -> bool:
         if self.adapter.participants:
             self._alone_since = None
             return False
@@ -312,7 +314,7 @@ class MeetingBot:
         if now - self._alone_since >= self.settings.alone_timeout_s:
             self._emit(MeetingEvent(EventKind.AUTO_LEAVE, {"reason": f"alone for {self.settings.alone_timeout_s:.0f} s"}))
             with contextlib.suppress(Exception):
-                await self.adapter.leave(self.page)
+                await self.adapter.leave(page)
             self._set_outcome(Outcome.LEFT, "left: alone in the call")
             return True
         return False

@@ -7,9 +7,12 @@
 //                                           f64 dueEpochMs, then I420 planes or JPEG bytes
 //   Python -> page, binary kind 2 (audio):  u8 kind, u8 pad[3], u32 sampleRate, f64 startEpochMs,
 //                                           then float32 mono PCM
-//   page -> Python, binary kind 3 (audio):  u8 kind, u8 trackIndex, u16 pad, u32 sampleRate,
-//                                           f64 firstSampleEpochMs, then float32 mono PCM
-//   text frames carry JSON control messages both ways.
+//   page -> Python, binary kind 3 (audio):  u8 kind, u8 pad[3], u32 sampleRate,
+//                                           f64 firstSampleEpochMs, f64 firstSampleIndex (on the
+//                                           capture context's clock), then float32 mono PCM
+//   text frames carry JSON control messages both ways. Every epoch time is on this page's clock
+//   (performance.timeOrigin + performance.now()); Python measures that clock against its own
+//   with {type: 'ping', id} -> {type: 'pong', id, epoch} and stamps due times on it.
 (() => {
   if (window.top !== window || window.__selfcast) return;
   const CFG = (typeof SELFCAST_CFG !== 'undefined') ? SELFCAST_CFG : {};
@@ -243,19 +246,18 @@
     }
     registerProcessor('selfcast-capture', SelfcastCapture);`;
   let capCtx = null, capReady = null, mixNode = null;
-  const remoteTracks = new Map();  // track.id -> {index, els}
-  let nextTrackIndex = 1;
-  function captureNode(index) {
+  const remoteTracks = new Map();  // track.id -> {src, el}
+  // All remote audio mixed into one capture node: the meeting as the bot hears it.
+  function captureNode() {
     const node = new AudioWorkletNode(capCtx, 'selfcast-capture', {channelCount: 1, channelCountMode: 'explicit'});
     node.port.onmessage = (ev) => {
       const {first, pcm} = ev.data;
-      // Map the first sample's context frame to wall-clock time.
+      // The first sample's context frame on the page clock (Python stamps by the frame index and
+      // uses this only to anchor it).
       const firstEpoch = nowEpoch() - (capCtx.currentTime - first / capCtx.sampleRate) * 1000;
-      if (index === 0) {
-        let s = 0; for (let i = 0; i < pcm.length; i++) s += pcm[i] * pcm[i];
-        S.inRms = Math.sqrt(s / pcm.length); S.inChunks++;
-      }
-      sendAudioIn(index, capCtx.sampleRate, firstEpoch, pcm);
+      let s = 0; for (let i = 0; i < pcm.length; i++) s += pcm[i] * pcm[i];
+      S.inRms = Math.sqrt(s / pcm.length); S.inChunks++;
+      sendAudioIn(capCtx.sampleRate, firstEpoch, first, pcm);
     };
     const sink = capCtx.createGain(); sink.gain.value = 0;
     node.connect(sink); sink.connect(capCtx.destination);
@@ -266,14 +268,14 @@
     capCtx = new AudioContext({sampleRate: CFG.captureRate || 16000});
     const url = URL.createObjectURL(new Blob([CAPTURE_WORKLET], {type: 'application/javascript'}));
     capReady = capCtx.audioWorklet.addModule(url).then(() => {
-      mixNode = captureNode(0);
+      mixNode = captureNode();
       capCtx.resume().catch(() => {});
     });
     return capReady;
   }
   async function onRemoteTrack(track) {
     if (track.kind !== 'audio' || remoteTracks.has(track.id)) return;
-    const entry = {index: nextTrackIndex++};
+    const entry = {};
     remoteTracks.set(track.id, entry);
     S.remoteAudioTracks++;
     await ensureCapture();
@@ -283,13 +285,9 @@
     entry.el = el;
     entry.src = capCtx.createMediaStreamSource(stream);
     entry.src.connect(mixNode);
-    if (CFG.perTrack) { entry.node = captureNode(entry.index); entry.src.connect(entry.node); }
-    send({type: 'track', event: 'added', index: entry.index, id: track.id});
     track.addEventListener('ended', () => {
       try { entry.src.disconnect(); } catch (e) { /* gone */ }
-      if (entry.node) entry.node.disconnect();
       el.srcObject = null; remoteTracks.delete(track.id); S.remoteAudioTracks--;
-      send({type: 'track', event: 'removed', index: entry.index, id: track.id});
     });
   }
   const OrigPC = window.RTCPeerConnection;
@@ -312,12 +310,13 @@
     const s = JSON.stringify(obj);
     if (ws && ws.readyState === 1) ws.send(s); else if (pendingText.length < 100) pendingText.push(s);
   }
-  function sendAudioIn(index, sr, firstEpoch, pcm) {
+  function sendAudioIn(sr, firstEpoch, firstIndex, pcm) {
     if (!ws || ws.readyState !== 1) return;
-    const out = new ArrayBuffer(16 + pcm.byteLength);
+    const out = new ArrayBuffer(24 + pcm.byteLength);
     const dv = new DataView(out);
-    dv.setUint8(0, 3); dv.setUint8(1, index); dv.setUint32(4, sr, true); dv.setFloat64(8, firstEpoch, true);
-    new Float32Array(out, 16).set(pcm);
+    dv.setUint8(0, 3); dv.setUint32(4, sr, true); dv.setFloat64(8, firstEpoch, true);
+    dv.setFloat64(16, firstIndex, true);
+    new Float32Array(out, 24).set(pcm);
     ws.send(out);
   }
   // Two sockets: control + audio on one, video on the other, so a 1.4 MB frame never holds up
@@ -333,7 +332,6 @@
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       S.connected = true;
-      ws.send(JSON.stringify({type: 'hello', url: location.href, generator: typeof MediaStreamTrackGenerator === 'function'}));
       while (pendingText.length) ws.send(pendingText.shift());
     };
     ws.onmessage = (ev) => {
