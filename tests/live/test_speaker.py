@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import cv2
 import numpy as np
 import pytest
 
@@ -32,10 +33,13 @@ class RecordingSink:
     def media_time(self) -> float:
         return time.time() - self.origin
 
+    def wants_frame(self) -> bool:
+        return True
+
     async def send_video(self, frame) -> None:
         self.frames.append((self.media_time(), frame.pts))
-        if self.keep_media:
-            self.pictures.append((frame.pts, frame.rgb))
+        if self.keep_media:  # the picture as sent (the pacer reuses its drawing buffer)
+            self.pictures.append((frame.pts, frame.encoded))
 
     async def send_audio(self, chunk) -> None:
         self.audio.append((self.media_time(), chunk.pts, chunk.end, chunk.sample_rate))
@@ -99,7 +103,8 @@ async def test_frames_sent_show_a_mouth_in_step_with_the_speech_sent(engines):
         pcm[i:i + len(x)] = x
     x0, y0, cw, ch = H.FACE_CROP
     faces = []
-    for pts, rgb in sink.pictures:
+    for pts, picture in sink.pictures:
+        rgb = cv2.imdecode(np.frombuffer(picture.data, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
         hh, ww = rgb.shape[:2]
         faces.append((pts, rgb[int(y0 * hh):int((y0 + ch) * hh), int(x0 * ww):int((x0 + cw) * ww)]))
     mt, mar = H.mouth_series(faces)

@@ -1,29 +1,32 @@
-"""What leaves the session: the avatar's video paced on the media clock, and its speech.
+"""What leaves the session: its speech (here) and the avatar's video (``video_out.VideoPacer``).
 
-Audio is the master clock. The speaker stamps each speech chunk with the media time it will be
-played, pushes it into the avatar (which then knows the mouth shape for every instant of it) and
-sends it to the meeting microphone; the pacer asks the avatar for the frame of each video instant
+Audio is the master clock. The speaker places each speech chunk at an integer sample count on
+the media clock, pushes it into the avatar (which then knows the mouth shape for every instant
+of it) and sends it to the meeting microphone; the pacer draws the k-th frame (t = k / fps)
 slightly ahead of playback, so a frame and the sound it shows are scheduled for the same moment.
-Rendering and synthesis run on threads; the event loop only moves buffers.
+Each speaker voices its sentences on one long-lived thread; the event loop only moves buffers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import math
-import time
-from collections.abc import AsyncIterable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
 
 from selfcast.live.speech import SpeechHandle
 from selfcast.live.threads import ThreadedIterator
+from selfcast.live.video_out import PacerStats, VideoPacer, VideoSink
 from selfcast.media.frames import AudioChunk, VideoFrame
+
+__all__ = ["FrameSource", "MediaSink", "PacerStats", "Speaker", "SpeechSynth", "VideoPacer", "trim_onset"]
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +48,11 @@ def trim_onset(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
     return pcm[max(0, first - int(ONSET_KEEP_S * sample_rate)):]
 
 
-_DONE = object()
+_Voiced = tuple[str, AudioChunk] | BaseException | None  # a chunk of a sentence, a failure, the end
 
 
-class MediaSink(Protocol):
-    """The meeting side (``MeetingBot`` satisfies it)."""
-
-    def media_time(self) -> float: ...
-
-    async def send_video(self, frame: VideoFrame) -> None: ...
+class MediaSink(VideoSink, Protocol):
+    """The meeting's camera and microphone (``MeetingBot`` satisfies it)."""
 
     async def send_audio(self, chunk: AudioChunk) -> None: ...
 
@@ -76,64 +75,6 @@ class SpeechSynth(Protocol):
     def stream(self, text: str) -> Iterable[AudioChunk]: ...
 
 
-@dataclass(slots=True)
-class PacerStats:
-    frames: int = 0
-    skipped: int = 0
-    render_s: float = 0.0
-    started: float = 0.0
-
-    def fps(self) -> float:
-        dt = time.monotonic() - self.started
-        return self.frames / dt if dt > 0 else 0.0
-
-
-class VideoPacer:
-    """Renders ``frame_at(t)`` for t on the video grid, ``lead_s`` ahead of playback."""
-
-    def __init__(self, avatar: FrameSource, sink: MediaSink, *, fps: int, lead_s: float) -> None:
-        self.avatar, self.sink, self.fps, self.lead = avatar, sink, fps, lead_s
-        self.period = 1.0 / fps
-        self.stats = PacerStats()
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self.stats = PacerStats(started=time.monotonic())
-        self._task = asyncio.create_task(self._run(), name="video-pacer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
-
-    def retarget(self, sink: MediaSink) -> None:
-        """A new meeting bot after a rejoin: keep the face, change the wire."""
-        self.sink = sink
-
-    def _grid(self, t: float) -> float:
-        return math.ceil(t / self.period) * self.period
-
-    async def _run(self) -> None:
-        t = self._grid(self.sink.media_time() + self.lead)
-        while True:
-            now = self.sink.media_time()
-            if t < now:  # fell behind (a slow render): skip to the present, never play stale frames
-                skip = self._grid(now + self.lead / 2)
-                self.stats.skipped += round((skip - t) / self.period)
-                t = skip
-            wait = t - self.lead - now
-            if wait > 0:
-                await asyncio.sleep(wait)
-            t0 = time.perf_counter()
-            frame = await asyncio.to_thread(self.avatar.frame_at, t)
-            self.stats.render_s += time.perf_counter() - t0
-            await self.sink.send_video(frame)
-            self.stats.frames += 1
-            t += self.period
-
-
 class Speaker:
     """Says text with the session's voice and face; one utterance at a time, each cancellable."""
 
@@ -151,14 +92,21 @@ class Speaker:
         self.audio_lead, self.max_ahead = audio_lead_s, max_ahead_s
         self.on_speaking = on_speaking
         self.current: SpeechHandle | None = None
-        self.cursor = 0.0  # media time where the next speech sample goes
+        self._rate = 48_000  # what the cursor counts in (the voice's rate once it has spoken)
+        self._cursor = 0  # samples at _rate from media time 0: where the next speech sample goes
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
+        self._voicing = ThreadPoolExecutor(1, thread_name_prefix="voice")  # every sentence, in turn
+
+    @property
+    def cursor(self) -> float:
+        """Media time where the next speech sample goes."""
+        return self._cursor / self._rate
 
     def retarget(self, sink: MediaSink) -> None:
         self.sink = sink
-        self.cursor = 0.0
+        self._cursor = 0
 
     def say(
         self, sentences: Iterable[str] | AsyncIterable[str], *, source: str = "brain", handle_id: str = ""
@@ -184,19 +132,12 @@ class Speaker:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._voicing.shutdown(wait=False, cancel_futures=True)
 
     async def _silence(self) -> None:
         self.avatar.clear_buffer()
         await self.sink.clear_output()
-        self.cursor = self.sink.media_time()
-
-    async def _sentences(self, src: Iterable[str] | AsyncIterable[str]):
-        if isinstance(src, AsyncIterable):
-            async for s in src:
-                yield s
-        else:
-            for s in src:
-                yield s
+        self._cursor = math.ceil(self.sink.media_time() * self._rate)
 
     async def _run(self, handle: SpeechHandle, sentences: Iterable[str] | AsyncIterable[str]) -> None:
         async with self._lock:
@@ -204,19 +145,19 @@ class Speaker:
             self.on_speaking(True)
             # Synthesis runs ahead of playback (the next sentence is voiced while this one plays),
             # so sentences follow each other without gaps.
-            q: asyncio.Queue = asyncio.Queue(maxsize=SYNTH_AHEAD)
+            q: asyncio.Queue[_Voiced] = asyncio.Queue(maxsize=SYNTH_AHEAD)
             producer = asyncio.create_task(self._synthesise(handle, sentences, q), name=f"tts-{handle.id}")
             try:
                 while not handle.cancel_requested:
                     item = await _get_or(handle, q)
-                    if item is None or item is _DONE:
+                    if item is None:
                         break
                     if isinstance(item, BaseException):
                         raise item
                     text, chunk = item
                     await self._play(handle, text, chunk)
                 while not handle.cancel_requested and self.sink.media_time() < handle.end:
-                    await _wait_or(handle, handle.end - self.sink.media_time())
+                    await handle.cancelled_within(handle.end - self.sink.media_time())
             except asyncio.CancelledError:
                 handle.cancel(self.sink.media_time())
                 raise
@@ -234,15 +175,16 @@ class Speaker:
                 self.on_speaking(False)
                 handle.finish()
 
-    async def _synthesise(self, handle: SpeechHandle, sentences, q: asyncio.Queue) -> None:
+    async def _synthesise(self, handle: SpeechHandle, sentences: Iterable[str] | AsyncIterable[str],
+                          q: asyncio.Queue[_Voiced]) -> None:
         try:
-            async for text in self._sentences(sentences):
+            async for text in _each(sentences):
                 text = (text or "").strip()
                 if handle.cancel_requested:
                     break
                 if not text:
                     continue
-                chunks = ThreadedIterator(lambda t=text: self.voice.stream(t), name="tts")
+                chunks = ThreadedIterator(functools.partial(self.voice.stream, text), executor=self._voicing)
                 try:
                     async for chunk in chunks:
                         if handle.cancel_requested:
@@ -250,7 +192,7 @@ class Speaker:
                         await q.put((text, chunk))
                 finally:
                     chunks.close()
-            await q.put(_DONE)
+            await q.put(None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -260,40 +202,53 @@ class Speaker:
         pcm = np.asarray(chunk.pcm, dtype=np.float32).reshape(-1)
         if pcm.size == 0:
             return
+        rate = chunk.sample_rate
+        if rate != self._rate:  # count in the voice's samples from here on
+            self._cursor, self._rate = math.ceil(self._cursor * rate / self._rate), rate
         meta = dict(chunk.meta or {})
         now = self.sink.media_time()
         if self.cursor < now + self.audio_lead:  # a gap: start again just ahead of now
-            self.cursor = now + self.audio_lead
+            self._cursor = math.ceil((now + self.audio_lead) * rate)
             full = pcm.size
-            pcm = trim_onset(pcm, chunk.sample_rate)  # an utterance's first sound: skip the voice's lead-in
+            pcm = trim_onset(pcm, rate)  # an utterance's first sound: skip the voice's lead-in
             if pcm.size == 0:
                 return
-            cut = (full - pcm.size) / chunk.sample_rate
+            cut = (full - pcm.size) / rate
             if cut and meta.get("phonemes"):  # phoneme times are relative to the chunk's start
                 meta["phonemes"] = [(p, s - cut, e - cut) for p, s, e in meta["phonemes"] if e > cut]
         ahead = self.cursor - now - self.max_ahead
-        if ahead > 0 and await _wait_or(handle, ahead):
+        if ahead > 0 and await handle.cancelled_within(ahead):
             return
-        out = AudioChunk(pcm, chunk.sample_rate, self.cursor, meta=meta)
+        start = self._cursor
+        out = AudioChunk(pcm, rate, start / rate, meta=meta)
         # The face gets the whole chunk at once (its mouth looks ahead); the microphone gets it in
         # short pieces, never more than max_ahead early, so a barge-in has little queued sound to
         # drop and the handle knows what was really played.
         await asyncio.to_thread(self.avatar.push_audio, out)
-        self.cursor = out.end
-        step = max(1, int(chunk.sample_rate * PIECE_S))
+        self._cursor = start + pcm.size
+        step = max(1, int(rate * PIECE_S))
         for i in range(0, pcm.size, step):
-            pts = out.pts + i / chunk.sample_rate
+            pts = (start + i) / rate
             ahead = pts - self.sink.media_time() - self.max_ahead
-            if ahead > 0 and await _wait_or(handle, ahead):
+            if ahead > 0 and await handle.cancelled_within(ahead):
                 return
             if handle.cancel_requested:
                 return
-            piece = AudioChunk(pcm[i:i + step], chunk.sample_rate, pts)
+            piece = AudioChunk(pcm[i:i + step], rate, pts)
             await self.sink.send_audio(piece)
-            handle.schedule(text, pts, piece.end)
+            handle.schedule(text, pts, (start + i + piece.pcm.size) / rate)
 
 
-async def _get_or(handle: SpeechHandle, q: asyncio.Queue):
+async def _each(src: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+    if isinstance(src, AsyncIterable):
+        async for s in src:
+            yield s
+    else:
+        for s in src:
+            yield s
+
+
+async def _get_or(handle: SpeechHandle, q: asyncio.Queue[_Voiced]) -> _Voiced:
     """The next queued item, or None once the handle is cancelled."""
     get = asyncio.ensure_future(q.get())
     stop = asyncio.ensure_future(handle.cancelled_within(None))
@@ -303,8 +258,3 @@ async def _get_or(handle: SpeechHandle, q: asyncio.Queue):
         return get.result()
     get.cancel()
     return None
-
-
-async def _wait_or(handle: SpeechHandle, seconds: float) -> bool:
-    """Sleep ``seconds`` unless the handle is cancelled first; True when it was."""
-    return await handle.cancelled_within(seconds)

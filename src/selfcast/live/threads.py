@@ -1,7 +1,9 @@
 """Blocking iterators (TTS audio, LLM sentences) consumed from the event loop without blocking it.
 
-The producer runs on its own thread and hands items over with ``call_soon_threadsafe``; closing
-the async iterator (barge-in) tells the thread to stop pulling from its source.
+The producer runs on a thread and hands items over through the event loop; closing the async
+iterator (barge-in) tells the thread to stop pulling from its source. Given an ``executor`` (one
+long-lived worker, as the speaker keeps for its voice), the producer runs there instead of on a
+thread of its own, so nothing is started per sentence.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import Executor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -17,13 +20,16 @@ _END = object()
 
 
 class ThreadedIterator(AsyncIterator[T]):
-    def __init__(self, make: Callable[[], Iterable[T]], *, name: str = "producer", maxsize: int = 64) -> None:
+    def __init__(self, make: Callable[[], Iterable[T]], *, name: str = "producer", maxsize: int = 64,
+                 executor: Executor | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._q: asyncio.Queue = asyncio.Queue(maxsize=maxsize)
         self._stop = threading.Event()
         self._make = make
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        if executor is None:
+            threading.Thread(target=self._run, name=name, daemon=True).start()
+        else:
+            executor.submit(self._run)
 
     def _put(self, item: object) -> None:
         fut = asyncio.run_coroutine_threadsafe(self._q.put(item), self._loop)
@@ -64,7 +70,7 @@ class ThreadedIterator(AsyncIterator[T]):
             raise StopAsyncIteration
         if isinstance(item, _Raised):
             raise item.exc
-        return item  # type: ignore[no-any-return]
+        return item
 
     def close(self) -> None:
         self._stop.set()
