@@ -68,6 +68,7 @@ def render_video(image: Rig | bytes | str | Path, audio: str | Path | bytes | tu
     frame_i = 0
     pushed = 0.0
     writer = Mp4Writer(out, fps=fps, size=(w, h), sample_rate=OUT_RATE)
+    canvas = stream.canvas()  # one picture buffer: each frame rewrites its face region (the writer copies it)
     try:
         for chunk in chunks:
             if not len(chunk):
@@ -76,14 +77,14 @@ def render_video(image: Rig | bytes | str | Path, audio: str | Path | bytes | tu
             pushed += len(chunk) / in_rate
             writer.write_audio(to_out.process(chunk) if to_out else chunk)
             while (frame_i + 1) / fps <= pushed - ahead:
-                writer.write_video(stream.frame_at(frame_i / fps).rgb)
+                writer.write_video(stream.frame_into(frame_i / fps, canvas).rgb)
                 frame_i += 1
             bar(pushed)
         if to_out:
             writer.write_audio(to_out.flush())
         n_total = max(1, math.ceil(pushed * fps - 1e-6))
         while frame_i < n_total:
-            writer.write_video(stream.frame_at(frame_i / fps).rgb)
+            writer.write_video(stream.frame_into(frame_i / fps, canvas).rgb)
             frame_i += 1
         path = writer.close()
     except BaseException:

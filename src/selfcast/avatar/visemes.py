@@ -149,7 +149,8 @@ class SpeechAnalyser:
                 shapes.append((pts + s, pts + e, shape))
         times, feats = self._an.push(pcm)
         self._end = pts + len(pcm) / sr
-        return Analysed(pts, self._end, times, self._targets(feats), shapes)
+        targets = self._targets(feats) if len(times) else np.zeros((0, 5), np.float32)
+        return Analysed(pts, self._end, times, targets, shapes)
 
     def flush(self) -> Analysed | None:
         """End of a segment: analyse the last partial window (padded with silence)."""
@@ -159,6 +160,8 @@ class SpeechAnalyser:
         times, feats = an.push(np.zeros(an.win, np.float32))
         self._an = None
         keep = times <= self._end + 1e-6
+        if not keep.any():
+            return None
         return Analysed(self._end, self._end, times[keep], self._targets(feats[keep]), [])
 
     def restart(self) -> None:
