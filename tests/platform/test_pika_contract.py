@@ -181,7 +181,6 @@ def test_session_error_reaches_the_status_route_with_code_and_message(live_serve
 
 
 def test_image_generation_route_returns_openai_images_shape(sqlite_server: LiveServer) -> None:
-    pytest.importorskip("selfcast.avatar.generator")
     live_server = sqlite_server
     _, key = live_server.account("img@x.io")
     r = requests.post(
@@ -221,7 +220,6 @@ def reader_sample(librivox_dir, tmp_path) -> Path:  # type: ignore[no-untyped-de
 
 @pytest.mark.slow
 def test_minimax_upload_and_voice_clone_routes(sqlite_server: LiveServer, librivox_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("selfcast.voice.profiles")
     live_server = sqlite_server
     _, key = live_server.account("voice@x.io")
     with open(reader_sample(librivox_dir, tmp_path), "rb") as fh:

@@ -99,7 +99,6 @@ def test_avatar_upload_then_session_by_avatar_id(sqlite_server: LiveServer) -> N
 
 @pytest.mark.slow
 def test_v1_voice_clone_is_scoped_to_its_account(sqlite_server: LiveServer, librivox_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("selfcast.voice.profiles")
     u, (_, a) = sqlite_server.url, sqlite_server.account("va@x.io", credits=300)
     _, b = sqlite_server.account("vb@x.io", credits=300)
     with open(reader_sample(librivox_dir, tmp_path), "rb") as fh:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.portal.helpers import Portal, launch_chromium, start_portal
 
@@ -27,10 +28,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, shots_dir: Path) -> Iterato
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is not installed (scripts/setup.sh installs it)")
-    with sync_api.sync_playwright() as pw:
+    with sync_playwright() as pw:
         b = launch_chromium(pw)
         yield b
         b.close()

@@ -19,7 +19,6 @@ WHSEC = "whsec_portal_test"
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory, shots_dir: Path) -> Iterator[Portal]:
-    pytest.importorskip("stripe")
     standin = StripeStandIn()
     base = standin.start()
     payments = PaymentSettings(

@@ -78,7 +78,7 @@ def test_the_script_and_the_server_place_a_link_alike(url: str, server: str, exp
 def test_garbage_is_refused_by_both(url: str) -> None:
     with pytest.raises(skill.SkillExit, match="http"):
         skill.validate_meet_url(url)
-    with pytest.raises(BadInput, match="not a meeting link|link is empty"):
+    with pytest.raises(BadInput, match=r"not a meeting link|link is empty"):
         detect_platform(url, server_base_url=SERVER)
     assert skill.infer_platform(url, SERVER) == platform_of(url, server_base_url=SERVER)
 

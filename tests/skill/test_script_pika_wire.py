@@ -248,7 +248,6 @@ def test_clone_voice_uploads_clones_and_writes_the_life_files(run_skill, workspa
     assert clone.json["need_noise_reduction"] is True and clone.json["need_volume_normalization"] is False
 
 
-@pytest.mark.skipif(subprocess.run(["which", "ffmpeg"], capture_output=True).returncode != 0, reason="no ffmpeg")
 def test_clone_voice_converts_flac_and_resamples(run_skill, workspace: Path, speech_wav: Path) -> None:
     flac = workspace / "me.flac"
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(speech_wav), str(flac)], check=True)

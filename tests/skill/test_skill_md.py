@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import yaml
 
 from tests.skill.conftest import SKILL_DIR
@@ -94,7 +93,8 @@ def test_the_validator_catches_each_broken_rule(tmp_path) -> None:
 
 
 def test_the_reference_validator_accepts_it() -> None:
-    validator = pytest.importorskip("skills_ref.validator", reason="skills-ref (the reference validator) not installed")
+    from skills_ref import validator
+
     assert validator.validate(SKILL_DIR) == []
 
 
@@ -159,15 +159,11 @@ def test_every_command_line_in_skill_md_is_accepted_by_the_script() -> None:
             assert flag in known, f"SKILL.md uses `{sub} {flag}`, which the script does not accept"
 
 
-def test_the_card_command_named_in_skill_md_works_when_selfcast_has_it(tmp_path) -> None:
+def test_the_card_command_named_in_skill_md_works(tmp_path) -> None:
     """SKILL.md tells agents to run `selfcast context build . --out FILE` when selfcast is installed."""
     import subprocess
     import sys
 
-    from selfcast.cli.main import build_app
-
-    if "context" not in {g.name for g in build_app().registered_groups}:
-        pytest.skip("`selfcast context` is not part of this build yet")
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "README.md").write_text("# Parser rewrite\n\nAda is rewriting the config parser for the 2.0 release.\n")
