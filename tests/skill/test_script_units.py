@@ -46,11 +46,11 @@ def test_status_line_reads_either_video_flag_and_reports_errors() -> None:
     assert line == {"session_id": "s1", "status": "joining", "video": True, "bot": False}
     line = skill.status_line("s1", {"status": "ready", "video_worker_connected": True, "meeting_bot_connected": True})
     assert line["video"] and line["bot"]
-    err = skill.status_line("s1", {"status": "error", "error_code": "live_engine_unavailable",
-                                   "error_message": "live engine not available"})
-    assert err["error_code"] == "live_engine_unavailable"
+    err = skill.status_line("s1", {"status": "error", "error_code": "platform_denied",
+                                   "error_message": "the host denied entry"})
+    assert err["error_code"] == "platform_denied"
     exc = skill.session_error(err)
-    assert exc.code == 4 and "live engine not available" in exc.message and "live_engine_unavailable" in exc.message
+    assert exc.code == 4 and "the host denied entry" in exc.message and "platform_denied" in exc.message
 
 
 def _image_bytes(fmt: str) -> bytes:

@@ -582,7 +582,7 @@ def _create_session(api: Api, args: argparse.Namespace, img: Path, mime: str, pl
     with img.open("rb") as fh:
         resp = api.request("POST", "/proxy/realtime/meeting-session", timeout=180,
                            files={"image": (img.name, fh, mime)}, data=fields)
-    if resp.status_code == 503:  # e.g. live_engine_unavailable: sessions cannot run on this server now
+    if resp.status_code == 503:  # e.g. the server has no Chromium: sessions cannot run there now
         raise SkillExit(EXIT_SESSION, f"Error: the server cannot run the session: {error_text(resp)}")
     if resp.status_code == 402:  # the balance fell below the minimum between the check and the join
         raise SkillExit(EXIT_FUNDING, f"Error: not enough credits to join: {error_text(resp)}")

@@ -1,7 +1,7 @@
 """Starting a session, shared by the v1 and Pika-compatible routes (and anything else).
 
-Order matters: check the input (400), then that sessions can run here at all (503
-``live_engine_unavailable``), then reserve credits and insert the row (402 when short), then start
+Order matters: check the input (400), then that this machine can join meetings at all (503 when
+its Chromium is missing), then reserve credits and insert the row (402 when short), then start
 the worker. A failure at any step leaves nothing half-written: no row, no hold, no files — or, if
 the worker cannot be started, a session in ``error`` with its hold released.
 """
