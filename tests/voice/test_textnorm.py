@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from selfcast.voice.phonemize import restore_punctuation
-from selfcast.voice.textnorm import normalize_text, number_words, ordinal_words, split_sentences
+from selfcast.voice.textnorm import normalize_text, number_words, ordinal_words
 
 
 @pytest.mark.parametrize(("text", "spoken"), [
@@ -32,11 +32,6 @@ def test_number_words() -> None:
     assert number_words(1_000_001) == "one million one"
     assert ordinal_words(40) == "fortieth"
     assert ordinal_words(12) == "twelfth"
-
-
-def test_sentences_split_but_not_at_abbreviations_or_decimals() -> None:
-    parts = split_sentences("Mr. Smith shipped v2.3 today. It is 3.5 times faster! Any questions?")
-    assert parts == ["Mr. Smith shipped v2.3 today.", "It is 3.5 times faster!", "Any questions?"]
 
 
 def test_clause_punctuation_is_restored_for_the_voice() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from selfcast.brain.redact import redact
+from selfcast.sentences import SentenceSplitter
 
 if TYPE_CHECKING:
     from selfcast.brain.memory import MemoryStore
@@ -64,49 +65,11 @@ class Cancelled(Exception):
     pass
 
 
-_SENT_END = re.compile(r"([.!?…]+)[\"')\]]*(\s+|$)")
-_ABBREV = frozenset(_split("e.g i.e etc vs mr mrs ms dr st no approx fig inc ltd jr sr"))
+SENTENCE_MAX_CHARS = 160  # a run-on reply starts speaking at a clause after ~28 words
 
 
-class SentenceSplitter:
-    """Accumulates streamed text; ``push`` returns the sentences it completed."""
-
-    def __init__(self, max_words: int = 28) -> None:
-        self.buf = ""
-        self.max_words = max_words
-
-    def push(self, piece: str) -> list[str]:
-        self.buf += piece
-        out = []
-        while True:
-            m = None
-            for cand in _SENT_END.finditer(self.buf):
-                before = self.buf[: cand.start()].split()
-                if (not cand.group(2) and cand.end() == len(self.buf) and cand.group(1) == "."
-                        and not re.search(r"[A-Za-z]", before[-1] if before else "")):
-                    break  # "3." at the end of the buffer may be "3.5" in the next piece
-                last = before[-1].lower().strip("(\"'") if before else ""
-                if last in _ABBREV or (len(last) == 1 and last.isalpha()) or len(before) < 2:
-                    continue
-                m = cand
-                break
-            if m is None:
-                words = self.buf.split()
-                if len(words) > self.max_words and re.search(r"[,;:]\s", self.buf):
-                    cut = max(self.buf.rfind(", "), self.buf.rfind("; "), self.buf.rfind(": "))
-                    if cut > 0:
-                        out.append(self.buf[: cut + 1])
-                        self.buf = self.buf[cut + 2:]
-                        continue
-                break
-            out.append(self.buf[: m.end()])
-            self.buf = self.buf[m.end():]
-        return [s for s in (spoken(x) for x in out) if s]
-
-    def flush(self) -> list[str]:
-        rest, self.buf = self.buf, ""
-        s = spoken(rest)
-        return [s] if s else []
+def _spoken(sentences: list[str]) -> list[str]:
+    return [t for t in map(spoken, sentences) if t]
 
 
 def spoken(text: str) -> str:
@@ -152,7 +115,7 @@ class Brain:
                 q.put(("error", exc))
 
         threading.Thread(target=work, name=f"brain-{self.name}", daemon=True).start()
-        splitter = SentenceSplitter()
+        splitter = SentenceSplitter(SENTENCE_MAX_CHARS)
         said = 0
         first_timeout = float(getattr(self.settings, "first_token_timeout_s", 8.0))
         total_timeout = float(getattr(self.settings, "timeout_s", 20.0))
@@ -165,15 +128,15 @@ class Brain:
                 except queue.Empty:
                     log.warning("brain provider %s timed out after %.1fs", self.name, time.perf_counter() - t0)
                     cancel.set()
-                    yield from splitter.flush() if said else ()
+                    yield from _spoken(splitter.flush()) if said else ()
                     yield APOLOGY_MIDWAY if said else APOLOGY
                     return
                 if kind == "piece":
-                    for s in splitter.push(val):
+                    for s in _spoken(splitter.push(val)):
                         said += 1
                         yield s
                 elif kind == "done":
-                    for s in splitter.flush():
+                    for s in _spoken(splitter.flush()):
                         said += 1
                         yield s
                     if not said:
@@ -182,7 +145,7 @@ class Brain:
                     return
                 else:
                     log.warning("brain provider %s failed: %s", self.name, _describe(val))
-                    for s in splitter.flush():
+                    for s in _spoken(splitter.flush()):
                         said += 1
                         yield s
                     yield APOLOGY_MIDWAY if said else APOLOGY

@@ -15,7 +15,7 @@ from selfcast.live.ports import MeetingPort
 from selfcast.live.reporting import Reporting
 from selfcast.live.tasks import Tasks
 from selfcast.live.turns import TurnTaking
-from selfcast.voice.textnorm import split_sentences
+from selfcast.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 

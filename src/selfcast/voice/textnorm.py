@@ -213,38 +213,3 @@ def normalize_text(text: str) -> str:
         t = t.replace(sym, word) if sym not in "/<>" else re.sub(rf"\s{re.escape(sym)}\s|(?<=\w){re.escape(sym)}(?=\w)", word, t)
     t = re.sub(r"[\[\]{}|\\^*_]", " ", t)
     return re.sub(r"\s+", " ", t).strip()
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*[-*•])")
-_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|etc|e\.g|i\.e|Inc|Ltd|No)\.$")
-
-
-def split_sentences(text: str, *, max_chars: int = 220) -> list[str]:
-    """Splits into sentences (the unit of streaming). Long sentences split again at commas.
-
-    Abbreviations (Mr., e.g.) and decimals do not end a sentence.
-    """
-    parts: list[str] = []
-    buf = ""
-    for piece in _SENTENCE_END.split(text):
-        if piece is None:
-            continue
-        buf = f"{buf} {piece}".strip() if buf else piece.strip()
-        if buf and not _ABBREV.search(buf):
-            parts.append(buf)
-            buf = ""
-    if buf:
-        parts.append(buf)
-    out: list[str] = []
-    for p in parts:
-        while len(p) > max_chars:
-            cut = max(p.rfind(", ", 0, max_chars), p.rfind("; ", 0, max_chars))
-            if cut < max_chars // 3:
-                cut = p.rfind(" ", 0, max_chars)
-            if cut <= 0:
-                break
-            out.append(p[:cut + 1].strip())
-            p = p[cut + 1:].strip()
-        if p.strip(" -*•"):
-            out.append(p.strip(" -*•") if p.lstrip().startswith(("-", "*", "•")) else p)
-    return out

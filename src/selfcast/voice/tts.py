@@ -19,10 +19,11 @@ import numpy as np
 
 from selfcast.media.frames import AudioChunk
 from selfcast.media.resample import resample
+from selfcast.sentences import split_sentences
 from selfcast.voice.convert import VoiceConverter, VoiceModel
 from selfcast.voice.phonemize import EspeakPhonemizer
 from selfcast.voice.piper import PiperScales, PiperVoice, estimate_phoneme_timings
-from selfcast.voice.textnorm import normalize_text, split_sentences
+from selfcast.voice.textnorm import normalize_text
 
 FIRST_PIECE_MAX_CHARS = 26
 _FUNCTION_WORDS = {"a", "an", "the", "for", "to", "of", "in", "on", "at", "by", "with", "and", "or", "but", "from",

@@ -22,7 +22,7 @@ import numpy as np
 from selfcast.errors import BadInput
 from selfcast.media.frames import AudioChunk
 from selfcast.providers.http import Endpoint, HTTPClient, Retry, timeouts
-from selfcast.voice.textnorm import split_sentences
+from selfcast.sentences import split_sentences
 from selfcast.voice.tts import TTSEngine
 
 log = logging.getLogger(__name__)
