@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from selfcast.brain.redact import redact
 from selfcast.brain.retrieval import STOPWORDS, terms
+from selfcast.sentences import split_sentences
 
 if TYPE_CHECKING:
     from selfcast.transcript import TranscriptLine
@@ -55,7 +56,6 @@ class MeetingNotes:
         return "\n".join(out)
 
 
-_SENT = re.compile(r"(?<=[.!?])\s+")
 _DECISION = re.compile(r"\b(?:we(?:'ve| have)? (?:decided|agreed)|(?:it's|it is) decided|let's go with|"
                        r"we(?:'ll| will) go with|decision(?: is)?:|agreed[:,]|we're going with|we are going with|"
                        r"the plan is|final(?:ly)?,? we)\b", re.I)
@@ -86,7 +86,7 @@ def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: li
     known = {p.split()[0].lower(): p for p in people if p}
     sentences: list[tuple[int, str, str]] = []  # (segment index, speaker, sentence)
     for i, s in enumerate(segs):
-        for sent in _SENT.split(redact(s.text.strip())):
+        for sent in split_sentences(redact(s.text.strip())):
             if sent.strip():
                 sentences.append((i, s.speaker, sent.strip()))
 
