@@ -7,7 +7,9 @@ import io
 import warnings
 from pathlib import Path
 
-from selfcast.errors import BadInput, Unavailable
+import av
+
+from selfcast.errors import BadInput
 
 MIN_SIDE, MAX_SIDE = 64, 8192
 MIN_AUDIO_S, MAX_AUDIO_S = 1.0, 600.0
@@ -50,10 +52,6 @@ def save_png(img, path: Path) -> Path:  # type: ignore[no-untyped-def]
 
 def audio_duration(path: Path, *, field: str = "file") -> float:
     """Decode the whole file with PyAV; return its duration in seconds."""
-    try:
-        import av
-    except ImportError as exc:
-        raise Unavailable("PyAV is not installed: pip install 'selfcast[media]'") from exc
     try:
         with av.open(str(path)) as container:
             stream = next((s for s in container.streams if s.type == "audio"), None)
