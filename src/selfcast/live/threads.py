@@ -32,6 +32,9 @@ class ThreadedIterator(AsyncIterator[T]):
             executor.submit(self._run)
 
     def _put(self, item: object) -> None:
+        if self._loop.is_closed():
+            self._stop.set()
+            return
         fut = asyncio.run_coroutine_threadsafe(self._q.put(item), self._loop)
         while not self._stop.is_set():
             try:
@@ -48,7 +51,11 @@ class ThreadedIterator(AsyncIterator[T]):
         src = None
         try:
             src = iter(self._make())
-            for item in src:
+            while not self._stop.is_set():  # checked before pulling: a closed iterator renders no more
+                try:
+                    item = next(src)
+                except StopIteration:
+                    break
                 if self._stop.is_set():
                     break
                 self._put(item)
