@@ -22,6 +22,7 @@ from selfcast.settings import AvatarSettings
 
 
 @pytest.mark.parametrize("style", ["cinematic", "anime", "3d"])
+@pytest.mark.slow
 def test_every_style_gives_a_detectable_head_and_shoulders_portrait_with_its_rig(style, generated_pngs, landmarker):
     png = generated_pngs[style]
     im = Image.open(io.BytesIO(png))
@@ -37,6 +38,7 @@ def test_every_style_gives_a_detectable_head_and_shoulders_portrait_with_its_rig
     assert np.linalg.norm(rig.landmarks[:, :2] - lm[:, :2], axis=1).mean() < 0.02 * L.face_size(lm)
 
 
+@pytest.mark.slow
 def test_same_prompt_and_seed_give_the_same_portrait_and_seeds_differ():
     a = generate_avatar("a man with a beard", style="3d", seed=1)
     b = generate_avatar("a man with a beard", style="3d", seed=1)
@@ -62,6 +64,7 @@ def _region_mean(rgb, lm, idx, dy=0.0):
     return rgb[int(y) - 4:int(y) + 4, int(x) - 4:int(x) + 4].reshape(-1, 3).mean(0)
 
 
+@pytest.mark.slow
 def test_prompt_cues_show_in_the_pixels(landmarker):
     red = np.asarray(Image.open(io.BytesIO(generate_avatar("woman with long red hair and a blue sweater",
                                                            style="cinematic", seed=3))).convert("RGB"))

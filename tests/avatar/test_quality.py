@@ -16,6 +16,9 @@ from selfcast.avatar.pose import Pose
 from selfcast.avatar.stream import AvatarStream
 from tests.avatar.measure import detect, envelope, mar, pearson_at_lags, speak
 
+# every subject rendered and re-measured with MediaPipe: about half a minute
+pytestmark = pytest.mark.slow
+
 FPS = 25
 SUBJECTS = ["astronaut", "astronaut-cropped", "astronaut-rescaled", "astronaut-rotated",
             "generated-cinematic", "generated-anime", "generated-3d"]

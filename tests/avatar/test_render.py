@@ -32,6 +32,7 @@ def _decode(path: Path):
     return frames, np.concatenate(chunks), rate, first_pts
 
 
+@pytest.mark.slow
 def test_render_writes_mp4_with_audio_aligned_to_the_sample(astronaut_rig, jfk_wav, tmp_path):
     out = tmp_path / "jfk.mp4"
     seen = []
@@ -100,6 +101,7 @@ def _long_wav(path: Path, minutes: float, sr: int = 16000) -> None:
             f.write((x * syll).astype(np.float32))
 
 
+@pytest.mark.slow
 def test_thirty_minutes_of_speech_stream_in_bounded_memory(astronaut_rig, tmp_path):
     """The speech track keeps only seconds of features however long the audio is."""
     from selfcast.avatar.stream import AvatarStream
@@ -138,6 +140,7 @@ def test_thirty_minute_file_renders_to_mp4_in_bounded_memory(astronaut_rig, tmp_
         assert float(c.duration / 1e6) == pytest.approx(1800, abs=1)
 
 
+@pytest.mark.slow
 def test_cli_generates_an_avatar_and_renders_it(jfk_wav, tmp_path, monkeypatch):
     monkeypatch.setenv("SELFCAST_DATA_DIR", str(tmp_path / "data"))
     png = tmp_path / "me.png"

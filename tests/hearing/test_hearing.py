@@ -172,6 +172,7 @@ def test_group_chatter_is_not_answered_but_a_named_question_is(whisper):
     assert named.addressed and named.reason == "named"
 
 
+@pytest.mark.slow
 def test_partial_transcripts_arrive_while_someone_is_still_talking(whisper):
     h = make(whisper)
     talk = say("The orders endpoints are moving to the new router and the cursor pagination work starts "

@@ -89,6 +89,7 @@ def test_bearer_scheme_is_accepted_too(live_server: LiveServer) -> None:
     assert r.status_code == 200 and read(r)["balance"] == 5
 
 
+@pytest.mark.slow
 def test_meeting_session_lifecycle_status_and_leave(live_server: LiveServer) -> None:
     _, key = live_server.account("s@x.io", credits=500)
     r = join(live_server, key)
@@ -180,6 +181,7 @@ def test_session_error_reaches_the_status_route_with_code_and_message(live_serve
     )  # never ready: nothing charged
 
 
+@pytest.mark.slow
 def test_image_generation_route_returns_openai_images_shape(sqlite_server: LiveServer) -> None:
     live_server = sqlite_server
     _, key = live_server.account("img@x.io")

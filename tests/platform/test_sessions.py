@@ -232,6 +232,7 @@ def test_runner_crash_ends_in_error_with_the_reason(stack: Stack) -> None:
     assert stack.hold_status(sid) == "released" and stack.captures(sid) == 1
 
 
+@pytest.mark.slow
 def test_dead_worker_is_detected_hold_released_and_only_heartbeat_minutes_charged(stack: Stack) -> None:
     sid = stack.launch().id
     row = stack.wait_state(sid, "ready")
@@ -246,6 +247,7 @@ def test_dead_worker_is_detected_hold_released_and_only_heartbeat_minutes_charge
     assert bal.held_milli == 0 and bal.total_milli == 1000 * 1000 - 3 * 27_500
 
 
+@pytest.mark.slow
 def test_dead_worker_found_after_a_server_restart(settings: Settings) -> None:
     first = make_stack(settings)
     sid_dead = first.launch().id
@@ -282,6 +284,7 @@ def test_dead_worker_found_after_a_server_restart(settings: Settings) -> None:
         store.dispose()
 
 
+@pytest.mark.slow
 def test_worker_that_ignores_leave_is_killed_and_the_session_closed(settings: Settings) -> None:
     s = make_stack(settings, kill_after_s=1.0)
     s.monitor.start()
@@ -298,6 +301,7 @@ def test_worker_that_ignores_leave_is_killed_and_the_session_closed(settings: Se
         s.store.dispose()
 
 
+@pytest.mark.slow
 def test_running_out_of_credits_warns_then_leaves_without_overdraft(settings: Settings) -> None:
     s = make_stack(settings, credits=100)
     s.monitor.start()
@@ -322,6 +326,7 @@ def test_running_out_of_credits_warns_then_leaves_without_overdraft(settings: Se
         s.store.dispose()
 
 
+@pytest.mark.slow
 def test_max_duration_makes_the_session_leave(stack: Stack) -> None:
     sid = stack.launch(max_duration_s=30).id
     stack.wait_state(sid, "ready")

@@ -48,6 +48,7 @@ def test_sqlite_store_runs_in_wal_mode(tmp_path) -> None:
     s.dispose()
 
 
+@pytest.mark.slow
 def test_signup_hashes_password_with_argon2_and_login_checks_it(store: Store) -> None:
     with store.write() as db:
         acct = accounts.sign_up(db, "Ada@Example.com", "correct horse")

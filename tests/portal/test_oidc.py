@@ -41,6 +41,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, shots_dir: Path, standin) -
     p.server.stop()
 
 
+@pytest.mark.slow
 def test_sign_in_with_google_creates_an_account_then_signs_into_the_same_one(
     portal, browser, standin
 ) -> None:  # type: ignore[no-untyped-def]

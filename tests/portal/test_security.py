@@ -91,6 +91,7 @@ def test_another_accounts_session_page_is_404(portal) -> None:  # type: ignore[n
         assert db.get(ApiKey, kid).revoked_at is None
 
 
+@pytest.mark.slow
 def test_ten_failed_signins_in_a_minute_are_slowed_down(portal) -> None:  # type: ignore[no-untyped-def]
     signed_up(portal, "target@example.com").close()
     c = httpx.Client(base_url=portal.url, timeout=30)
@@ -171,6 +172,7 @@ def test_a_new_key_is_shown_once_and_never_stored_in_clear(portal) -> None:  # t
     assert secret.encode() not in blobs
 
 
+@pytest.mark.slow
 def test_reset_link_lets_the_owner_choose_a_new_password_once(portal) -> None:  # type: ignore[no-untyped-def]
     other_browser = signed_up(portal, "forgot@example.com")
     out = portal.cli("accounts", "reset-link", "forgot@example.com")

@@ -183,6 +183,7 @@ def test_monitor_reports_until_the_server_auto_leaves(run_skill) -> None:
     assert create.fields["max_duration_sec"] == "60"
 
 
+@pytest.mark.slow
 def test_monitor_leaves_itself_when_the_server_overstays_max_duration(run_skill) -> None:
     with PikaStandin() as s:  # this server ignores max_duration_sec: the session stays ready
         t0 = time.monotonic()
@@ -194,6 +195,7 @@ def test_monitor_leaves_itself_when_the_server_overstays_max_duration(run_skill)
     assert time.monotonic() - t0 < 30
 
 
+@pytest.mark.slow
 def test_leave_status_and_an_unknown_session(run_skill) -> None:
     with PikaStandin(StandinState(wrap=True)) as s:
         r = run_skill("status", "--session-id", "sess_standin", env=_env(s))
@@ -248,6 +250,7 @@ def test_clone_voice_uploads_clones_and_writes_the_life_files(run_skill, workspa
     assert clone.json["need_noise_reduction"] is True and clone.json["need_volume_normalization"] is False
 
 
+@pytest.mark.slow
 def test_clone_voice_converts_flac_and_resamples(run_skill, workspace: Path, speech_wav: Path) -> None:
     flac = workspace / "me.flac"
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(speech_wav), str(flac)], check=True)
@@ -276,6 +279,7 @@ def test_a_minimax_base_resp_error_is_exit_3_and_writes_nothing(run_skill, works
     assert not (workspace / "life").exists()
 
 
+@pytest.mark.slow
 def test_notes_wait_for_the_written_notes_in_json_and_markdown(run_skill) -> None:
     with PikaStandin(StandinState(notes_ready_after=1)) as s:
         r = run_skill("notes", "--session-id", "sess_standin", env=_env(s))

@@ -41,6 +41,7 @@ def test_five_seconds_of_speech_is_too_little(tmp_path: Path, speech: np.ndarray
     _assert_rejected(tmp_path, p, "of speech was found", "at least 15 s")
 
 
+@pytest.mark.slow
 def test_ten_minutes_is_too_long(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     p = write_audio(tmp_path / "long.mp3", (0.01 * rng.standard_normal(600 * 8000)).astype(np.float32), 8000)

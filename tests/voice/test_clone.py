@@ -19,6 +19,9 @@ from selfcast.media.audio_io import decode_audio
 from selfcast.voice.profiles import VoiceStore
 from selfcast.voice.tts import EmbeddedTTS, base_voice
 
+# a clone is learned from 17 s of speech and judged by speaker embeddings and Whisper: about a minute
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def clone_speech(cloned) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -53,6 +53,7 @@ def test_first_audio_arrives_quickly(joe: EmbeddedTTS) -> None:
     assert min(waits) < 1.0
 
 
+@pytest.mark.slow
 def test_joe_is_intelligible_on_meeting_talk(joe: EmbeddedTTS) -> None:
     pcm = joe.synthesize(M.MEETING_PARAGRAPH)
     assert M.wer(M.MEETING_PARAGRAPH, M.transcribe(pcm, joe.sample_rate)) <= 0.10
@@ -64,6 +65,7 @@ def test_normalised_text_is_what_is_said(joe: EmbeddedTTS) -> None:
     assert "march" in heard and ("2.3" in heard or "two point three" in heard)
 
 
+@pytest.mark.slow
 def test_stock_radiant_girl_is_higher_and_still_intelligible(settings) -> None:  # type: ignore[no-untyped-def]
     tts = get_tts("English_radiant_girl", settings)
     pcm = tts.synthesize(M.MEETING_PARAGRAPH)
