@@ -15,9 +15,9 @@ from selfcast.brain import BrainContext, Turn, get_brain
 from selfcast.brain.memory import MemoryStore
 from selfcast.brain.notes import make_notes
 from selfcast.hearing import EndOfTurn, Hearing
-from selfcast.transcript import TranscriptLine
 from selfcast.hearing.asr import WhisperASR
 from selfcast.settings import BrainSettings, HearingSettings
+from selfcast.transcript import TranscriptLine
 from tests.brain.fixture import leaked
 from tests.hearing.speech import feed_fast, say, silence
 
@@ -46,7 +46,7 @@ def test_spoken_questions_get_grounded_answers_and_no_secret_leaks(workspace, ca
     brain = get_brain(BrainSettings())
     memory = MemoryStore(tmp_path / "memory", "robin")
     memory.add("Decided: the XML export is switched off on January 15", kind="decision", meeting_id="earlier")
-    transcript: list[Segment] = []
+    transcript: list[TranscriptLine] = []
     history: list[Turn] = []
     replies = []
     t = 0.0

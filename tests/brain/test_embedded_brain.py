@@ -7,8 +7,8 @@ import pytest
 from selfcast.brain import BrainContext, Turn, get_brain
 from selfcast.brain.embedded import DONT_KNOW
 from selfcast.brain.memory import MemoryStore
-from selfcast.transcript import TranscriptLine
 from selfcast.settings import BrainSettings
+from selfcast.transcript import TranscriptLine
 from tests.brain.fixture import leaked
 
 
