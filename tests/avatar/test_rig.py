@@ -143,6 +143,7 @@ def test_several_faces_animate_the_largest_and_say_so(astronaut_rgb):
     assert rig.landmarks[L.NOSE_TIP, 0] < 532  # the big one, on the left
 
 
+@pytest.mark.slow
 def test_embedded_rig_is_used_only_for_the_pixels_it_was_made_for(generated_pngs):
     png = generated_pngs["cinematic"]
     rig = load_rig(png)

@@ -26,6 +26,7 @@ def all_database_text(live: LiveServer) -> str:
     return "\n".join(out)
 
 
+@pytest.mark.slow
 def test_key_appears_nowhere_in_the_database_or_the_logs(
     live_server: LiveServer, caplog: pytest.LogCaptureFixture
 ) -> None:

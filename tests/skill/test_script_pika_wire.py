@@ -92,6 +92,7 @@ def test_low_balance_prints_the_checkout_link_at_once_and_exits_6(run_skill, leg
     assert "POST /proxy/realtime/meeting-session" not in s.paths()
 
 
+@pytest.mark.slow
 def test_waiting_mode_shows_the_link_before_waiting_then_joins_once_paid(home: Path, workspace: Path) -> None:
     with PikaStandin(StandinState(balance=0, paid_after_polls=3)) as s:
         proc = subprocess.Popen([sys.executable, str(SCRIPT), *JOIN, "--payment-poll-sec", "0.5"],
@@ -108,6 +109,7 @@ def test_waiting_mode_shows_the_link_before_waiting_then_joins_once_paid(home: P
     assert lines[1]["status"] == "created" and lines[-1]["status"] == "ready"
 
 
+@pytest.mark.slow
 def test_payment_timeout_line_and_exit_6(run_skill) -> None:
     with PikaStandin(StandinState(balance=10)) as s:
         r = run_skill(*JOIN, "--payment-timeout-sec", "1.5", "--payment-poll-sec", "0.5", env=_env(s))
@@ -161,6 +163,7 @@ def test_ready_by_connections_alone_counts_as_ready(run_skill) -> None:
     assert r.lines[-1] == {"session_id": "sess_standin", "status": "joining", "video": True, "bot": True}
 
 
+@pytest.mark.slow
 def test_not_ready_in_time_is_exit_5_and_says_how_to_leave(run_skill) -> None:
     with PikaStandin(StandinState(session_statuses=[{"status": "waiting_room"}])) as s:
         r = run_skill(*JOIN, "--timeout-sec", "2", env=_env(s))
@@ -170,6 +173,7 @@ def test_not_ready_in_time_is_exit_5_and_says_how_to_leave(run_skill) -> None:
     assert len([ln for ln in r.lines if ln.get("status") == "waiting_room"]) == 1  # printed once, on change
 
 
+@pytest.mark.slow
 def test_monitor_reports_until_the_server_auto_leaves(run_skill) -> None:
     state = StandinState(session_statuses=[
         {"status": "ready", "video_worker_connected": True, "meeting_bot_connected": True},
