@@ -27,7 +27,7 @@ def _get_distribution(name: str) -> _Distribution:
 
 def load_pyworld() -> types.ModuleType:
     """pyworld, loaded once; the real ``pkg_resources`` is used when something already loaded it."""
-    if "pyworld" in sys.modules or "pkg_resources" in sys.modules:
+    if "pyworld" in sys.modules or sys.modules.get("pkg_resources") is not None:
         return importlib.import_module("pyworld")
     shim = types.ModuleType("pkg_resources", "get_distribution only, for pyworld (selfcast.voice.world)")
     shim.get_distribution = _get_distribution  # type: ignore[attr-defined]
