@@ -14,6 +14,10 @@ from sqlalchemy.engine import make_url
 from selfcast.settings import Settings
 from tests import testdata
 
+# Models ship inside pip packages (setup installs them); a test that reaches for the Hugging Face
+# hub fails at once instead of downloading. Subprocesses (workers, the CLI) inherit this.
+os.environ["HF_HUB_OFFLINE"] = "1"
+
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
