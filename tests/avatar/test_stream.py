@@ -29,10 +29,10 @@ def _phones(librivox_dir):
 
 
 def test_phoneme_timings_close_the_mouth_for_m_b_p_and_round_it_for_o_u(
-        subjects, landmarker, librivox_pcm, librivox_dir):
+        astronaut_rig, landmarker, librivox_pcm, librivox_dir):
     pcm, sr = librivox_pcm
     phones = _phones(librivox_dir)
-    stream = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    stream = AvatarStream(astronaut_rig, fps=FPS, seed=1)
     speak(stream, pcm, sr, phonemes=phones)
     rest = mar(detect(landmarker, stream, stream.renderer.render(Pose())))
     bilabial = [(s + e) / 2 for p, s, e in phones if p in ("M", "B", "P") and e - s >= 0.04]
@@ -44,26 +44,26 @@ def test_phoneme_timings_close_the_mouth_for_m_b_p_and_round_it_for_o_u(
     rounded = [(s + e) / 2 for p, s, e in phones if p in ("OW", "UW", "AO") and e - s >= 0.06]
     assert rounded and max(stream.pose_at(t).round for t in rounded) > 0.5
     # the same audio without phonemes opens the mouth at some of those m/b/p moments
-    plain = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    plain = AvatarStream(astronaut_rig, fps=FPS, seed=1)
     speak(plain, pcm, sr)
     assert max(plain.pose_at(t).jaw for t in bilabial) > max(stream.pose_at(t).jaw for t in bilabial)
 
 
-def test_estimated_phoneme_timings_leave_the_mouth_to_the_audio(subjects, librivox_pcm, librivox_dir):
+def test_estimated_phoneme_timings_leave_the_mouth_to_the_audio(astronaut_rig, librivox_pcm, librivox_dir):
     pcm, sr = librivox_pcm
     phones = _phones(librivox_dir)
     bilabial = [(s + e) / 2 for p, s, e in phones if p in ("M", "B", "P") and e - s >= 0.04]
-    guessed = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    guessed = AvatarStream(astronaut_rig, fps=FPS, seed=1)
     speak(guessed, pcm, sr, phonemes=phones, timing="estimated")
-    plain = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    plain = AvatarStream(astronaut_rig, fps=FPS, seed=1)
     speak(plain, pcm, sr)
     for t in bilabial + [k / FPS for k in range(0, int(len(pcm) / sr * FPS), 7)]:
         assert guessed.pose_at(t) == plain.pose_at(t), t
 
 
-def test_barge_in_closes_the_mouth_at_once_and_smoothly(subjects, landmarker, jfk_pcm):
+def test_barge_in_closes_the_mouth_at_once_and_smoothly(astronaut_rig, landmarker, jfk_pcm):
     pcm, sr = jfk_pcm
-    stream = AvatarStream(subjects["astronaut"], fps=FPS, seed=1)
+    stream = AvatarStream(astronaut_rig, fps=FPS, seed=1)
     speak(stream, pcm, sr)
     # speak up to a moment of wide-open mouth, then a participant talks over us
     t_open = max((k / FPS for k in range(20, 60)), key=lambda t: stream.pose_at(t).jaw)  # queries only
@@ -84,9 +84,9 @@ def test_barge_in_closes_the_mouth_at_once_and_smoothly(subjects, landmarker, jf
     assert max(stream.pose_at(t_open + 1.0 + k / FPS).jaw for k in range(50)) > 0.5
 
 
-def test_listening_adds_nods(subjects):
-    idle = AvatarStream(subjects["astronaut"], seed=9)
-    listen = AvatarStream(subjects["astronaut"], seed=9)
+def test_listening_adds_nods(astronaut_rig):
+    idle = AvatarStream(astronaut_rig, seed=9)
+    listen = AvatarStream(astronaut_rig, seed=9)
     listen.set_listening(True)
     ts = np.arange(0, 30, 1 / FPS)
     p_idle = np.array([idle.pose_at(t).pitch for t in ts])
@@ -98,10 +98,10 @@ def test_listening_adds_nods(subjects):
     assert np.allclose([idle.pose_at(t).pitch for t in later], [listen.pose_at(t).pitch for t in later])
 
 
-def test_same_seed_gives_same_frames_in_any_order_and_seeds_differ(subjects):
-    a = AvatarStream(subjects["astronaut"], seed=11, size=(640, 360))
-    b = AvatarStream(subjects["astronaut"], seed=11, size=(640, 360))
-    c = AvatarStream(subjects["astronaut"], seed=12, size=(640, 360))
+def test_same_seed_gives_same_frames_in_any_order_and_seeds_differ(astronaut_rig):
+    a = AvatarStream(astronaut_rig, seed=11, size=(640, 360))
+    b = AvatarStream(astronaut_rig, seed=11, size=(640, 360))
+    c = AvatarStream(astronaut_rig, seed=12, size=(640, 360))
     fa = [a.frame_at(t).rgb for t in (0.5, 3.0, 7.25)]
     fb = [b.frame_at(t).rgb for t in (7.25, 3.0, 0.5)][::-1]
     for x, y in zip(fa, fb, strict=True):
@@ -111,8 +111,8 @@ def test_same_seed_gives_same_frames_in_any_order_and_seeds_differ(subjects):
     assert sa != sc
 
 
-def test_idle_face_without_speech_keeps_mouth_closed_and_lives(subjects):
-    stream = AvatarStream(subjects["astronaut"], seed=3)
+def test_idle_face_without_speech_keeps_mouth_closed_and_lives(astronaut_rig):
+    stream = AvatarStream(astronaut_rig, seed=3)
     poses = [stream.pose_at(k / FPS) for k in range(0, 30 * FPS)]
     assert max(p.jaw for p in poses) == 0
     assert np.ptp([p.yaw for p in poses]) > 0.005  # sway
@@ -122,8 +122,8 @@ def test_idle_face_without_speech_keeps_mouth_closed_and_lives(subjects):
 
 
 @pytest.mark.parametrize("size, fps", [((640, 360), 30), ((720, 1280), 25), ((1920, 1080), 25)])
-def test_any_output_size_and_frame_rate(subjects, size, fps):
-    stream = AvatarStream(subjects["generated-3d"], size=size, fps=fps)
+def test_any_output_size_and_frame_rate(astronaut_rig, size, fps):
+    stream = AvatarStream(astronaut_rig, size=size, fps=fps)
     frame = stream.frame_at(1.0)
     assert frame.size == size and frame.rgb.dtype == np.uint8 and frame.pts == 1.0
     # the head is framed: the face is centred horizontally and fills a sensible part of the height
@@ -132,19 +132,19 @@ def test_any_output_size_and_frame_rate(subjects, size, fps):
     assert 0.2 < np.ptp(lm[:, 1]) / size[1] < 0.6
 
 
-def test_bad_stream_arguments_are_refused(subjects):
+def test_bad_stream_arguments_are_refused(astronaut_rig):
     with pytest.raises(BadInput):
-        AvatarStream(subjects["astronaut"], fps=0)
+        AvatarStream(astronaut_rig, fps=0)
     with pytest.raises(BadInput):
-        AvatarStream(subjects["astronaut"], size=(10, 10))
-    stream = AvatarStream(subjects["astronaut"])
+        AvatarStream(astronaut_rig, size=(10, 10))
+    stream = AvatarStream(astronaut_rig)
     with pytest.raises(BadInput):
         stream.push_audio(AudioChunk(np.zeros(10, np.float32), 0))
 
 
-def test_stereo_and_int_like_chunks_are_accepted(subjects, jfk_pcm):
+def test_stereo_and_int_like_chunks_are_accepted(astronaut_rig, jfk_pcm):
     pcm, sr = jfk_pcm
-    stream = AvatarStream(subjects["astronaut"])
+    stream = AvatarStream(astronaut_rig)
     stereo = np.stack([pcm[: sr * 5], pcm[: sr * 5]], 1)
     stream.push_audio(AudioChunk(stereo, sr, pts=0.0, final=True))
     assert max(stream.pose_at(k / FPS).jaw for k in range(125)) > 0.5
