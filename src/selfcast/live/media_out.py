@@ -4,7 +4,8 @@ Audio is the master clock. The speaker places each speech chunk at an integer sa
 the media clock, pushes it into the avatar (which then knows the mouth shape for every instant
 of it) and sends it to the meeting microphone; the pacer draws the k-th frame (t = k / fps)
 slightly ahead of playback, so a frame and the sound it shows are scheduled for the same moment.
-Each speaker voices its sentences on one long-lived thread; the event loop only moves buffers.
+Each speaker voices its sentences on its own long-lived threads (two; see ``Speaker``), never
+a new thread per sentence; the event loop only moves buffers.
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ class Speaker:
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
-        self._voicing = ThreadPoolExecutor(1, thread_name_prefix="voice")  # every sentence, in turn
+        # Sentences are voiced one after another on long-lived threads. Two, not one: a sentence
+        # cut by a barge-in still finishes the piece it is rendering (a voice cannot be stopped
+        # mid-piece), and the next utterance must not queue behind that (under load it waited ~10 s).
+        self._voicing = ThreadPoolExecutor(2, thread_name_prefix="voice")
 
     @property
     def cursor(self) -> float:
