@@ -15,7 +15,7 @@ test: setup
 # Everything but the browser, end-to-end and slow tests (no PostgreSQL either): under 2 minutes.
 # Exit code 5 (nothing selected, e.g. a PYTEST_ARGS filter that matches nothing) is not a failure.
 test-fast: setup
-	@.venv/bin/python -m pytest -m "not e2e and not slow and not postgres" $(PYTEST_ARGS); rc=$$?; \
+	@.venv/bin/python -m pytest -n 3 -m "not e2e and not slow and not postgres" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests selected"; exit 0; fi; exit $$rc
 
 # ruff over everything, mypy over what [tool.mypy] names (the live core, meeting, media)
