@@ -56,10 +56,16 @@ def test_invitation_tokens_are_signed_scoped_and_expire(registry, settings):
     assert again.verify(room.id, tok).name == "Ada"
 
 
+def _page_config(html: str) -> dict:
+    start = html.index('<script type="application/json" id="room-config">') + len('<script type="application/json" id="room-config">')
+    return json.loads(html[start:html.index("</script>", start)])
+
+
 def test_page_carries_room_config_and_assets_are_served(client, registry):
     room = registry.create_room("Weekly <sync>")
     html = client.get(f"/room/{room.id}").text
-    assert f'"roomId": "{room.id}"' in html and "Weekly <sync>" in html
+    cfg = _page_config(html)
+    assert (cfg["roomId"], cfg["title"]) == (room.id, "Weekly <sync>")
     assert client.get("/room/_static/room.js").headers["content-type"].startswith("application/javascript")
     assert client.get("/room/_static/evil.js").status_code == 404
     assert client.get("/room/nosuch/status").json()["code"] == "not_found"
@@ -83,10 +89,10 @@ class _Ws:
         self.ws.close()
 
 
-def _join(server, registry, room_id, name, role="guest"):
+def _join(server, registry, room_id, name, role="guest", **extra):
     tok = registry.mint_token(room_id, name=name, role=role)
     ws = _Ws(f"ws://127.0.0.1:{server.port}/room/{room_id}/ws?t={tok}")
-    ws.send_json({"type": "join", "peer": name.lower()})
+    ws.send_json({"type": "join", **extra})
     return ws, ws.receive_json()
 
 
@@ -95,17 +101,19 @@ def test_signalling_introduces_peers_relays_and_fans_out_chat(room_server):
     room = registry.create_room()
     a, wa = _join(room_server, registry, room.id, "Ann")
     assert wa["type"] == "welcome" and wa["peers"] == []
+    ann = wa["you"]
     b, wb = _join(room_server, registry, room.id, "Bob")
-    assert wb["peers"] == [{"id": "ann", "name": "Ann"}]
-    assert a.receive_json() == {"type": "peer-joined", "id": "bob", "name": "Bob"}
-    b.send_json({"type": "signal", "to": "ann", "data": {"description": {"type": "offer", "sdp": "v=0"}}})
-    assert a.receive_json() == {"type": "signal", "from": "bob", "data": {"description": {"type": "offer", "sdp": "v=0"}}}
+    bob = wb["you"]
+    assert wb["peers"] == [{"id": ann, "name": "Ann"}]
+    assert a.receive_json() == {"type": "peer-joined", "id": bob, "name": "Bob"}
+    b.send_json({"type": "signal", "to": ann, "data": {"description": {"type": "offer", "sdp": "v=0"}}})
+    assert a.receive_json() == {"type": "signal", "from": bob, "data": {"description": {"type": "offer", "sdp": "v=0"}}}
     a.send_json({"type": "chat", "text": "  hello  "})
     ma, mb = a.receive_json(), b.receive_json()
     assert ma == mb and (ma["name"], ma["text"]) == ("Ann", "hello")
     assert httpx.get(f"{room_server.base_url}/room/{room.id}/status").json()["participants"] == ["Ann", "Bob"]
     b.send_json({"type": "leave"})
-    assert a.receive_json() == {"type": "peer-left", "id": "bob", "name": "Bob"}
+    assert a.receive_json() == {"type": "peer-left", "id": bob, "name": "Bob"}
     a.close()
     b.close()
 
@@ -123,11 +131,11 @@ def test_mesh_is_limited_and_extra_people_are_refused(room_server):
 def test_host_can_remove_a_guest_and_end_the_meeting(room_server):
     registry = room_server.registry
     room = registry.create_room()
-    host, _ = _join(room_server, registry, room.id, "Host", role="host")
-    guest, _ = _join(room_server, registry, room.id, "Guest")
+    host, wh = _join(room_server, registry, room.id, "Host", role="host")
+    guest, wg = _join(room_server, registry, room.id, "Guest")
     host.receive_json()  # peer-joined
-    guest.send_json({"type": "kick", "peer": "host"})  # guests cannot
-    host.send_json({"type": "kick", "peer": "guest"})
+    guest.send_json({"type": "kick", "peer": wh["you"]})  # guests cannot
+    host.send_json({"type": "kick", "peer": wg["you"]})
     assert guest.receive_json()["type"] == "removed"
     assert host.receive_json()["type"] == "peer-left"
     guest2, _ = _join(room_server, registry, room.id, "Guest2")

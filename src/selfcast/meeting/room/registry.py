@@ -36,6 +36,7 @@ class Invite:
 
 
 INVITE = "room-invite"  # the signing purpose: no other token opens a room
+PEER_KEY = "room-peer"  # the purpose of a peer key: proves "I am peer <id> of room <r>" on a rejoin
 
 
 class RoomRegistry:
@@ -111,6 +112,22 @@ class RoomRegistry:
         self.get(room_id)
         return Invite(room_id=room_id, role=str(claim["role"]), name=str(claim["name"]),
                       expires_at=float(claim["exp"] or 0))
+
+    # ------------------------------------------------------------------ peer identity
+    def mint_peer_key(self, room_id: str, peer_id: str, *, ttl_s: float) -> str:
+        """The secret handed to a peer at its first join: a rejoin must present it to keep its id.
+        Signed (not stored), so it still holds after a server restart drops the live state."""
+        return self._signer.dumps(PEER_KEY, {"room": room_id, "peer": peer_id}, max(ttl_s, 60.0))
+
+    def peer_key_holder(self, room_id: str, key: str) -> str | None:
+        """The peer id ``key`` was issued to in ``room_id``; None for a forged, expired or foreign key."""
+        try:
+            claim = self._signer.check(PEER_KEY, key)
+        except TokenRejected:
+            return None
+        if claim.get("room") != room_id or not isinstance(claim.get("peer"), str):
+            return None
+        return str(claim["peer"])
 
     def invite_url(self, base_url: str, room_id: str, token: str) -> str:
         return f"{base_url.rstrip('/')}/room/{room_id}?t={token}"

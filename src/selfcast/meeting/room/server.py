@@ -19,6 +19,9 @@ from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from selfcast.errors import SelfcastError
+from selfcast.meeting.room.frames import MAX_FRAME, Frame, FrameError, parse_frame
+from selfcast.meeting.room.logredact import install_token_redactor
+from selfcast.meeting.room.page import page_headers, script_json
 from selfcast.meeting.room.registry import Invite, RoomRegistry
 from selfcast.settings import Settings
 
@@ -74,55 +77,78 @@ class SignalHub:
         room = self.rooms.setdefault(room_id, LiveRoom())
         try:
             while True:
-                msg = json.loads(await ws.receive_text())
-                kind = msg.get("type")
-                if kind == "join" and peer is None:
-                    peer = await self._join(ws, room_id, room, invite, msg)
-                    if peer is None:
-                        return
-                elif peer is None:
-                    continue
-                elif kind == "signal":
-                    target = room.peers.get(str(msg.get("to")))
-                    if target is not None:
-                        await self._send(target, {"type": "signal", "from": peer.id, "data": msg.get("data")})
-                elif kind == "chat":
-                    text = str(msg.get("text", ""))[:MAX_CHAT].strip()
-                    if text:
-                        item = {"type": "chat", "id": secrets.token_hex(6), "from": peer.id, "name": peer.name,
-                                "text": text, "ts": time.time()}
-                        room.chat = [*room.chat[-49:], item]
-                        await self.broadcast(room, item)
-                elif kind == "leave":
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
                     break
-                elif kind in ("kick", "end") and peer.role == "host":
-                    if kind == "end":
-                        await self.end(room_id)
-                        return
-                    victim = room.peers.get(str(msg.get("peer")))
-                    if victim is not None:
-                        await self._send(victim, {"type": "removed", "message": "You've been removed from the meeting."})
-                        await self._drop(room_id, room, victim)
-                        with contextlib.suppress(Exception):
-                            await victim.ws.close(4409)
-        except (WebSocketDisconnect, RuntimeError, ValueError):
+                try:
+                    frame = parse_frame(message)
+                    if frame.kind == "join" and peer is None:
+                        peer = await self._join(ws, room_id, room, invite, frame)
+                        if peer is None:
+                            return
+                    elif peer is None or frame.kind == "join":
+                        continue  # nothing but a join counts before joining; a second join is a no-op
+                    elif not await self._act(room_id, room, peer, frame):
+                        break
+                except FrameError as exc:
+                    await self._refuse(ws, "bad_input", exc.message, exc.close_code)
+                    break
+        except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             if peer is not None and room.peers.get(peer.id) is peer:
                 await self._drop(room_id, room, peer)
+            elif not room.peers and self.rooms.get(room_id) is room:
+                self.rooms.pop(room_id, None)
 
-    async def _join(self, ws: WebSocket, room_id: str, room: LiveRoom, invite: Invite, msg: dict) -> Peer | None:
-        name = (invite.name or str(msg.get("name", "")).strip())[:80]
+    async def _act(self, room_id: str, room: LiveRoom, peer: Peer, frame: Frame) -> bool:
+        """One joined peer's message; False when the peer is gone (left, or ended the meeting)."""
+        kind = frame.kind
+        if kind == "signal":
+            target = room.peers.get(frame.text("to", limit=40))
+            data = frame.obj("data")
+            if target is not None and target is not peer:
+                await self._send(target, {"type": "signal", "from": peer.id, "data": data})
+        elif kind == "chat":
+            text = frame.text("text", limit=MAX_FRAME)[:MAX_CHAT].strip()
+            if text:
+                item = {"type": "chat", "id": secrets.token_hex(6), "from": peer.id, "name": peer.name,
+                        "text": text, "ts": time.time()}
+                room.chat = [*room.chat[-49:], item]
+                await self.broadcast(room, item)
+        elif kind == "leave":
+            return False
+        elif kind in ("kick", "end") and peer.role == "host":
+            if kind == "end":
+                await self.end(room_id)
+                return False
+            victim = room.peers.get(frame.text("peer", limit=40))
+            if victim is not None:
+                await self._send(victim, {"type": "removed", "message": "You've been removed from the meeting."})
+                await self._drop(room_id, room, victim)
+                with contextlib.suppress(Exception):
+                    await victim.ws.close(4409)
+        return True
+
+    async def _refuse(self, ws: WebSocket, code: str, message: str, close_code: int) -> None:
+        with contextlib.suppress(Exception):
+            await ws.send_text(json.dumps({"type": "error", "code": code, "message": message}))
+        with contextlib.suppress(Exception):
+            await ws.close(close_code)
+
+    async def _join(self, ws: WebSocket, room_id: str, room: LiveRoom, invite: Invite, frame: Frame) -> Peer | None:
+        name = (invite.name or frame.text("name", limit=MAX_FRAME).strip())[:80]
         if not name:
-            await ws.send_text(json.dumps({"type": "error", "code": "bad_input", "message": "a name is required"}))
-            await ws.close(4400)
+            await self._refuse(ws, "bad_input", "a name is required", 4400)
             return None
-        pid = str(msg.get("peer") or "")[:40] or secrets.token_hex(6)
+        # A peer id is the server's to give: a client may only keep one by presenting the key the
+        # server issued with it. Anything else (a bare id, a forged or expired key) is a new peer,
+        # so nobody can take over another participant's place or signalling.
+        key = frame.text("key", limit=1024)
+        pid = (self.registry.peer_key_holder(room_id, key) if key else None) or secrets.token_hex(6)
         rejoin = pid in room.peers
         if not rejoin and len(room.peers) >= self.max_peers:
-            await ws.send_text(json.dumps({"type": "error", "code": "full",
-                                           "message": f"This room is full ({self.max_peers} people)."}))
-            await ws.close(4429)
+            await self._refuse(ws, "full", f"This room is full ({self.max_peers} people).", 4429)
             return None
         if rejoin:  # the same browser reconnecting before we noticed its old socket close
             with contextlib.suppress(Exception):
@@ -130,7 +156,8 @@ class SignalHub:
         peer = Peer(id=pid, name=name, role=invite.role, ws=ws)
         others = [{"id": p.id, "name": p.name} for p in room.peers.values() if p.id != pid]
         room.peers[pid] = peer
-        await self._send(peer, {"type": "welcome", "you": pid, "name": name, "role": invite.role,
+        key = self.registry.mint_peer_key(room_id, pid, ttl_s=invite.expires_at - time.time())
+        await self._send(peer, {"type": "welcome", "you": pid, "key": key, "name": name, "role": invite.role,
                                 "peers": others, "chat": room.chat})
         await self.broadcast(room, {"type": "peer-joined", "id": pid, "name": name}, skip=pid)
         return peer
@@ -155,6 +182,7 @@ class SignalHub:
 def build_room_router(settings: Settings, registry: RoomRegistry | None = None) -> APIRouter:
     """Routes under ``/room``: the page, its assets, signalling and a JSON room status."""
     registry = registry or RoomRegistry.from_settings(settings)
+    install_token_redactor()  # room links carry tokens in their query; uvicorn logs paths
     hub = SignalHub(registry)
     router = APIRouter()
     ice = [{"urls": u} for u in settings.meeting.ice_servers]
@@ -164,7 +192,8 @@ def build_room_router(settings: Settings, registry: RoomRegistry | None = None) 
         if name not in _STATIC:
             return JSONResponse({"code": "not_found", "message": f"no asset {name!r}"}, status_code=404)
         text = resources.files("selfcast.meeting.room").joinpath("static", name).read_text()
-        return Response(text, media_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
+        return Response(text, media_type=_STATIC[name],
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
     @router.get("/room/{room_id}", response_class=HTMLResponse)
     def page(room_id: str, request: Request) -> HTMLResponse:
@@ -174,7 +203,8 @@ def build_room_router(settings: Settings, registry: RoomRegistry | None = None) 
             cfg["title"] = registry.get(room_id).title
         except SelfcastError:
             cfg["title"] = ""
-        return HTMLResponse(html.replace("/*ROOM_CONFIG*/{}", json.dumps(cfg)))
+        body = html.replace("/*ROOM_CONFIG*/{}", script_json(cfg))
+        return HTMLResponse(body, headers=page_headers(request.url.netloc))
 
     @router.get("/room/{room_id}/status")
     def status(room_id: str) -> JSONResponse:

@@ -2,13 +2,14 @@
 // The newcomer offers to everyone already there; signalling drops (server restart) reconnect and
 // keep the existing peer connections, since media flows peer to peer.
 (() => {
-  const CFG = window.ROOM_CONFIG || {};
+  const $ = (id) => document.getElementById(id);
+  const CFG = JSON.parse($('room-config').textContent || '{}');  // inert JSON: the page runs no inline script
   const params = new URLSearchParams(location.search);
   const token = params.get('t') || '';
-  const $ = (id) => document.getElementById(id);
-  const key = 'selfcast-peer-' + CFG.roomId;
-  const peerId = sessionStorage.getItem(key) || (Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4));
-  sessionStorage.setItem(key, peerId);
+  // The server names each peer and hands it a key; presenting the key on a reconnect keeps the
+  // same id (so existing peer connections carry on). Per tab, so two tabs are two people.
+  const idKey = 'selfcast-peer-key-' + CFG.roomId;
+  let peerKey = sessionStorage.getItem(idKey) || '';
 
   let localStream = null, ws = null, me = null, joined = false, terminal = false, myName = '';
   let backoff = 300, audioCtx = null;
@@ -182,6 +183,7 @@
     if (m.type === 'welcome') {
       backoff = 300;
       me = m.you; myName = m.name;
+      if (m.key) { peerKey = m.key; sessionStorage.setItem(idKey, peerKey); }
       if (!joined) {
         joined = true;
         $('lobby').hidden = true; $('call').hidden = false; $('toolbar').hidden = false;
@@ -225,10 +227,13 @@
   function connect() {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     ws = new WebSocket(`${proto}://${location.host}/room/${encodeURIComponent(CFG.roomId)}/ws?t=${encodeURIComponent(token)}`);
-    ws.onopen = () => sendWs({type: 'join', name: myName || $('name').value.trim(), peer: peerId});
+    ws.onopen = () => sendWs({type: 'join', name: myName || $('name').value.trim(), key: peerKey});
     ws.onmessage = (e) => onMessage(JSON.parse(e.data));
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (terminal) return;
+      // 4000: this peer's key was presented on another connection (the page duplicated into a
+      // second tab); reconnecting would only take it back, over and over.
+      if (e.code === 4000) { notice('replaced', 'You joined from another window', 'You can close this page.'); return; }
       if (joined) setState('reconnecting');
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 3000);
