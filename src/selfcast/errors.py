@@ -35,6 +35,10 @@ class Unauthorized(SelfcastError):
     code, http_status, exit_code = "unauthorized", 401, 1
 
 
+class Forbidden(SelfcastError):
+    code, http_status, exit_code = "forbidden", 403, 1  # authenticated, but not allowed to do this
+
+
 class NotFound(SelfcastError):
     code, http_status, exit_code = "not_found", 404, 3
 
@@ -45,6 +49,10 @@ class Conflict(SelfcastError):
 
 class InsufficientCredits(SelfcastError):
     code, http_status, exit_code = "insufficient_credits", 402, 6
+
+
+class RateLimited(SelfcastError):
+    code, http_status, exit_code = "rate_limited", 429, 7  # detail["retry_after_s"]: when to try again
 
 
 class PlatformBlocked(SelfcastError):

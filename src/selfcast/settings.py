@@ -25,6 +25,8 @@ class PricingSettings(BaseModel):
     min_credits_to_join: int = 100
     starter_credits: int = 0
     low_balance_minutes: float = 2.0  # warn when fewer than this many minutes remain
+    max_grant_credits: int = 1_000_000  # the most one operator grant may add (`selfcast credits grant`)
+    max_balance_credits: int = 10_000_000  # a grant may not lift a balance above this
     # (credits, price in cents, name)
     packs: list[tuple[int, int, str]] = [
         (800, 799, "800 tokens"),
@@ -33,6 +35,24 @@ class PricingSettings(BaseModel):
         (8000, 7999, "8,000 tokens"),
         (15000, 14999, "15,000 tokens"),
     ]
+
+
+class ActionQuota(BaseModel):
+    """How often one account may do one free but costly thing; 0 refuses it outright."""
+
+    per_hour: int  # attempts in any rolling hour
+    per_day: int  # attempts in any rolling 24 hours
+    unfunded_per_day: int  # the daily cap while the account has no credits at all (total 0)
+
+
+class QuotaSettings(BaseModel):
+    """Per-account limits on the work that costs no credits (``SELFCAST_QUOTAS__VOICE_CLONE__PER_HOUR=…``).
+    Every attempt counts, refused input included, since the server did the work; over a limit is
+    a 429 with Retry-After."""
+
+    avatar_generate: ActionQuota = ActionQuota(per_hour=20, per_day=100, unfunded_per_day=5)
+    upload: ActionQuota = ActionQuota(per_hour=30, per_day=200, unfunded_per_day=10)  # avatar images, audio files
+    voice_clone: ActionQuota = ActionQuota(per_hour=5, per_day=20, unfunded_per_day=2)
 
 
 class PaymentSettings(BaseModel):
@@ -134,6 +154,15 @@ class MeetingSettings(BaseModel):
     # video back, negative holds its audio back (measure with bench/bridge.py on your machine).
     video_delay_ms: float = -35.0  # measured at a receiving participant of the built-in room (bench/live.py)
     ice_servers: list[str] = []  # STUN/TURN URLs for the built-in room; empty = host candidates only
+    # Meeting links the bot may open beyond Meet/Zoom/Teams/meet.jit.si and this server's room
+    # (entries: "host" or "host:port"). jitsi_hosts: self-hosted Jitsi servers (links to them are
+    # Jitsi). allowed_hosts: other meeting hosts, joined as the platform the caller names. Both may
+    # resolve to private addresses (the operator vouches for them); every other host must be public.
+    jitsi_hosts: list[str] = []
+    allowed_hosts: list[str] = []
+    # When the server runs as root, the bot's Chromium runs as this user so its sandbox can stay
+    # on (falls back to "nobody" when the user does not exist; scripts/setup.sh creates it).
+    browser_user: str = "selfcast-browser"
 
 
 class PortalSettings(BaseModel):
@@ -143,12 +172,20 @@ class PortalSettings(BaseModel):
     cookie_secure: str = "auto"  # auto (Secure when public_url is https) | always | never
     signin_max_failures: int = 5  # failed sign-ins per minute (per email and per address) before a wait
     signin_window_s: float = 60.0
+    signin_account_sources: int = 20  # distinct failing addresses per window that slow one email (0: never)
     reset_link_hours: float = 24.0
     oidc_issuer: str = ""  # e.g. https://accounts.google.com; empty = email and password only
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_label: str = "Google"  # the button reads "Sign in with <label>"
     oidc_scopes: str = "openid email profile"
+    verify_link_hours: float = 48.0  # how long an email-verification link works
+    mail_from: str = "selfcast <no-reply@localhost>"  # the From of verification mail
+    smtp_host: str = ""  # empty: mail is written to <data_dir>/mail (LogMailer), not sent
+    smtp_port: int = 587
+    smtp_user: str = ""  # empty: no SMTP login
+    smtp_password: str = ""
+    smtp_starttls: bool = True
 
 
 class Settings(BaseSettings):
@@ -163,6 +200,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     pricing: PricingSettings = PricingSettings()
+    quotas: QuotaSettings = QuotaSettings()  # avatar generation, uploads and voice cloning per account
     payments: PaymentSettings = PaymentSettings()
     avatar: AvatarSettings = AvatarSettings()
     voice: VoiceSettings = VoiceSettings()

@@ -21,15 +21,18 @@ def _store():  # type: ignore[no-untyped-def]
 def create(
     email: str = typer.Option(..., help="Account email; a developer account is created when missing"),
     name: str = typer.Option("", help="A label for the key, e.g. laptop"),
+    scope: list[str] = typer.Option(
+        [], "--scope", help="Repeat to grant: sessions (default), keys:mint (may create keys)"
+    ),
 ) -> None:
-    """Create a key and print it once (it is stored only as a hash)."""
+    """Create a key and print it once (it is stored only as a hash). Operator side: any scope."""
     from selfcast.platform import accounts, keys
 
     store = _store()
     with store.write() as db:
         acct = accounts.get_or_create(db, email)
-        new = keys.create(db, acct.id, name)
-    typer.echo(f"key {new.id} for {acct.email} (shown this once; store it now):", err=True)
+        new = keys.create(db, acct.id, name, scope)
+    typer.echo(f"key {new.id} [{' '.join(new.scopes)}] for {acct.email} (shown this once; store it now):", err=True)
     typer.echo(new.secret)
 
 
@@ -45,7 +48,7 @@ def list_(email: str = typer.Option(..., help="Account email")) -> None:
     for k in rows:
         used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never"
         state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
-        typer.echo(f"{k.id}  {k.prefix}…  {k.name or '-':<12}  last used {used}  {state}")
+        typer.echo(f"{k.id}  {k.prefix}…  {k.name or '-':<12}  [{k.scopes}]  last used {used}  {state}")
     if not rows:
         typer.echo(
             f"{acct.email} has no keys; create one with `selfcast keys create --email {acct.email}`", err=True

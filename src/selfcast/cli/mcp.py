@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve live-meeting tools over MCP (join, speak, transcript, notes, leave).
 
-        Needs a developer key in $SELFCAST_DEV_KEY (or $PIKA_DEV_KEY)."""
+        Needs a developer key in $SELFCAST_DEV_KEY (or $PIKA_DEV_KEY). Over HTTP every request
+        must send that key as `Authorization: Bearer dk_…` (401 otherwise)."""
         import logging
 
         from selfcast.door.mcp.server import build_server, from_env
@@ -27,8 +28,11 @@ def register(app: typer.Typer) -> None:
         if transport == "stdio":
             server.run("stdio")
         elif transport in ("http", "streamable-http"):
-            import anyio
+            import uvicorn
 
-            anyio.run(lambda: server.run_streamable_http_async(host=host, port=port))
+            from selfcast.door.mcp.httpauth import RequireDevKey
+
+            app = RequireDevKey(server.streamable_http_app(host=host), key)
+            uvicorn.run(app, host=host, port=port, log_level="warning")
         else:
             raise BadInput(f"unknown transport {transport!r}; use stdio or http")

@@ -28,11 +28,21 @@ def normalize_email(email: str) -> str:
     return email
 
 
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise BadInput(f"password too short: use at least {MIN_PASSWORD} characters")
+
+
+def equalise_timing(password: str) -> None:
+    """Spend the work of hashing ``password`` (a path that must not be faster than sign-up)."""
+    _hasher.hash(password)
+
+
 def sign_up(db: Session, email: str, password: str | None, *, developer: bool = True) -> Account:
     """Create an account. ``password`` None makes a key-only account (CLI/demo)."""
     email = normalize_email(email)
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise BadInput(f"password too short: use at least {MIN_PASSWORD} characters")
+    if password is not None:
+        check_password_rules(password)
     if db.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise Conflict(f"an account for {email} already exists; log in instead")
     acct = Account(

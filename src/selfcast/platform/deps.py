@@ -19,6 +19,7 @@ def get_platform(request: Request) -> Platform:
 class Caller:
     account_id: str
     key_id: str
+    auth: keys.KeyAuth  # the key's scopes decide what beyond sessions it may do (e.g. mint keys)
 
 
 def get_caller(request: Request) -> Caller:
@@ -30,7 +31,7 @@ def get_caller(request: Request) -> Caller:
     if auth.needs_touch:
         with platform.store.write() as db:
             keys.touch(db, auth.key_id)
-    return Caller(auth.account_id, auth.key_id)
+    return Caller(auth.account_id, auth.key_id, auth)
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

@@ -11,9 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from selfcast.errors import BadInput, Conflict, NotFound, SelfcastError, Unauthorized
 from selfcast.platform import accounts
+from selfcast.platform import mailer as accounts_mail
 from selfcast.platform.billing import ledger
 from selfcast.platform.ids import utcnow
-from selfcast.platform.portal import resets, websessions
+from selfcast.platform.portal import resets, verify, websessions
+from selfcast.platform.portal.oidc import Claims
 from selfcast.platform.portal.web import OIDC_COOKIE, SESSION_COOKIE, Portal, safe_next
 from selfcast.platform.store.models import Account, OidcIdentity
 
@@ -52,8 +54,14 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
     async def signin(
         request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("")
     ) -> Response:
-        addr, who = [_client_addr(request)], [email.strip().lower()[:320]]
-        wait = max(portal.throttle.retry_after(who), portal.addr_throttle.retry_after(addr))
+        addr = _client_addr(request)
+        who = email.strip().lower()[:320]
+        pair = f"{addr}\0{who}"  # this source guessing this email: one stranger never locks the owner
+        wait = max(
+            portal.throttle.retry_after([pair]),
+            portal.addr_throttle.retry_after([addr]),
+            portal.account_spread.retry_after(who),  # many sources at once on one email
+        )
         if wait > 0:
             resp = portal.render(
                 request, "signin.html", status=429, next=safe_next(next), email=email,
@@ -71,13 +79,14 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         try:
             account_id = await run_in_threadpool(check)
         except Unauthorized as exc:
-            portal.throttle.failed(who)
-            portal.addr_throttle.failed(addr)
+            portal.throttle.failed([pair])
+            portal.addr_throttle.failed([addr])
+            portal.account_spread.failed(who, addr)
             await asyncio.sleep(FAILED_SIGNIN_DELAY_S)
             return portal.render(
                 request, "signin.html", status=401, next=safe_next(next), email=email, error=exc.message
             )
-        portal.throttle.succeeded(who[0])
+        portal.throttle.succeeded(pair)
         return await run_in_threadpool(start_session, request, account_id, next)
 
     # ---- sign up ---------------------------------------------------------------------------
@@ -91,27 +100,65 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
     def signup(
         request: Request, email: str = Form(""), password: str = Form(""), password2: str = Form("")
     ) -> Response:
+        """The same page whether or not the email is registered (the owner gets an email instead).
+
+        Both paths hash a password and send one message, so neither the answer nor its timing
+        says which emails have accounts; nobody is signed in here (a session cookie would tell)."""
         store = portal.platform(request).store
 
-        def create() -> str:
+        def create() -> accounts_mail.Message:
             if password != password2:
                 raise BadInput("the two passwords differ; type the same password twice")
             with store.write() as db:
+                existing = db.scalar(select(Account).where(Account.email == accounts.normalize_email(email)))
+                if existing is not None:
+                    accounts.check_password_rules(password)
+                    accounts.equalise_timing(password)
+                    return verify.already_registered(settings, existing.email)
                 acct = accounts.sign_up(db, email, password, developer=True)
                 if settings.pricing.starter_credits > 0:
                     ledger.credit(
                         db, acct.id, settings.pricing.starter_credits, kind="grant",
                         ref=f"starter:{acct.id}", note="starter credits",
                     )  # fmt: skip
-                return acct.id
+                return verify.welcome(portal.signer, settings, acct)
 
         try:
-            account_id = create()
+            message = create()
         except (BadInput, Conflict) as exc:
             return portal.render(
                 request, "signup.html", status=exc.http_status, email=email, error=exc.message
             )
-        return start_session(request, account_id, "/account/model-settings")
+        portal.mailer.send(message)
+        return portal.render(request, "signup_sent.html", email=message.to)
+
+    # ---- email verification -----------------------------------------------------------------
+    @router.get("/verify/{token}")
+    def verify_email(request: Request, token: str) -> Response:
+        with portal.platform(request).store.write() as db:
+            verify.mark_verified(verify.check(db, portal.signer, token), "link")
+        target = "/account/model-settings" if portal.viewer_or_none(request) else "/signin"
+        resp = portal.redirect(target)
+        portal.flash(request, resp, "Your email address is verified.")
+        return resp
+
+    @router.post("/account/verify", dependencies=[csrf])
+    def resend_verification(request: Request) -> Response:
+        viewer = portal.viewer(request)
+        with portal.platform(request).store.read() as db:
+            acct = accounts.get(db, viewer.account_id)
+            message = None if acct.email_verified_at else verify.welcome(portal.signer, settings, acct)
+        if message is not None:
+            portal.mailer.send(message)
+        resp = portal.redirect("/account/model-settings")
+        portal.flash(
+            request,
+            resp,
+            f"We sent a new verification link to {viewer.email}."
+            if message
+            else "Your email address is already verified.",
+        )
+        return resp
 
     # ---- sign out --------------------------------------------------------------------------
     @router.post("/signout", dependencies=[csrf])
@@ -165,9 +212,21 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
     def oidc_start(request: Request, next: str = "") -> Response:
         if portal.oidc is None:
             raise NotFound("sign-in with an identity provider is not configured on this server")
+        return begin(request, {"next": safe_next(next)})
+
+    @router.post("/account/oidc/link", dependencies=[csrf])
+    def oidc_link(request: Request) -> Response:
+        """The explicit link step: only a signed-in account can add a provider identity to itself."""
+        viewer = portal.viewer(request)
+        if portal.oidc is None:
+            raise NotFound("sign-in with an identity provider is not configured on this server")
+        return begin(request, {"next": "/account/model-settings", "link": viewer.account_id})
+
+    def begin(request: Request, extra: dict[str, str]) -> Response:
+        assert portal.oidc is not None
         url, flow = portal.oidc.start(redirect_uri(request))
         resp = portal.redirect(url)
-        cookie = portal.signer.dumps("oidc", {**flow, "next": safe_next(next)}, 600)
+        cookie = portal.signer.dumps("oidc", {**flow, **extra}, 600)
         portal.set_cookie(request, resp, OIDC_COOKIE, cookie, 600)
         return resp
 
@@ -182,7 +241,12 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             if error:
                 raise Unauthorized(f"{portal.oidc.label} did not sign you in: {error_description or error}")
             claims = portal.oidc.finish(code=code, state=state, flow=flow, redirect_uri=redirect_uri(request))
-            account_id = _account_for(portal, request, claims)
+            linking = str(flow.get("link") or "")
+            if linking:
+                viewer = portal.viewer_or_none(request)
+                if viewer is None or viewer.account_id != linking:
+                    raise Unauthorized("sign in to the account you are linking first, then link again")
+            account_id = _account_for(portal, request, claims, linking)
         except SelfcastError as exc:
             resp = portal.render(
                 request, "signin.html", status=exc.http_status, next="/account/model-settings", email="",
@@ -190,30 +254,51 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
             )  # fmt: skip
             portal.clear_cookie(request, resp, OIDC_COOKIE)
             return resp
-        resp = start_session(request, account_id, flow.get("next", ""))
+        if flow.get("link"):
+            resp = portal.redirect("/account/model-settings")
+            portal.flash(
+                request, resp, f"{portal.oidc.label} is linked: you can sign in with it from now on."
+            )
+        else:
+            resp = start_session(request, account_id, str(flow.get("next", "")))
         portal.clear_cookie(request, resp, OIDC_COOKIE)
         return resp
 
 
-def _account_for(portal: Portal, request: Request, claims) -> str:  # type: ignore[no-untyped-def]
-    """The linked account, else the account with the same verified email, else a new one."""
+def _account_for(portal: Portal, request: Request, claims: Claims, linking: str) -> str:
+    """The linked account; else, on an explicit link step, the signed-in account; else a new one.
+
+    An identity is never attached to an existing account just because the emails match: whoever
+    typed that email at sign-up may not own it (account pre-hijack). The owner signs in to the
+    existing account and links from there."""
+    label = portal.oidc.label if portal.oidc else "the provider"
     with portal.platform(request).store.write() as db:
         link = db.get(OidcIdentity, (claims.issuer, claims.subject))
         if link is not None:
+            if linking and link.account_id != linking:
+                raise Conflict(f"this {label} identity is already linked to another account")
             return link.account_id
-        if not claims.email or not claims.email_verified:
-            raise Unauthorized(
-                f"{portal.oidc.label if portal.oidc else 'the provider'} did not share a verified email "
-                "address; sign up with email and password instead"
-            )
-        acct = db.scalar(select(Account).where(Account.email == accounts.normalize_email(claims.email)))
-        if acct is None:
-            acct = accounts.sign_up(db, claims.email, None, developer=True)
+        if linking:
+            acct = accounts.get(db, linking)
+        else:
+            if not claims.email or not claims.email_verified:
+                raise Unauthorized(
+                    f"{label} did not share a verified email address; sign up with email and password instead"
+                )
+            email = accounts.normalize_email(claims.email)
+            if db.scalar(select(Account.id).where(Account.email == email)) is not None:
+                raise Conflict(
+                    f"an account for {email} already exists here: sign in with its password, then use "
+                    f"“Link {label}” on Model Settings (this keeps anyone who typed your email from sharing it)"
+                )
+            acct = accounts.sign_up(db, email, None, developer=True)
             starter = portal.settings.pricing.starter_credits
             if starter > 0:
                 ledger.credit(
                     db, acct.id, starter, kind="grant", ref=f"starter:{acct.id}", note="starter credits"
                 )
+        if claims.email_verified and claims.email and accounts.normalize_email(claims.email) == acct.email:
+            verify.mark_verified(acct, "oidc")
         db.add(
             OidcIdentity(
                 issuer=claims.issuer, subject=claims.subject, account_id=acct.id, email=claims.email,

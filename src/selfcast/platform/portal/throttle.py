@@ -1,6 +1,11 @@
-"""Sign-in throttling: failures are counted per key (an email, a client address) in a sliding
-window; past the limit every attempt (even a right password) waits until the oldest failure ages
-out. Per app, in memory: a restart forgets, which is fine for slowing down guessing."""
+"""Sign-in throttling: failures are counted per key in a sliding window; past the limit every
+attempt with that key (even a right password) waits until the oldest failure ages out. Per app, in
+memory: a restart forgets, which is fine for slowing down guessing.
+
+Keys are sources, never a bare account: failures from one address throttle that address (and that
+address for that email), so a stranger who knows an email cannot lock its owner out from
+elsewhere. An account as a whole is slowed only when failures on it come from many distinct
+addresses in one window (``SourceSpread``), the shape of a distributed guess."""
 
 from __future__ import annotations
 
@@ -53,3 +58,48 @@ class SignInThrottle:
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._fails.pop(key, None)
+
+
+class SourceSpread:
+    """Counts the distinct sources that failed on a key (an account) in a sliding window.
+
+    One source failing a thousand times counts once, so a single stranger cannot lock an account;
+    ``max_sources`` distinct sources in a window do (0 turns the per-account lock off)."""
+
+    def __init__(
+        self, max_sources: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_sources = max(0, max_sources)
+        self.window_s = window_s
+        self._clock = clock
+        self._seen: dict[str, dict[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> dict[str, float]:
+        seen = self._seen.get(key, {})
+        for source in [s for s, t in seen.items() if now - t >= self.window_s]:
+            del seen[source]
+        if not seen:
+            self._seen.pop(key, None)
+        return seen
+
+    def failed(self, key: str, source: str) -> None:
+        if not self.max_sources:
+            return
+        now = self._clock()
+        with self._lock:
+            self._recent(key, now)
+            self._seen.setdefault(key, {})[source] = now
+            if len(self._seen) > 100_000:  # bound memory under a spray of emails
+                self._seen.pop(next(iter(self._seen)))
+
+    def retry_after(self, key: str) -> float:
+        if not self.max_sources:
+            return 0.0
+        now = self._clock()
+        with self._lock:
+            seen = self._recent(key, now)
+            if len(seen) < self.max_sources:
+                return 0.0
+            times = sorted(seen.values())
+            return self.window_s - (now - times[-self.max_sources])

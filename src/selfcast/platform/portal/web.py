@@ -19,9 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from selfcast.errors import SelfcastError
 from selfcast.platform.context import Platform
+from selfcast.platform.mailer import Mailer
+from selfcast.platform.mailer import from_settings as mailer_from
 from selfcast.platform.portal import websessions
 from selfcast.platform.portal.oidc import OidcClient
-from selfcast.platform.portal.throttle import SignInThrottle
+from selfcast.platform.portal.throttle import SignInThrottle, SourceSpread
 from selfcast.platform.portal.websessions import Viewer
 from selfcast.settings import Settings
 from selfcast.signing import TokenSigner, load_secret
@@ -71,11 +73,15 @@ class Portal:
         self.settings = settings
         self.signer = TokenSigner(load_secret(settings))
         cfg = settings.portal
-        # per email: the configured limit; per client address: four times that, so one person's
-        # typos do not lock out an office behind one NAT address, but a spray across emails slows
+        # per (client address, email): the configured limit; per client address: four times that,
+        # so one person's typos do not lock out an office behind one NAT address, but a spray
+        # across emails slows. Never per email alone: that would let a stranger lock its owner
+        # out; an email is slowed only when many distinct addresses fail on it (see throttle.py)
         self.throttle = SignInThrottle(cfg.signin_max_failures, cfg.signin_window_s)
         self.addr_throttle = SignInThrottle(cfg.signin_max_failures * 4, cfg.signin_window_s)
+        self.account_spread = SourceSpread(cfg.signin_account_sources, cfg.signin_window_s)
         self.oidc = OidcClient(cfg) if cfg.oidc_issuer and cfg.oidc_client_id else None
+        self.mailer: Mailer = mailer_from(settings)
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html", "svg"], default_for_string=True),

@@ -25,6 +25,7 @@ class Viewer:
     account_id: str
     email: str
     token: str  # the cookie value; binds CSRF tokens and seals the one-time reveal
+    email_verified: bool = True  # False: the portal asks to verify; never auto-linked to a provider
 
     @property
     def session_id(self) -> str:
@@ -60,7 +61,8 @@ def resolve(db: Session, token: str | None) -> tuple[Viewer | None, bool]:
     acct = db.get(Account, row.account_id)
     if acct is None:
         return None, False
-    return Viewer(acct.id, acct.email, token), now - row.last_seen_at >= TOUCH_EVERY
+    viewer = Viewer(acct.id, acct.email, token, acct.email_verified_at is not None)
+    return viewer, now - row.last_seen_at >= TOUCH_EVERY
 
 
 def touch(db: Session, token: str) -> None:

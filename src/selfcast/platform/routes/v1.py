@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from selfcast.platform import avatars, keys, voices
+from selfcast.platform import avatars, keys, quotas, voices
 from selfcast.platform.billing import ledger
 from selfcast.platform.billing.pricing import products
 from selfcast.platform.deps import CallerDep, PlatformDep
@@ -39,6 +39,7 @@ class KeyOut(RowView):
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    scopes: str = Field(default="sessions", description="Space-separated: sessions, keys:mint")
 
 
 class NewKeyOut(KeyOut):
@@ -47,11 +48,15 @@ class NewKeyOut(KeyOut):
 
 class KeyIn(BaseModel):
     name: str = ""
+    scopes: list[str] = Field(
+        default_factory=list, description="Default: sessions. Only a key holding keys:mint may create keys."
+    )
 
 
 class BalanceOut(BaseModel):
-    balance: int = Field(description="Whole credits available to spend (total minus held)")
+    balance: int = Field(description="Whole credits available to spend (total minus held, never below 0)")
     held: float
+    owed: float = Field(0.0, description="Refunded credits still held by open sessions, taken as they end")
     total: float
     min_to_join: int
     credits_per_minute: float
@@ -164,8 +169,11 @@ def list_keys(platform: PlatformDep, caller: CallerDep) -> list[KeyOut]:
 @router.post("/keys", response_model=NewKeyOut, status_code=201, tags=["keys"])
 def create_key(platform: PlatformDep, caller: CallerDep, body: KeyIn) -> NewKeyOut:
     with platform.store.write() as db:
-        new = keys.create(db, caller.account_id, body.name)
-    return NewKeyOut(id=new.id, name=new.name, prefix=new.prefix, created_at=new.created_at, key=new.secret)
+        new = keys.mint_with_key(db, caller.auth, body.name, body.scopes)
+    return NewKeyOut(
+        id=new.id, name=new.name, prefix=new.prefix, created_at=new.created_at, key=new.secret,
+        scopes=" ".join(new.scopes),
+    )
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, tags=["keys"])
@@ -183,6 +191,7 @@ def get_balance(platform: PlatformDep, caller: CallerDep) -> BalanceOut:
     return BalanceOut(
         balance=b.available,
         held=b.held,
+        owed=b.owed,
         total=b.total,
         min_to_join=p.min_credits_to_join,
         credits_per_minute=p.credits_per_minute,
@@ -263,6 +272,7 @@ def clone_voice(
 ) -> VoiceOut:
     from selfcast.platform.ids import new_id
 
+    quotas.take(platform.store, platform.settings.quotas, caller.account_id, "voice_clone")
     data = read_upload(audio)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / (Path(audio.filename or "audio").name or "audio")
@@ -291,6 +301,7 @@ def list_avatars(platform: PlatformDep, caller: CallerDep) -> list[AvatarOut]:
 
 @router.post("/avatars", response_model=AvatarOut, status_code=201, tags=["avatars"])
 def upload_avatar(platform: PlatformDep, caller: CallerDep, image: UploadFile = File(...)) -> AvatarOut:
+    quotas.take(platform.store, platform.settings.quotas, caller.account_id, "upload")
     data = read_upload(image)
     return AvatarOut.model_validate(
         avatars.record(platform.store, platform.settings, caller.account_id, data, source="uploaded")
@@ -299,6 +310,7 @@ def upload_avatar(platform: PlatformDep, caller: CallerDep, image: UploadFile = 
 
 @router.post("/avatars/generate", response_model=AvatarOut, status_code=201, tags=["avatars"])
 def generate_avatar(platform: PlatformDep, caller: CallerDep, body: AvatarGenerateIn) -> AvatarOut:
+    quotas.take(platform.store, platform.settings.quotas, caller.account_id, "avatar_generate")
     png = avatars.generate_png(platform.settings, prompt=body.prompt, style=body.style, seed=body.seed)
     return AvatarOut.model_validate(
         avatars.record(

@@ -62,6 +62,8 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     developer: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: never proven
+    email_verified_by: Mapped[str] = mapped_column(String(40), default="", server_default="")  # link | oidc
 
 
 class ApiKey(Base):
@@ -75,6 +77,7 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(String(200), default="sessions", server_default="sessions")  # space-separated
 
 
 class LedgerEntry(Base):
@@ -293,3 +296,18 @@ class AgentDefaults(Base):
     max_duration_s: Mapped[float | None] = mapped_column(Float)
     alone_timeout_s: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsageEvent(Base):
+    """One attempt at free but costly work (avatar generation, an upload, a voice clone): what
+    the per-account quotas count. Rows older than a day are pruned as new ones arrive."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_events_account_action_at", "account_id", "action", "created_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(20))  # avatar_generate | upload | voice_clone
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

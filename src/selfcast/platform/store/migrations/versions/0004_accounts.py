@@ -19,7 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email_verified_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("email_verified_by", sa.String(length=40), nullable=False, server_default=""))
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.add_column(sa.Column("scopes", sa.String(length=200), nullable=False, server_default="sessions"))
