@@ -89,6 +89,12 @@ class Portal:
             timeout=60,
         )
 
+    def mail_to(self, email: str) -> list[str]:
+        """Bodies of the messages the server's log mailer wrote to ``email``, oldest first."""
+        from selfcast.platform.mailer import read_outbox
+
+        return [m.body for m in read_outbox(Path(self.settings.data_dir) / "mail") if m.to == email]
+
     def api(self, method: str, path: str, key: str | None = None, **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"DevKey {key}"} if key else {}
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kw)
@@ -140,3 +146,31 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0, every_s: fl
             return True
         time.sleep(every_s)
     return predicate()
+
+
+def sign_up(c: Any, email: str, password: str) -> None:
+    """Sign up (the answer is "check your email" whether or not the email is taken), then sign in.
+
+    ``c`` is an httpx client or a TestClient on the portal; it ends up signed in."""
+    t = csrf_of(c.get("/signup").text)
+    r = c.post("/signup", data={"email": email, "password": password, "password2": password, "csrf_token": t},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 200 and "Check your email" in r.text, r.text
+    t = csrf_of(c.get("/signin").text)
+    r = c.post("/signin", data={"email": email, "password": password, "csrf_token": t}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/account/model-settings", r.text
+
+
+def browser_sign_up(page: Any, base_url: str, email: str, password: str) -> None:
+    """The same through a browser page: create the account, then sign in with it."""
+    page.goto(base_url + "/signup")
+    page.get_by_label("Email").fill(email)
+    page.locator("#password").fill(password)
+    page.get_by_label("Password again").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    page.locator("#signup-sent").wait_for()
+    page.goto(base_url + "/signin")
+    page.get_by_label("Email").fill(email)
+    page.locator("#password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/account/model-settings")

@@ -86,8 +86,18 @@ def test_new_developer_signs_up_buys_credits_and_uses_then_revokes_a_key(portal,
     page.get_by_label("Password", exact=False).first.fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    page.locator("#signup-sent").wait_for()  # no session yet: sign-up never tells whether an email is taken
+    screenshot(page, shots, "signup-sent")
+    link = next(line for line in portal.mail_to(EMAIL)[-1].splitlines() if "/verify/" in line)
+    page.goto(link.strip())
+    page.wait_for_url("**/signin")
+    assert "Your email address is verified." in page.content()
+    page.get_by_label("Email").fill(EMAIL)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/account/model-settings")
     assert page.get_by_role("heading", name="Model Settings").is_visible()
+    assert page.locator("#verify-email").count() == 0  # verified: no banner
     cookie = next(c for c in ctx.cookies() if c["name"] == "sc_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 

@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.portal.helpers import screenshot
+from tests.portal.helpers import browser_sign_up, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -25,12 +25,7 @@ def page(portal, browser):  # type: ignore[no-untyped-def]
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)
-    pg.goto(portal.url + "/signup")
-    pg.get_by_label("Email").fill(EMAIL)
-    pg.locator("#password").fill(PASSWORD)
-    pg.get_by_label("Password again").fill(PASSWORD)
-    pg.get_by_role("button", name="Create account").click()
-    pg.wait_for_url("**/account/model-settings")
+    browser_sign_up(pg, portal.url, EMAIL, PASSWORD)
     pg.get_by_role("navigation", name="Developer Account").get_by_role(
         "link", name="Voices & avatars"
     ).click()

@@ -17,7 +17,7 @@ from selfcast.platform.portal.oidc import OidcClient
 from selfcast.platform.store.models import Account, OidcIdentity
 from selfcast.settings import PortalSettings
 from tests.portal import oidc_standin
-from tests.portal.helpers import Portal, ThreadServer, csrf_of, free_port, screenshot, start_portal
+from tests.portal.helpers import Portal, ThreadServer, csrf_of, free_port, screenshot, sign_up, start_portal
 
 
 @pytest.fixture(scope="module")
@@ -71,24 +71,51 @@ def test_sign_in_with_google_creates_an_account_then_signs_into_the_same_one(
     ctx.close()
 
 
-def test_oidc_links_an_existing_password_account_with_the_same_verified_email(portal, standin) -> None:  # type: ignore[no-untyped-def]
-    c = httpx.Client(base_url=portal.url, timeout=30)
-    t = csrf_of(c.get("/signup").text)
-    c.post("/signup", data={"email": "linus@example.com", "password": "pw-long-enough", "password2": "pw-long-enough",
-                            "csrf_token": t})  # fmt: skip
-    standin.subject, standin.email = "sub-linus", "linus@example.com"
+def _through_provider(b: httpx.Client, start: httpx.Response) -> httpx.Response:
+    """Follow the provider's consent page back to our callback; the callback's answer."""
+    assert start.status_code == 303, start.text
+    authorize = httpx.get(start.headers["location"], timeout=30)
+    callback = authorize.text.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    return b.get(callback)
+
+
+def test_oidc_never_joins_an_existing_account_by_email_alone(portal, standin) -> None:  # type: ignore[no-untyped-def]
+    """Account pre-hijack: someone signs up as the victim's email first (never verifying it); when the
+    victim later signs in with the provider, they must not land in (and share) that account."""
+    squatter = httpx.Client(base_url=portal.url, timeout=30)
+    sign_up(squatter, "victim@example.com", "attacker-knows-this")
+    standin.subject, standin.email = "sub-victim", "victim@example.com"
     try:
         b = httpx.Client(base_url=portal.url, timeout=30, follow_redirects=False)
-        r = b.get("/auth/oidc/start")
-        authorize = httpx.get(r.headers["location"], timeout=30)
-        callback = authorize.text.split('href="')[1].split('"')[0].replace("&amp;", "&")
-        done = b.get(callback)
+        done = _through_provider(b, b.get("/auth/oidc/start"))
+        assert done.status_code == 409 and "sign in with its password, then use" in done.text
+        assert "sc_session" not in done.headers.get("set-cookie", "")
+        with portal.store.read() as db:
+            assert db.get(OidcIdentity, (standin.issuer, "sub-victim")) is None
+            assert accounts.by_email(db, "victim@example.com").email_verified_at is None
+    finally:
+        standin.subject, standin.email = "108234567890123456789", "grace@gmail.example"
+
+
+def test_oidc_links_to_an_existing_account_only_from_a_signed_in_link_step(portal, standin) -> None:  # type: ignore[no-untyped-def]
+    c = httpx.Client(base_url=portal.url, timeout=30, follow_redirects=False)
+    sign_up(c, "linus@example.com", "pw-long-enough")
+    standin.subject, standin.email = "sub-linus", "linus@example.com"
+    try:
+        anon = httpx.Client(base_url=portal.url, timeout=30, follow_redirects=False)
+        assert anon.post("/account/oidc/link").status_code == 403  # no CSRF token, no session
+        t = csrf_of(c.get("/account/model-settings").text)
+        done = _through_provider(c, c.post("/account/oidc/link", data={"csrf_token": t}))
         assert done.status_code == 303 and done.headers["location"] == "/account/model-settings"
         with portal.store.read() as db:
-            assert (
-                db.get(OidcIdentity, (standin.issuer, "sub-linus")).account_id
-                == accounts.by_email(db, "linus@example.com").id
-            )
+            acct = accounts.by_email(db, "linus@example.com")
+            assert db.get(OidcIdentity, (standin.issuer, "sub-linus")).account_id == acct.id
+            assert acct.email_verified_by == "oidc"  # the provider proved the same address
+        # from now on the provider signs in to that account, from any browser
+        b = httpx.Client(base_url=portal.url, timeout=30, follow_redirects=False)
+        done = _through_provider(b, b.get("/auth/oidc/start"))
+        assert done.status_code == 303 and "sc_session=" in done.headers["set-cookie"]
+        assert "linus@example.com" in b.get("/account/model-settings").text
     finally:
         standin.subject, standin.email = "108234567890123456789", "grace@gmail.example"
 

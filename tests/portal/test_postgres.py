@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from selfcast.platform import accounts
 from selfcast.platform.payments import topups
 from selfcast.settings import Settings
-from tests.portal.helpers import csrf_of
+from tests.portal.helpers import csrf_of, sign_up
 
 pytestmark = [pytest.mark.postgres]
 def test_portal_pages_work_on_postgresql(pg_database: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -19,10 +19,7 @@ def test_portal_pages_work_on_postgresql(pg_database: str, tmp_path) -> None:  #
 
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=pg_database))
     with TestClient(app, base_url="http://127.0.0.1:8787") as c:
-        t = csrf_of(c.get("/signup").text)
-        r = c.post("/signup", data={"email": "pg@example.com", "password": "postgres pw", "password2": "postgres pw",
-                                    "csrf_token": t}, follow_redirects=False)  # fmt: skip
-        assert r.status_code == 303
+        sign_up(c, "pg@example.com", "postgres pw")
         t = csrf_of(c.get("/account/model-settings").text)
         page = c.post("/account/keys", data={"name": "pg", "csrf_token": t}).text
         key = re.search(r"dk_[A-Za-z0-9_-]{40,}", page).group(0)

@@ -17,18 +17,14 @@ from selfcast.platform.ids import new_id, utcnow
 from selfcast.platform.portal.throttle import SignInThrottle
 from selfcast.platform.store.models import ApiKey, MeetingSession, WebSession
 from selfcast.settings import Settings
-from tests.portal.helpers import csrf_of
+from tests.portal.helpers import csrf_of, sign_up
 
 PASSWORD = "a long enough password"
 
 
 def signed_up(portal, email: str) -> httpx.Client:  # type: ignore[no-untyped-def]
     c = httpx.Client(base_url=portal.url, timeout=30)
-    token = csrf_of(c.get("/signup").text)
-    r = c.post(
-        "/signup", data={"email": email, "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
-    )
-    assert r.status_code == 303 and r.headers["location"] == "/account/model-settings", r.text
+    sign_up(c, email, PASSWORD)
     return c
 
 
@@ -249,6 +245,9 @@ def test_cookies_are_secure_when_served_over_https(tmp_path) -> None:  # type: i
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
         r = c.post("/signup", data={"email": "s@example.com", "password": PASSWORD, "password2": PASSWORD,
                                     "csrf_token": csrf_of(r.text)}, follow_redirects=False)  # fmt: skip
+        assert "sc_session" not in r.headers.get("set-cookie", "")  # sign-up never signs in (it would tell)
+        r = c.post("/signin", data={"email": "s@example.com", "password": PASSWORD,
+                                    "csrf_token": csrf_of(c.get("/signin").text)}, follow_redirects=False)  # fmt: skip
         session_cookie = r.headers["set-cookie"]
         assert session_cookie.startswith("sc_session=") and "Secure" in session_cookie
         assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie

@@ -12,7 +12,7 @@ import pytest
 
 from selfcast.settings import PaymentSettings
 from tests.platform.stripe_standin import StripeStandIn, event, sign
-from tests.portal.helpers import Portal, csrf_of, start_portal
+from tests.portal.helpers import Portal, csrf_of, sign_up, start_portal
 
 WHSEC = "whsec_portal_test"
 
@@ -36,9 +36,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, shots_dir: Path) -> Iterato
 
 def test_stripe_checkout_from_the_portal_then_the_webhook_lands_the_credits(portal) -> None:  # type: ignore[no-untyped-def]
     c = httpx.Client(base_url=portal.url, timeout=30)
-    t = csrf_of(c.get("/signup").text)
-    c.post("/signup", data={"email": "payer@example.com", "password": "pay pay pay", "password2": "pay pay pay",
-                            "csrf_token": t})  # fmt: skip
+    sign_up(c, "payer@example.com", "pay pay pay")
     page = c.get("/account/topup")
     assert "Continue to payment" in page.text and "$19.99" in page.text
     r = c.post("/account/topup", data={"product_id": "pack_2000", "csrf_token": csrf_of(page.text)})
@@ -71,8 +69,6 @@ def test_stripe_checkout_from_the_portal_then_the_webhook_lands_the_credits(port
     assert '<span class="big" id="balance">2,000</span>' in c.get("/account/usage").text
     # another account cannot look at this top-up
     o = httpx.Client(base_url=portal.url, timeout=30)
-    t = csrf_of(o.get("/signup").text)
-    o.post("/signup", data={"email": "nosy@example.com", "password": "nosy nosy", "password2": "nosy nosy",
-                            "csrf_token": t})  # fmt: skip
+    sign_up(o, "nosy@example.com", "nosy nosy")
     assert o.get(f"/account/topup/{topup_id}").status_code == 404
     assert o.get(f"/account/topup/{topup_id}/status.json").status_code == 404
