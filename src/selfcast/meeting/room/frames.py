@@ -41,7 +41,7 @@ class Frame:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise FrameError(f"{self.kind!r} field {key!r} must be a string, got {type(value).__name__}")
+            raise FrameError(f"{self.kind!r} field {key!r} must be a string, got {_json_kind(value)}")
         if len(value) > limit:
             raise FrameError(f"{self.kind!r} field {key!r} is longer than {limit} characters")
         return value
@@ -51,6 +51,14 @@ class Frame:
         if not isinstance(value, dict):
             raise FrameError(f"{self.kind!r} field {key!r} must be a JSON object")
         return value
+
+
+def _json_kind(value: JSONValue) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return {str: "a string", list: "a list", int: "a number", float: "a number"}.get(type(value), "something else")
 
 
 def parse_frame(message: dict) -> Frame:
@@ -65,7 +73,7 @@ def parse_frame(message: dict) -> Frame:
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise FrameError("frame is not valid JSON; send one JSON object per frame") from None
     if not isinstance(data, dict):
-        raise FrameError(f"frame must be a JSON object like {{\"type\": \"join\"}}, got a {type(data).__name__}")
+        raise FrameError(f"frame must be a JSON object like {{\"type\": \"join\"}}, got {_json_kind(data)}")
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in KINDS:
         raise FrameError(f"frame type {repr(kind)[:40]} is not one of {', '.join(KINDS)}")
