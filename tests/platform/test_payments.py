@@ -222,3 +222,27 @@ def test_concurrent_duplicate_deliveries_and_topups_credit_each_event_once(strip
             db.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "topup")) == 4
         )
         assert ledger.balance(db, acct).available == 3200
+
+
+def test_a_paid_event_after_the_refund_is_answered_2xx_so_stripe_stops_retrying(stripe_server: LiveServer) -> None:
+    """It was a 409, which Stripe retries for days; now it is acknowledged, recorded, not credited."""
+    _, key = stripe_server.account("late@x.io")
+    t = open_topup(stripe_server, key)
+    cs = cs_id_of(stripe_server, t["topup_id"])
+    post_event(stripe_server, event("checkout.session.completed", completed(t, cs, pi="pi_late")))
+    charge = {"id": "ch_l", "payment_intent": "pi_late", "amount": 799, "amount_refunded": 799}
+    post_event(stripe_server, event("charge.refunded", charge))
+    r = post_event(stripe_server, event("checkout.session.async_payment_succeeded", completed(t, cs, pi="pi_late")))
+    assert r.status_code == 200 and r.json()["outcome"] == "after_refund", r.text
+    assert balance(stripe_server, key) == 0
+    with stripe_server.platform.store.read() as db:
+        assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 3
+
+
+def test_a_signed_event_with_a_malformed_object_is_a_400_naming_the_field(stripe_server: LiveServer) -> None:
+    """It was a plain 500; nothing of it is stored, so a corrected delivery still applies."""
+    payload = event("charge.refunded", {"payment_intent": "pi_x", "amount": "799"})
+    r = post_event(stripe_server, payload)
+    assert r.status_code == 400 and "data.object.amount must be a whole non-negative amount" in r.json()["message"]
+    with stripe_server.platform.store.read() as db:
+        assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 0

@@ -23,14 +23,16 @@ def grant(
     email: str = typer.Option(..., help="Account email"),
     note: str = typer.Option("granted by operator", help="Shown in the account's ledger"),
 ) -> None:
-    """Add credits to an account."""
+    """Add credits to an account (at most pricing.max_grant_credits, up to pricing.max_balance_credits)."""
     from selfcast.platform import accounts
     from selfcast.platform.billing import ledger
 
+    p = Settings().pricing
+    limits = ledger.GrantLimits(max_grant=p.max_grant_credits, max_balance=p.max_balance_credits)
     store = _store()
     with store.write() as db:
         acct = accounts.by_email(db, email)
-        ledger.credit(db, acct.id, amount, kind="grant", note=note)
+        ledger.grant(db, acct.id, amount, limits, note=note)
         bal = ledger.balance(db, acct.id)
     typer.echo(f"granted {amount} credits to {acct.email}; balance {bal.available}")
 

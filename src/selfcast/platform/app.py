@@ -26,6 +26,7 @@ from selfcast.platform.limits import BodyLimitMiddleware
 from selfcast.platform.payments import provider_for
 from selfcast.platform.routes import commands, payments, pika, v1
 from selfcast.platform.sessions.executor import Executor, LocalExecutor
+from selfcast.platform.quotas import retry_headers
 from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.store import Store
@@ -42,6 +43,7 @@ _MINIMAX_CODES = {
     "conflict": 2013,
 }
 _STATUS_CODES = {
+    "rate_limited": 1002,
     400: "bad_input",
     401: "unauthorized",
     402: "insufficient_credits",
@@ -51,6 +53,7 @@ _STATUS_CODES = {
     413: "too_large",
     503: "unavailable",
 }
+    429: "rate_limited",
 
 
 def error_body(path: str, code: str, message: str, detail: dict | None = None) -> dict[str, Any]:
@@ -71,7 +74,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SelfcastError)
     async def _selfcast(request: Request, exc: SelfcastError) -> JSONResponse:
         return JSONResponse(
-            error_body(request.url.path, exc.code, exc.message, exc.detail), status_code=exc.http_status
+            error_body(request.url.path, exc.code, exc.message, exc.detail),
+            status_code=exc.http_status,
+            headers=retry_headers(exc),
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -1,4 +1,8 @@
-"""Top-ups, independent of the provider: start, credit exactly once, expire, refund."""
+"""Top-ups, independent of the provider: start, credit exactly once, expire, refund, dispute.
+
+Statuses: pending → paid (or expired / failed); paid → refunded, or disputed → paid again (won)
+or charged_back (lost). A refunded or charged-back top-up is never credited again.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from selfcast.platform.store import Store
 from selfcast.platform.store.models import Account, LedgerEntry, TopUp
 from selfcast.platform.store.owned import owned
 from selfcast.settings import PricingSettings
+
+REVERSED = ("refunded", "charged_back")  # the money went back: a late "paid" event credits nothing
 
 
 def start(
@@ -72,8 +78,8 @@ def mark_paid(db: Session, topup_id: str, *, payment_ref: str | None = None, not
     row = db.get(TopUp, topup_id)
     if row is None:
         raise NotFound(f"no top-up {topup_id}")
-    if row.status in ("refunded",):
-        raise Conflict(f"top-up {topup_id} was refunded; it cannot be paid again")
+    if row.status in REVERSED:
+        raise Conflict(f"top-up {topup_id} was {row.status.replace('_', ' ')}; it cannot be paid again")
     if payment_ref and not row.payment_ref:
         row.payment_ref = payment_ref
     entry = ledger.credit(
@@ -84,7 +90,8 @@ def mark_paid(db: Session, topup_id: str, *, payment_ref: str | None = None, not
         ref=f"topup:{row.id}",
         note=note or f"{row.product_id} via {row.provider}",
     )
-    row.status = "paid"
+    if row.status in ("pending", "expired", "failed"):
+        row.status = "paid"  # a disputed top-up stays disputed
     if row.paid_at is None:
         row.paid_at = utcnow()
     return entry is not None
@@ -118,7 +125,7 @@ def fail(db: Session, topup_id: str) -> None:
 def refund(db: Session, topup_id: str, *, refunded_fraction: float, ref: str) -> int:
     """Reverse credits for the refunded share of a top-up, counting earlier partial refunds."""
     row = db.get(TopUp, topup_id)
-    if row is None or row.status not in ("paid", "refunded"):
+    if row is None or row.status not in ("paid", "refunded", "disputed"):
         return 0
     target = int(row.credits * min(1.0, max(0.0, refunded_fraction)))
     done = (
@@ -145,6 +152,56 @@ def refund(db: Session, topup_id: str, *, refunded_fraction: float, ref: str) ->
     if refunded_fraction >= 1.0:
         row.status = "refunded"
     return taken
+
+
+def _taken(db: Session, topup_id: str) -> int:
+    """Millicredits refunds and disputes have already taken back from this top-up."""
+    return -sum(
+        db.scalars(
+            select(LedgerEntry.amount_milli).where(
+                LedgerEntry.kind.in_(ledger.REVERSAL_KINDS),
+                LedgerEntry.ref.like(f"refund:{topup_id}:%") | LedgerEntry.ref.like(f"dispute:{topup_id}:%"),
+            )
+        )
+    )
+
+
+def dispute(db: Session, topup_id: str, *, dispute_id: str, amount_cents: int) -> int:
+    """A chargeback opened: take the disputed share of the credits back now (held ones included,
+    owed until their session ends). Returns credits taken."""
+    row = db.get(TopUp, topup_id)
+    if row is None or row.status not in ("paid", "disputed", "refunded"):
+        return 0
+    share = min(1.0, amount_cents / row.amount_cents) if row.amount_cents > 0 else 1.0
+    left = max(0, row.credits * 1000 - _taken(db, row.id)) // 1000  # never more than the top-up gave
+    taken = ledger.reverse(
+        db, row.account_id, min(left, int(row.credits * share)), ref=f"dispute:{row.id}:{dispute_id}",
+        note=f"dispute {dispute_id} on {row.id}", kind="dispute",
+    )  # fmt: skip
+    if row.status == "paid":
+        row.status = "disputed"
+    return taken
+
+
+def dispute_won(db: Session, topup_id: str, *, dispute_id: str) -> int:
+    """The dispute closed in our favour: return exactly what it took, once. Returns millicredits."""
+    row = db.get(TopUp, topup_id)
+    if row is None:
+        return 0
+    back = ledger.reinstate(
+        db, row.account_id, f"dispute:{row.id}:{dispute_id}", ref=f"dispute-won:{row.id}:{dispute_id}",
+        note=f"dispute {dispute_id} on {row.id} won: credits returned",
+    )  # fmt: skip
+    if row.status == "disputed":
+        row.status = "paid"
+    return back
+
+
+def dispute_lost(db: Session, topup_id: str, *, dispute_id: str) -> None:
+    """The chargeback stands: the credits stay taken and the top-up can never be paid again."""
+    row = db.get(TopUp, topup_id)
+    if row is not None and row.status in ("paid", "disputed"):
+        row.status = "charged_back"
 
 
 def pending(db: Session, limit: int = 100) -> list[TopUp]:

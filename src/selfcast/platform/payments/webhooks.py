@@ -1,34 +1,45 @@
 """Stripe webhook handling: verify the signature with the SDK, then apply each event once.
 
 The event id is inserted into ``webhook_events`` in the same transaction as the ledger entry,
-so a replay (or a concurrent duplicate delivery) finds the row and credits nothing.
+so a replay (or a concurrent duplicate delivery) finds the row and credits nothing. Every
+verified event that can be read is answered 2xx, including ones that change nothing (a payment
+for a top-up already refunded): Stripe retries anything else for days. A verified but malformed
+event is a 400 naming the field, and nothing of it is stored.
+
+Disputes (``charge.dispute.*``) take the disputed share of the top-up's credits back with the
+refund mechanism (held credits included, owed until the session ends) and return them if the
+dispute is won or closed as a warning.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from selfcast.errors import BadInput, Unavailable
 from selfcast.platform.payments import topups
+from selfcast.platform.payments.stripe_events import StripeEvent, StripeObject, parse_event
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import TopUp, WebhookEvent
 
 TOLERANCE_S = 300
+PAID_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+DISPUTE_RETURNED = ("won", "warning_closed")  # the merchant keeps the money
 
 
 @dataclass(frozen=True)
 class WebhookResult:
     event_id: str
     type: str
-    outcome: str  # credited | duplicate | expired | refunded | recorded | ignored
+    # credited | duplicate | expired | refunded | recorded | ignored | after_refund | disputed
+    # | dispute_won | dispute_lost
+    outcome: str
 
 
-def verify(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
+def verify(payload: bytes, signature: str | None, secret: str) -> StripeEvent:
     if not secret:
         raise Unavailable("Stripe webhooks are not configured: set SELFCAST_PAYMENTS__STRIPE_WEBHOOK_SECRET")
     try:
@@ -43,28 +54,45 @@ def verify(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]
         )
     except stripe.SignatureVerificationError as exc:
         raise BadInput(f"bad Stripe signature: {exc.user_message or 'verification failed'}") from exc
-    try:
-        event = json.loads(payload)
-    except ValueError as exc:
-        raise BadInput("webhook body is not JSON") from exc
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        raise BadInput("webhook body is not a Stripe event (no id/type)")
-    return event
+    return parse_event(payload)
 
 
-def _topup_for_session(db, obj: dict[str, Any]) -> TopUp | None:  # type: ignore[no-untyped-def]
-    tid = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("topup_id")
+def _topup_for_session(db: Session, obj: StripeObject) -> TopUp | None:
+    tid = obj.text("client_reference_id") or obj.meta("topup_id")
+    oid = obj.text("id")
     row = db.get(TopUp, tid) if tid else None
-    if row is None and obj.get("id"):
-        row = db.scalar(select(TopUp).where(TopUp.provider_ref == obj["id"]))
-    if row is not None and row.provider_ref and obj.get("id") and row.provider_ref != obj["id"]:
+    if row is None and oid:
+        row = db.scalar(select(TopUp).where(TopUp.provider_ref == oid))
+    if row is not None and row.provider_ref and oid and row.provider_ref != oid:
         return None  # the event names a different checkout than the one we opened
     return row
 
 
-def apply(store: Store, event: dict[str, Any]) -> WebhookResult:
-    event_id, etype = str(event["id"]), str(event["type"])
-    obj = (event.get("data") or {}).get("object") or {}
+def _topup_for_charge(db: Session, obj: StripeObject) -> TopUp | None:
+    pi = obj.text("payment_intent")
+    return db.scalar(select(TopUp).where(TopUp.payment_ref == pi)) if pi else None
+
+
+def _dispute(db: Session, etype: str, obj: StripeObject) -> str:
+    row = _topup_for_charge(db, obj)
+    dispute_id = obj.text("id")
+    if row is None or not dispute_id:
+        return "ignored"
+    if etype == "charge.dispute.created":
+        topups.dispute(db, row.id, dispute_id=dispute_id, amount_cents=obj.cents("amount"))
+        return "disputed"
+    status = obj.text("status") or ""
+    if etype == "charge.dispute.closed" and status in DISPUTE_RETURNED:
+        topups.dispute_won(db, row.id, dispute_id=dispute_id)
+        return "dispute_won"
+    if etype == "charge.dispute.closed":
+        topups.dispute_lost(db, row.id, dispute_id=dispute_id)
+        return "dispute_lost"
+    return "recorded"  # updated, funds_withdrawn, funds_reinstated: the closing event decides
+
+
+def apply(store: Store, event: StripeEvent) -> WebhookResult:
+    event_id, etype, obj = event.id, event.type, event.object
     try:
         with store.write() as db:
             if db.get(WebhookEvent, event_id) is not None:
@@ -72,17 +100,19 @@ def apply(store: Store, event: dict[str, Any]) -> WebhookResult:
             db.add(WebhookEvent(event_id=event_id, provider="stripe", type=etype))
             db.flush()
             outcome = "ignored"
-            if etype in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+            if etype in PAID_TYPES:
                 row = _topup_for_session(db, obj)
-                paid = etype.endswith("succeeded") or obj.get("payment_status") in (
+                paid = etype.endswith("succeeded") or obj.text("payment_status") in (
                     "paid",
                     "no_payment_required",
                 )
-                if row is not None and paid:
-                    credited = topups.mark_paid(db, row.id, payment_ref=obj.get("payment_intent"))
+                if row is not None and row.status in topups.REVERSED:
+                    outcome = "after_refund"  # recorded (the event row), never credited again
+                elif row is not None and paid:
+                    credited = topups.mark_paid(db, row.id, payment_ref=obj.text("payment_intent"))
                     outcome = "credited" if credited else "duplicate"
                 elif row is not None:
-                    row.payment_ref = row.payment_ref or obj.get("payment_intent")
+                    row.payment_ref = row.payment_ref or obj.text("payment_intent")
                     outcome = "recorded"
             elif etype == "checkout.session.async_payment_failed":
                 row = _topup_for_session(db, obj)
@@ -95,17 +125,15 @@ def apply(store: Store, event: dict[str, Any]) -> WebhookResult:
                     topups.expire(db, row.id)
                     outcome = "expired"
             elif etype == "charge.refunded":
-                pi = obj.get("payment_intent")
-                row = db.scalar(select(TopUp).where(TopUp.payment_ref == pi)) if pi else None
-                amount = int(obj.get("amount") or 0)
+                row = _topup_for_charge(db, obj)
+                amount = obj.cents("amount")
                 if row is not None and amount > 0:
                     topups.refund(
-                        db,
-                        row.id,
-                        refunded_fraction=int(obj.get("amount_refunded") or 0) / amount,
-                        ref=event_id,
+                        db, row.id, refunded_fraction=obj.cents("amount_refunded") / amount, ref=event_id
                     )
                     outcome = "refunded"
+            elif etype.startswith("charge.dispute."):
+                outcome = _dispute(db, etype, obj)
             return WebhookResult(event_id, etype, outcome)
     except IntegrityError:
         # a concurrent delivery of the same event committed first

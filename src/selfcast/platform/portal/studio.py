@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from selfcast.avatar.generator import STYLES
 from selfcast.errors import BadInput, NotFound, SelfcastError
-from selfcast.platform import avatars, voices
+from selfcast.platform import avatars, quotas, voices
 from selfcast.platform.ids import new_id
 from selfcast.platform.limits import AUDIO_MAX, IMAGE_MAX
 from selfcast.platform.portal import defaults, media
@@ -43,11 +43,15 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         return resp
 
     def failed(request: Request, exc: SelfcastError, field: str) -> Response:
+        headers = quotas.retry_headers(exc)
         if wants_json(request):
             return JSONResponse(
-                {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status
-            )
-        return page(request, status=exc.http_status, **{field: exc.message})
+                {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status,
+                headers=headers,
+            )  # fmt: skip
+        resp = page(request, status=exc.http_status, **{field: exc.message})
+        resp.headers.update(headers or {})
+        return resp
 
     @router.get("/account/media")
     def media_page(request: Request) -> Response:
@@ -68,6 +72,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
                 raise BadInput(
                     "choose a recording: 10 s – 5 min of clear speech (mp3, m4a, wav, ogg, webm …)"
                 )
+            quotas.take(platform.store, settings.quotas, viewer.account_id, "voice_clone")
             data = read_upload(audio, limit=AUDIO_MAX)
             with tempfile.TemporaryDirectory() as tmp:
                 src = Path(tmp) / (Path(audio.filename).name or "audio")
@@ -111,6 +116,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         def record() -> str:
             if image is None or not image.filename:
                 raise BadInput("choose a portrait photo (PNG or JPEG, one face, looking at the camera)")
+            quotas.take(platform.store, settings.quotas, viewer.account_id, "upload")
             data = read_upload(image, limit=IMAGE_MAX)
             return avatars.record(platform.store, settings, viewer.account_id, data, source="uploaded").id
 
@@ -126,6 +132,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         platform = portal.platform(request)
 
         def generate() -> str:
+            quotas.take(platform.store, settings.quotas, viewer.account_id, "avatar_generate")
             png = avatars.generate_png(settings, prompt=prompt.strip() or None, style=style, seed=None)
             return avatars.record(
                 platform.store, settings, viewer.account_id, png, source="generated", prompt=prompt.strip(),

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, File, Form, Header, Response, UploadFile
 from pydantic import BaseModel
 
 from selfcast.errors import BadInput
-from selfcast.platform import avatars, fastpath, voices
+from selfcast.platform import avatars, fastpath, quotas, voices
 from selfcast.platform.billing import ledger
 from selfcast.platform.billing.pricing import products
 from selfcast.platform.deps import CallerDep, PlatformDep
@@ -166,6 +166,7 @@ def images_generations(
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise BadInput("seed must be an integer")
     style = body.get("style") or "cinematic"
+    quotas.take(platform.store, platform.settings.quotas, caller.account_id, "avatar_generate")
     png = avatars.generate_png(platform.settings, prompt=prompt, style=style, seed=seed)
     out = avatars.resize_png(png, body.get("size"), body.get("output_format") or "png")
     row = avatars.record(
@@ -194,6 +195,7 @@ def minimax_upload(
 ) -> dict[str, Any]:
     if file is None:
         raise BadInput("file is required: upload the recording as multipart field `file`")
+    quotas.take(platform.store, platform.settings.quotas, caller.account_id, "upload")
     data = read_upload(file)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / (Path(file.filename or "audio").name or "audio")
@@ -230,6 +232,7 @@ def minimax_voice_clone(
     sample_rate = body.get("sample_rate")
     with platform.store.read() as db:
         up = voices.get_upload(db, caller.account_id, body.get("file_id"))
+    quotas.take(platform.store, platform.settings.quotas, caller.account_id, "voice_clone")
     row = voices.clone(
         platform.store,
         platform.settings,
