@@ -24,9 +24,9 @@ from selfcast.platform import portal
 from selfcast.platform.context import Platform
 from selfcast.platform.limits import BodyLimitMiddleware
 from selfcast.platform.payments import provider_for
+from selfcast.platform.quotas import retry_headers
 from selfcast.platform.routes import commands, payments, pika, v1
 from selfcast.platform.sessions.executor import Executor, LocalExecutor
-from selfcast.platform.quotas import retry_headers
 from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.store import Store
@@ -41,9 +41,9 @@ _MINIMAX_CODES = {
     "bad_input": 2013,
     "too_large": 2013,
     "conflict": 2013,
+    "rate_limited": 1002,
 }
 _STATUS_CODES = {
-    "rate_limited": 1002,
     400: "bad_input",
     401: "unauthorized",
     402: "insufficient_credits",
@@ -51,9 +51,9 @@ _STATUS_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    429: "rate_limited",
     503: "unavailable",
 }
-    429: "rate_limited",
 
 
 def error_body(path: str, code: str, message: str, detail: dict | None = None) -> dict[str, Any]:
