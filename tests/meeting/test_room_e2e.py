@@ -180,3 +180,36 @@ async def test_bot_and_participant_see_hear_and_chat_then_bot_leaves(room_server
                              f"presented {fps:.1f} fps at {settled}")
             assert received_fps >= min_fps, f"receiver decoded {received_fps:.1f} fps (presented {fps:.1f}, sizes {sizes})"
         await alice.close()
+
+
+CSP_WATCH_JS = """(() => { window.__csp = [];
+  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`)); })();"""
+
+
+async def test_room_page_runs_under_its_csp_and_a_hostile_title_stays_text(room_server, settings):
+    """Two plain Chromium pages (no CSP bypass, as a real participant's browser) join a room whose
+    title is a script break-out: nothing runs from it, the title shows as text, the policy blocks
+    nothing the page needs, and the two see each other over WebRTC."""
+    title = "</script><script>window.pwned=1</script>\u2028<b>x</b>"
+    room = room_server.registry.create_room(title)
+    flags = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=settings.meeting.chromium_path, headless=True, args=flags)
+        try:
+            pages = []
+            for name in ("Ann", "Bob"):
+                ctx = await browser.new_context()
+                await ctx.add_init_script(script=CSP_WATCH_JS)
+                page = await ctx.new_page()
+                await page.goto(room_server.invite(room.id) + f"&name={name}")
+                await page.click("#join")
+                await page.wait_for_selector('body[data-state="joined"]', timeout=20000)
+                pages.append(page)
+            for page in pages:
+                await page.wait_for_function("() => [...window.__room.peers.values()].some((e) => e.pc.connectionState === 'connected')",
+                                             timeout=20000)
+                assert await page.evaluate("() => window.pwned") is None
+                assert await page.text_content("#title") == title
+                assert await page.evaluate("() => window.__csp") == []
+        finally:
+            await browser.close()
