@@ -10,6 +10,7 @@ import pytest
 import requests
 from sqlalchemy import inspect, text
 
+from selfcast.platform import keys
 from selfcast.platform.store.models import Voice
 from tests.platform.helpers import LiveServer, auth, wait_for
 from tests.platform.test_pika_contract import join, png_bytes, read
@@ -31,7 +32,9 @@ def test_key_appears_nowhere_in_the_database_or_the_logs(
     live_server: LiveServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    _, first = live_server.account("sec@x.io", credits=300)
+    acct_id, _ = live_server.account("sec@x.io", credits=300)
+    with live_server.platform.store.write() as db:  # only a key with keys:mint may mint keys
+        first = keys.create(db, acct_id, "minter", ["sessions", "keys:mint"]).secret
     r = requests.post(f"{live_server.url}/v1/keys", headers=auth(first), json={"name": "second"}, timeout=10)
     assert r.status_code == 201
     second = r.json()["key"]
