@@ -28,10 +28,11 @@ def create(
     """Create a key and print it once (it is stored only as a hash). Operator side: any scope."""
     from selfcast.platform import accounts, keys
 
+    scopes = keys.parse_scopes(scope)  # before anything is written: a typo creates no account
     store = _store()
     with store.write() as db:
         acct = accounts.get_or_create(db, email)
-        new = keys.create(db, acct.id, name, scope)
+        new = keys.create(db, acct.id, name, scopes)
     typer.echo(f"key {new.id} [{' '.join(new.scopes)}] for {acct.email} (shown this once; store it now):", err=True)
     typer.echo(new.secret)
 
