@@ -8,7 +8,6 @@ apology instead of an exception, so a live session never goes silent or crashes.
 
 from __future__ import annotations
 
-import logging
 import queue
 import re
 import threading
@@ -17,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from selfcast.brain.redact import redact
+from selfcast.brain.redact import redact, redacted_logger
 from selfcast.sentences import SentenceSplitter
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from selfcast.brain.workspace import ReferenceCard
     from selfcast.transcript import TranscriptLine
 
-log = logging.getLogger(__name__)
+log = redacted_logger(__name__)
 
 APOLOGY = "Sorry, I can't reach my notes right now. Could you ask me again in a moment?"
 APOLOGY_MIDWAY = "Sorry, I lost my train of thought there."
@@ -58,7 +57,7 @@ class BrainContext:
     def card_text(self) -> str:
         if self.card is None:
             return ""
-        return redact(self.card if isinstance(self.card, str) else self.card.text)
+        return redact(self.card if isinstance(self.card, str) else self.card.text, drop=True)
 
 
 class Cancelled(Exception):

@@ -10,18 +10,17 @@ constrained to them.
 from __future__ import annotations
 
 import importlib.metadata
-import logging
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from selfcast.brain.base import Brain, BrainContext, Turn
-from selfcast.brain.redact import redact
+from selfcast.brain.redact import redact, redact_lines, redacted_logger
 from selfcast.brain.retrieval import Doc, Index, terms
 from selfcast.brain.workspace import ReferenceCard
 
-log = logging.getLogger(__name__)
+log = redacted_logger(__name__)
 
 DONT_KNOW = "I don't know that. It isn't in anything I've seen of the work."
 
@@ -47,9 +46,10 @@ def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
     if card is None:
         return []
     if isinstance(card, ReferenceCard):
-        return [Doc(text, sec, {"rank": i}, _TAGS.get(sec, "")) for i, (sec, text) in enumerate(card.lines())]
+        lines = [(sec, redact(text, drop=True)) for sec, text in card.lines()]
+        return [Doc(text, sec, {"rank": i}, _TAGS.get(sec, "")) for i, (sec, text) in enumerate(lines) if text.strip()]
     docs, sec = [], "facts"
-    for raw in redact(card).splitlines():
+    for raw in redact(card, drop=True).splitlines():
         line = raw.strip()
         if not line or line.lower().startswith("reference card"):
             continue
@@ -122,10 +122,11 @@ class GroundedBrain(Brain):
         """The lines that answer ``question``, best first; empty when nothing really matches."""
         docs = card_docs(context.card)
         if context.memory is not None:
-            docs += [Doc(m.text, "memory") for m in context.memory.search(question, k=5)]
-        for s in context.transcript[-40:]:
-            if s.speaker != context.bot_name and s.text.strip() and s.text.strip() != question.strip():
-                docs.append(Doc(redact(s.text.strip()), "transcript", {"speaker": s.speaker}))
+            docs += [Doc(t, "memory") for m in context.memory.search(question, k=5) if (t := redact(m.text, drop=True))]
+        heard = context.transcript[-48:]  # 8 more than are used: the lines before say what a line is
+        for s, text in list(zip(heard, redact_lines([s.text for s in heard], drop=True), strict=True))[-40:]:
+            if s.speaker != context.bot_name and text.strip() and s.text.strip() != question.strip():
+                docs.append(Doc(text.strip(), "transcript", {"speaker": s.speaker}))
         if not docs:
             return []
         index = Index(docs)

@@ -1,7 +1,8 @@
 """Per-bot memory across meetings: what was discussed, decided, promised, and who was there.
 
-One JSON-lines file per bot (``<root>/<bot_id>/memory.jsonl``), appended whole lines at a time,
-everything redacted before it is written. Retrieval is by relevance (BM25) with a small bonus
+One JSON-lines file per bot (``<root>/<bot_id>/memory.jsonl``), appended whole lines at a time.
+Each sentence that states a credential is dropped before anything is written (``redact(drop=True)``),
+and again when the file is read (a file written before a redaction rule existed is not trusted). Retrieval is by relevance (BM25) with a small bonus
 for recency, so the brain sees the few memories that bear on the question.
 """
 
@@ -17,9 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from selfcast.brain.redact import redact
+from selfcast.brain.redact import MASK, redact
 from selfcast.brain.retrieval import Doc, Index
 from selfcast.errors import BadInput
+from selfcast.sentences import split_sentences
 
 if TYPE_CHECKING:
     from selfcast.brain.notes import MeetingNotes
@@ -46,12 +48,15 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._cache: tuple[float, list[MemoryItem], Index] | None = None
 
-    def add(self, text: str, *, kind: str = "fact", meeting_id: str = "", at: float | None = None) -> MemoryItem:
+    def add(self, text: str, *, kind: str = "fact", meeting_id: str = "", at: float | None = None) -> MemoryItem | None:
+        """Store ``text``; None (nothing written) when every sentence of it stated a credential."""
         if kind not in KINDS:
             raise BadInput(f"memory kind {kind!r} is not one of {', '.join(KINDS)}")
-        clean = redact(" ".join(str(text).split()))
-        if not clean:
+        if not str(text).strip():
             raise BadInput("memory text is empty")
+        clean = _clean(str(text))
+        if not clean:
+            return None
         item = MemoryItem(clean, kind, meeting_id, at if at is not None else time.time(), uuid.uuid4().hex[:12])
         line = json.dumps(asdict(item), ensure_ascii=False) + "\n"
         with self._lock:
@@ -65,23 +70,15 @@ class MemoryStore:
 
     def remember(self, notes: MeetingNotes, *, meeting_id: str) -> int:
         """Store a finished meeting's notes; returns how many memories were written."""
-        n = 0
+        todo: list[tuple[str, str]] = []
         if notes.summary:
-            self.add(notes.summary, kind="discussed", meeting_id=meeting_id)
-            n += 1
-        for d in notes.decisions:
-            self.add(f"Decided: {d}", kind="decision", meeting_id=meeting_id)
-            n += 1
-        for a in notes.action_items:
-            self.add(f"{a.owner} will {a.task}" if a.owner else a.task, kind="action", meeting_id=meeting_id)
-            n += 1
-        for q in notes.open_questions:
-            self.add(f"Open question: {q}", kind="question", meeting_id=meeting_id)
-            n += 1
+            todo.append((notes.summary, "discussed"))
+        todo += [(f"Decided: {d}", "decision") for d in notes.decisions]
+        todo += [(f"{a.owner} will {a.task}" if a.owner else a.task, "action") for a in notes.action_items]
+        todo += [(f"Open question: {q}", "question") for q in notes.open_questions]
         if notes.attendees:
-            self.add("Attendees: " + ", ".join(notes.attendees), kind="person", meeting_id=meeting_id)
-            n += 1
-        return n
+            todo.append(("Attendees: " + ", ".join(notes.attendees), "person"))
+        return sum(self.add(text, kind=kind, meeting_id=meeting_id) is not None for text, kind in todo if text.strip())
 
     def items(self) -> list[MemoryItem]:
         return self._load()[0]
@@ -98,9 +95,12 @@ class MemoryStore:
             for line in fh:
                 try:
                     d = json.loads(line)
-                    items.append(MemoryItem(**{k: d[k] for k in ("text", "kind", "meeting_id", "at", "id") if k in d}))
+                    item = MemoryItem(**{k: d[k] for k in ("text", "kind", "meeting_id", "at", "id") if k in d})
                 except (ValueError, TypeError):
                     continue  # a torn last line from a crash: skip it, keep the rest
+                item.text = _clean(str(item.text))
+                if item.text:
+                    items.append(item)
         index = Index([Doc(i.text, "memory", {"i": n}) for n, i in enumerate(items)])
         self._cache = (mtime, items, index)
         return items, index
@@ -118,3 +118,9 @@ class MemoryStore:
             scored.append((h.score * (1.0 + 0.2 / (1.0 + age_days)), item))
         scored.sort(key=lambda x: -x[0])
         return [i for _, i in scored[:k]]
+
+
+def _clean(text: str) -> str:
+    """``text`` on one line, without the sentences that state a credential."""
+    flat = redact(" ".join(text.split()))
+    return " ".join(s for s in split_sentences(flat) if MASK not in s).strip() if MASK in flat else flat

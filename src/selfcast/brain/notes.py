@@ -1,6 +1,6 @@
 """Meeting notes from a transcript, without a model: summary, decisions, action items with
-owners, open questions, attendees. Extractive (the words people said), redacted, as JSON and
-Markdown."""
+owners, open questions, attendees. Extractive (the words people said) and redacted: a sentence
+that states a credential is left out whole. As JSON and Markdown."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from selfcast.brain.redact import redact
+from selfcast.brain.redact import MASK, redact, redact_lines
 from selfcast.brain.retrieval import STOPWORDS, terms
 from selfcast.sentences import split_sentences
 
@@ -85,9 +85,9 @@ def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: li
     people = list(dict.fromkeys([*attendees, *(s.speaker for s in segs if s.speaker)]))
     known = {p.split()[0].lower(): p for p in people if p}
     sentences: list[tuple[int, str, str]] = []  # (segment index, speaker, sentence)
-    for i, s in enumerate(segs):
-        for sent in split_sentences(redact(s.text.strip())):
-            if sent.strip():
+    for i, (s, text) in enumerate(zip(segs, redact_lines([s.text for s in segs]), strict=True)):
+        for sent in split_sentences(text.strip()):
+            if sent.strip() and MASK not in sent:
                 sentences.append((i, s.speaker, sent.strip()))
 
     decisions, actions, questions = [], [], []
@@ -138,7 +138,7 @@ def _summary(sentences: list[tuple[int, str, str]], bot_name: str) -> str:
     scored = sorted(human, key=lambda x: -sum(tf[w] for w in set(terms(x[1]))) / (1 + len(x[1].split()) ** 0.5))
     central = [f"{sp} said: \"{t.rstrip()}\"" for sp, t in scored[:2] if not any(t in a for a in answered)]
     lead = f"The discussion covered {', '.join(topics[:-1]) + ' and ' + topics[-1] if len(topics) > 1 else topics[0]}." if topics else ""
-    return redact(" ".join([lead, *central, *answered]).strip())
+    return redact(" ".join([lead, *central, *answered]).strip(), drop=True)
 
 
 def _answered(sentences: list[tuple[int, str, str]], bot_name: str, most: int = 3) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from selfcast.brain.base import BrainContext, Turn
-from selfcast.brain.redact import redact
+from selfcast.brain.redact import redact, redact_lines
 
 STYLE = ("You are speaking live in a video meeting, so answer in one to three short spoken sentences: "
          "no lists, no markdown, no code. Answer only from the reference card, the memory and the "
@@ -11,20 +11,25 @@ STYLE = ("You are speaking live in a video meeting, so answer in one to three sh
          "Never invent facts and never read out keys, tokens or passwords.")
 
 
+LOOKBACK = 8  # earlier lines redacted with the window ("the password is" said just before it)
+
+
 def system_prompt(context: BrainContext, question: str = "", transcript_turns: int = 12) -> str:
     parts = [f"You are {context.bot_name}, attending on the owner's behalf. {STYLE}"]
     if context.system_prompt:
-        parts.append(redact(context.system_prompt))
+        parts.append(redact(context.system_prompt, drop=True))
     card = context.card_text()
     if card:
         parts.append("Reference card:\n" + card)
     if context.memory is not None and question:
         hits = context.memory.search(question, k=4)
         if hits:
-            parts.append("From earlier meetings:\n" + "\n".join(f"- {h.text}" for h in hits))
+            parts.append("From earlier meetings:\n" + redact("\n".join(f"- {h.text}" for h in hits), drop=True))
     if context.transcript:
-        lines = [f"{s.speaker}: {s.text}" for s in context.transcript[-transcript_turns:]]
-        parts.append("Meeting so far:\n" + redact("\n".join(lines)))
+        turns = context.transcript[-transcript_turns - LOOKBACK:]  # the lines before say what a line is
+        said = redact_lines([s.text for s in turns])[-transcript_turns:]
+        turns = turns[-transcript_turns:]
+        parts.append("Meeting so far:\n" + "\n".join(f"{s.speaker}: {t}" for s, t in zip(turns, said, strict=True)))
     return "\n\n".join(parts)
 
 

@@ -2,9 +2,11 @@
 
 Sources: README/roadmap files (goals), git log/diff --stat/status (recent work), recently
 modified files, shell history and terminal logs (recent errors, failing tests), memory files
-(MEMORY.md, daily logs, identity files) and people (commit authors, memory). Every text is
-redacted *before* it is parsed (``redact``), ``.env`` and key files are never opened, binaries,
-vendored and git-ignored files are skipped, and the scan stops at a time budget.
+(MEMORY.md, daily logs, identity files) and people (commit authors, memory). Every text, git
+output and file name passes through ``redact(..., drop=True)`` *before* it is parsed (a line that
+states a credential is dropped whole), every card item passes through it again, ``.env`` and key
+files are never opened, binaries, vendored and git-ignored files are skipped, and the scan stops
+at a time budget.
 
 The card follows the original skill's prompt shape: vibe line, known facts (at most 10),
 recent activity, right now, people; third person; only what the sources say.
@@ -13,7 +15,6 @@ recent activity, right now, people; third person; only what the sources say.
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import re
 import subprocess
@@ -23,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from selfcast.brain.redact import is_secret_file, redact
+from selfcast.brain.redact import MASK, is_secret_file, redact, redacted_logger
 from selfcast.errors import BadInput
 
-log = logging.getLogger(__name__)
+log = redacted_logger(__name__)
 
 VENDORED = frozenset({
     ".git", "node_modules", ".venv", "venv", "env", "vendor", "third_party", "third-party", "dist", "build",
@@ -118,16 +119,21 @@ def _read_text(path: Path, *, tail: bool = False) -> str:
         return ""
     if b"\x00" in data[:8192]:
         return ""
-    return redact(data.decode("utf-8", errors="replace"))
+    return redact(data.decode("utf-8", errors="replace"), drop=True)
 
 
-def _git(root: Path, *args: str, timeout: float = 5.0) -> str:
+def _safe_name(rel: str) -> bool:
+    """A file name the card may show: not a secret file, and stating no credential itself."""
+    return not is_secret_file(Path(rel).name) and redact(rel, drop=True) == rel
+
+
+def _git(root: Path, *args: str, timeout: float = 5.0, drop: bool = True) -> str:
     try:
         r = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=timeout,
                            env={**os.environ, "GIT_PAGER": "cat", "LC_ALL": "C"})
     except (OSError, subprocess.TimeoutExpired):
         return ""
-    return redact(r.stdout.decode("utf-8", errors="replace")) if r.returncode == 0 else ""
+    return redact(r.stdout.decode("utf-8", errors="replace"), drop=drop) if r.returncode == 0 else ""
 
 
 def _is_git(root: Path) -> bool:
@@ -373,15 +379,19 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
     owner = ""
     if git:
         owner = _git(root, "config", "user.name").strip()
+        # masked, not dropped: a commit whose subject states a credential still counts for its
+        # author, and only its subject stays off the card
         log_txt = _git(root, "log", f"--since={days}.days", "-n", "60", "--no-merges",
-                       "--pretty=format:%ad%x1f%an%x1f%s", "--date=short")
+                       "--pretty=format:%ad%x1f%an%x1f%s", "--date=short", drop=False)
         if not log_txt.strip():  # an old repository: its latest commits still say what happened last
-            log_txt = _git(root, "log", "-n", "15", "--no-merges", "--pretty=format:%ad%x1f%an%x1f%s", "--date=short")
+            log_txt = _git(root, "log", "-n", "15", "--no-merges", "--pretty=format:%ad%x1f%an%x1f%s", "--date=short",
+                           drop=False)
         entries = [ln.split("\x1f") for ln in log_txt.splitlines() if ln.count("\x1f") == 2]
+        entries = [e for e in entries if MASK not in e[0] + e[1]]
         for date, author, _subj in entries:
             people[author] += 1
             last_seen[author] = max(last_seen.get(author, ""), date)
-        for date, author, subj in entries[:14]:
+        for date, author, subj in [e for e in entries if MASK not in e[2]][:14]:
             recent.append(_clean(f"{_pretty_date(date)}, {author.split()[0] if author else 'someone'}: {subj}", 160))
         if entries:
             scan.sources.append("git log")
@@ -391,14 +401,15 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
                 root, "diff", "--shortstat", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "HEAD")
             if stat.strip():
                 recent.append(_clean(f"over the last {n} commits: {stat.strip()}", 160))
-            files = Counter(ln for ln in _git(root, "log", f"-n{n}", "--name-only", "--pretty=format:").splitlines() if ln)
+            files = Counter(ln for ln in _git(root, "log", f"-n{n}", "--name-only", "--pretty=format:").splitlines()
+                            if ln and _safe_name(ln))
             if files:
                 top = ", ".join(f for f, _ in files.most_common(4))
                 recent.append(_clean(f"most-changed files lately: {top}", 200))
         branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
         status = [ln for ln in _git(root, "status", "--porcelain").splitlines() if ln.strip()]
         if status:
-            changed = [ln[3:] for ln in status if not is_secret_file(Path(ln[3:]).name)]
+            changed = [ln[3:] for ln in status if _safe_name(ln[3:])]
             shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             if changed:
                 right_now.append(_clean(f"uncommitted changes on branch {branch}: {shown}", 220))
@@ -417,7 +428,7 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
             st = p.stat()
         except OSError:
             continue
-        if is_secret_file(p.name):
+        if not _safe_name(str(p.relative_to(root))):
             continue
         mtimes.append((st.st_mtime, p))
         if p.suffix in (".log", ".out") and st.st_size < 50_000_000:
@@ -468,9 +479,10 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
     focus = _focus(recent, facts)
     vibe = " ".join(identity_lines[:1]) or (
         f"{subject_name} is working on {project}" + (f", lately mostly on {focus}" if focus else "") + ".")
-    card = ReferenceCard(subject=f"{subject_name}, {project}", vibe=_clean(vibe, 200), facts=_dedup(facts),
-                         recent=_dedup(recent), right_now=_dedup(right_now), people=people_lines,
-                         sources=scan.sources)
+    card = ReferenceCard(subject=_scrub(f"{subject_name}, {project}") or "the owner", vibe=_scrub(_clean(vibe, 200)),
+                         facts=_scrubbed(_dedup(facts)), recent=_scrubbed(_dedup(recent)),
+                         right_now=_scrubbed(_dedup(right_now)), people=_scrubbed(people_lines),
+                         sources=_scrubbed(scan.sources))
     _fit(card, budget_tokens)
     card.stats = {"files_seen": scan.files_seen, "elapsed_s": round(time.monotonic() - t0, 3),
                   "truncated": scan.truncated, "tokens": card.tokens, "budget_tokens": budget_tokens}
@@ -500,6 +512,16 @@ def _focus(recent: list[str], facts: list[str]) -> str:
         if n >= 2:
             return phrase.replace("api", "API")
     return ""
+
+
+def _scrub(item: str) -> str:
+    """One card line through the redactor once more (parsing can join pieces of text): a line
+    that states a credential is left out, never shown masked."""
+    return redact(item, drop=True).strip()
+
+
+def _scrubbed(items: list[str]) -> list[str]:
+    return [x for x in map(_scrub, items) if x]
 
 
 def _dedup(items: list[str]) -> list[str]:
