@@ -8,6 +8,7 @@ names what was wrong (never an exception in the server).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 MAX_FRAME = 64 * 1024  # an SDP offer with every codec is ~10 KB; nothing legitimate comes near this
@@ -61,10 +62,10 @@ def _json_kind(value: JSONValue) -> str:
     return {str: "a string", list: "a list", int: "a number", float: "a number"}.get(type(value), "something else")
 
 
-def parse_frame(message: dict) -> Frame:
+def parse_frame(message: Mapping[str, object]) -> Frame:
     """An ASGI ``websocket.receive`` message -> a :class:`Frame`, or :class:`FrameError`."""
     text = message.get("text")
-    if text is None:
+    if not isinstance(text, str):
         raise FrameError("binary frames are not accepted; send JSON text", 1003)
     if len(text) > MAX_FRAME:
         raise FrameError(f"frame is {len(text)} characters; the limit is {MAX_FRAME}", CLOSE_TOO_BIG)

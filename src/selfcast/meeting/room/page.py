@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-
-from selfcast.meeting.room.frames import JSONValue
+from collections.abc import Mapping
 
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def script_json(data: dict[str, JSONValue]) -> str:
+def script_json(data: Mapping[str, object]) -> str:
     """``data`` as JSON that is safe inside any ``<script>`` element of an HTML page."""
     text = json.dumps(data)
     for ch, esc in _ESCAPES.items():
