@@ -193,3 +193,25 @@ def test_an_unbounded_grant_exits_2_naming_the_limit_and_writes_nothing(
         assert db.scalar(select(func.count()).select_from(LedgerEntry)) == 2
         assert ledger.balance(db, accounts.by_email(db, "g@x.io").id).available == 1_001_000
     store.dispose()
+
+
+def test_a_portal_upload_past_the_quota_is_429_with_retry_after_in_json_and_in_the_page(client) -> None:  # type: ignore[no-untyped-def]
+    from tests.portal.helpers import csrf_of, sign_up
+
+    sign_up(client, "studio@example.com", "studio studio studio")
+    token = csrf_of(client.get("/account/media").text)
+    png = {"image": ("a.png", b"not a png", "image/png")}
+    first = client.post(
+        "/account/avatars", files=png, data={"csrf_token": token}, headers={"Accept": "application/json"}
+    )
+    assert first.status_code == 400  # refused input still counts: the server decoded it
+    r = client.post(
+        "/account/avatars", files=png, data={"csrf_token": token}, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 3500
+    assert "quotas.upload.per_hour" in r.json()["error"]["message"]
+    page = client.post(
+        "/account/avatars", files=png, data={"csrf_token": token}
+    )  # no script: the page itself
+    assert page.status_code == 429 and "Retry-After" in page.headers and "quotas.upload.per_hour" in page.text
+    assert _count(client, Avatar) == 0

@@ -21,6 +21,7 @@ def test_keys_balance_ledger_products_and_topups(sqlite_server: LiveServer) -> N
     assert requests.get(f"{u}/v1/balance", headers=h, timeout=10).json() == {
         "balance": 120,
         "held": 0.0,
+        "owed": 0.0,
         "total": 120.0,
         "min_to_join": 100,
         "credits_per_minute": 27.5,
