@@ -51,10 +51,30 @@ class Executor(Protocol):
     def shutdown(self) -> None: ...
 
 
+# What a worker inherits from the server's environment: how to run programs and speak the locale,
+# where home and scratch space are, a display for headful Chromium, and the offline/thread knobs
+# the engines read. Nothing else (the server's SELFCAST_* settings travel as JSON, minus secrets).
+WORKER_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH", "DISPLAY", "XAUTHORITY",
+    "XDG_RUNTIME_DIR", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "OMP_NUM_THREADS", "SELFCAST_TTS_THREADS",
+)  # fmt: skip
+
+
+def worker_env(environ: dict[str, str] | os._Environ[str], extra: dict[str, str]) -> dict[str, str]:
+    """The allow-listed part of ``environ`` (plus ``LC_*``), then ``extra``: a worker sees no
+    payment, OIDC or signing secret, and no cloud credential the server happens to hold."""
+    env = {k: v for k, v in environ.items() if k in WORKER_ENV or k.startswith("LC_")}
+    return {**env, **extra}
+
+
 def worker_settings_json(settings: Settings) -> str:
-    """The settings a worker needs, minus payment secrets (workers never touch money providers)."""
+    """The settings a worker needs: the database URL and its engines' own keys (brain, voice,
+    hearing, avatar), without what only the server uses: payments, the portal's OIDC client
+    secret and the signing secret (cookies, room tokens; a worker is handed its meeting link)."""
     data = settings.model_dump(mode="json")
     data.pop("payments", None)
+    data["secret_key"] = ""
+    data["portal"]["oidc_client_secret"] = ""
     data["database_url"] = settings.db_url
     return json.dumps(data)
 
@@ -105,12 +125,7 @@ class LocalExecutor:
     def start(self, session_id: str) -> int:
         work = self.settings.data_dir / "sessions" / session_id
         work.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            **self.extra_env,
-            "SELFCAST_WORKER_SETTINGS": worker_settings_json(self.settings),
-        }
-        env.pop("SELFCAST_CONFIG", None)  # the serialised settings already include the file's values
+        env = worker_env(os.environ, {**self.extra_env, "SELFCAST_WORKER_SETTINGS": worker_settings_json(self.settings)})
         cmd = [
             sys.executable, "-m", "selfcast.cli.main", "worker", session_id,
             "--heartbeat-s", str(self.heartbeat_s),
