@@ -81,6 +81,17 @@ def chromium_flags(opts: LaunchOptions) -> list[str]:
     return flags + list(opts.extra_args)
 
 
+# All the browser inherits (Playwright passes no other variable): a page it runs can never read a
+# key or secret the worker holds, whatever reaches Chromium's environment.
+BROWSER_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "XDG_RUNTIME_DIR", "DISPLAY", "XAUTHORITY",
+               "DBUS_SESSION_BUS_ADDRESS", "FONTCONFIG_PATH")
+
+
+def browser_env(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """Chromium's explicit, minimal environment: the allow-listed variables and ``LC_*``."""
+    return {k: v for k, v in environ.items() if k in BROWSER_ENV or k.startswith("LC_")}
+
+
 class Xvfb:
     """A private virtual display, for headful Chromium on a machine without a screen."""
 
@@ -137,7 +148,7 @@ class BrowserSession:
             from playwright.async_api import async_playwright
         except ImportError as exc:  # pragma: no cover - depends on extras
             raise Unavailable("playwright is not installed; pip install 'selfcast[meeting]'") from exc
-        env: dict[str, str | float | bool] = dict(os.environ)  # playwright's type for a child's environment
+        env: dict[str, str | float | bool] = dict(browser_env(os.environ))  # playwright's type for a child's environment
         if not self.opts.headless and not env.get("DISPLAY"):
             self._xvfb = Xvfb(self.opts.width, self.opts.height + 80)
             env["DISPLAY"] = await asyncio.to_thread(self._xvfb.start)
