@@ -21,6 +21,12 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# As root, the meeting bot's Chromium runs as this unprivileged user so it keeps its sandbox
+# (meeting.browser_user; docs/security.md "Meeting links and the bot's browser").
+if [[ $(id -u) -eq 0 ]] && ! id selfcast-browser >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin selfcast-browser
+fi
+
 PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   echo "setup: creating .venv" >&2

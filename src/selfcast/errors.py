@@ -67,6 +67,10 @@ class PlatformNotFound(SelfcastError):
     code, http_status, exit_code = "platform_not_found", 502, 4
 
 
+class NetworkError(SelfcastError):  # the meeting host could not be reached (DNS, refused, reset)
+    code, http_status, exit_code = "network_error", 502, 4
+
+
 class Timeout(SelfcastError):
     code, http_status, exit_code = "timeout", 504, 5
 

@@ -22,6 +22,8 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def room_server(settings):
     srv = RoomServer(settings)
+    # The room is served on loopback, which the bot may only reach when the operator lists it.
+    settings.meeting.allowed_hosts = [*settings.meeting.allowed_hosts, f"127.0.0.1:{srv.port}"]
     srv.start()
     yield srv
     srv.stop()

@@ -175,7 +175,7 @@ def test_chunked_upload_over_the_limit_is_cut_off_with_413(server: LiveServer, k
 
 def test_meeting_url_and_platform_errors_are_400(server: LiveServer, key: str) -> None:
     cases = [
-        ({"meet_url": "https://example.com/call/42"}, "pass platform"),
+        ({"meet_url": "https://example.com/call/42"}, "not a supported meeting platform"),
         ({"meet_url": "meet.google.com/abc"}, "not a meeting link"),
         ({"meet_url": ""}, "meet_url is required"),
         ({"meet_url": "https://example.com/x", "platform": "skype"}, "unknown platform"),

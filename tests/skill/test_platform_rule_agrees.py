@@ -13,6 +13,7 @@ import pytest
 from selfcast.errors import BadInput
 from selfcast.meeting.platforms import detect_platform, platform_of
 from selfcast.platform.sessions.platforms import resolve_platform
+from selfcast.settings import MeetingSettings
 from tests.skill.conftest import SCRIPT
 
 
@@ -45,9 +46,9 @@ TABLE = [
     ("https://teams.cloud.microsoft/l/meetup-join/1", SERVER, "teams"),
     ("https://meet.jit.si/SelfcastStandup", SERVER, "jitsi"),
     ("https://8x8.vc/vpaas-magic-cookie-1/room", SERVER, "jitsi"),
-    ("https://jitsi.example.org/team-sync", SERVER, "jitsi"),
-    ("https://video.myjitsi.example/team-sync", SERVER, "jitsi"),
-    ("https://meet.example.org/Room#config.startWithAudioMuted=true", SERVER, "jitsi"),
+    ("https://jitsi.example.org/team-sync", SERVER, None),  # self-hosted: the operator lists it
+    ("https://video.myjitsi.example/team-sync", SERVER, None),
+    ("https://meet.example.org/Room#config.startWithAudioMuted=true", SERVER, None),  # #config is no proof
     ("http://127.0.0.1:8787/room/r_abc123", SERVER, "room"),
     ("http://localhost:8787/room/r_abc123?t=token", SERVER, "room"),
     ("http://0.0.0.0:8787/room/standup/", SERVER, "room"),
@@ -85,13 +86,24 @@ def test_garbage_is_refused_by_both(url: str) -> None:
 
 def test_a_link_to_this_servers_room_is_a_room_whatever_platform_the_caller_claims() -> None:
     # Pika's original skill sends google_meet for links it cannot place.
-    assert resolve_platform(f"{SERVER}/room/standup", "google_meet", server_base_url=SERVER) == "room"
-    assert resolve_platform("http://localhost:8787/room/standup?t=x", "zoom", server_base_url=SERVER) == "room"
-    # a room-like path elsewhere is whatever the caller says it is
-    assert resolve_platform("https://other.example.com/room/standup", "jitsi", server_base_url=SERVER) == "jitsi"
-    assert resolve_platform("https://example.com/call/42", "zoom", server_base_url=SERVER) == "zoom"
+    assert resolve_platform(f"{SERVER}/room/standup", "google_meet", server_base_url=SERVER).platform == "room"
+    assert resolve_platform("http://localhost:8787/room/standup?t=x", "zoom", server_base_url=SERVER).platform == "room"
 
 
-def test_without_a_server_the_bot_takes_any_room_path_as_a_room() -> None:
-    assert detect_platform("http://10.0.0.7:8787/room/abcdefgh?t=x") == "room"
-    assert detect_platform("https://us02web.zoom.us/room/abc") == "zoom"  # a platform host still wins
+def test_the_link_decides_and_a_claim_cannot_open_a_foreign_host() -> None:
+    assert resolve_platform("https://meet.google.com/abc-defg-hij", "zoom", server_base_url=SERVER).platform == "google_meet"
+    for url, claim in [("https://other.example.com/room/standup", "jitsi"), ("https://example.com/call/42", "zoom"),
+                       ("http://10.0.0.7:8787/room/abcdefgh?t=x", "room")]:
+        with pytest.raises(BadInput, match="not a supported meeting platform"):
+            resolve_platform(url, claim, server_base_url=SERVER)
+
+
+def test_operator_listed_hosts_are_jitsi_or_the_claimed_platform() -> None:
+    meeting = MeetingSettings(jitsi_hosts=["jitsi.corp.example"], allowed_hosts=["10.0.0.7:8787"])
+    assert resolve_platform("https://jitsi.corp.example/standup", None, server_base_url=SERVER,
+                            meeting=meeting).platform == "jitsi"
+    assert resolve_platform("http://10.0.0.7:8787/room/abcdefgh?t=x", None, server_base_url=SERVER,
+                            meeting=meeting).platform == "room"
+    assert resolve_platform("http://10.0.0.7:8787/x", "teams", server_base_url=SERVER, meeting=meeting).platform == "teams"
+    with pytest.raises(BadInput, match="not a supported"):  # another port of a listed host is not listed
+        resolve_platform("http://10.0.0.7:22/x", "teams", server_base_url=SERVER, meeting=meeting)

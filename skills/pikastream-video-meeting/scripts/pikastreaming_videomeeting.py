@@ -266,10 +266,7 @@ def infer_platform(url: str, server_base: str) -> str | None:
     for name, domains in PLATFORM_HOSTS.items():
         if any(_host_matches(host, d) for d in domains):
             return name
-    labels = host.split(".")
-    if any("jitsi" in label for label in labels[:-1] or labels) or p.fragment.startswith("config."):
-        return "jitsi"
-    return None
+    return None  # a self-hosted Jitsi: --platform jitsi (the server's operator must list the host)
 
 
 _IMAGE_MAGIC = (

@@ -34,7 +34,7 @@ def check(
 
     settings = Settings()
     bot = MeetingBot(url, name, settings.meeting, platform=platform or None, password=password or None,
-                     headless=headless, screenshot_dir=screenshots)
+                     headless=headless, screenshot_dir=screenshots, server_base_url=settings.base_url)
     typer.echo(f"platform: {bot.platform}")
 
     async def run() -> None:

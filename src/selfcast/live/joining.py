@@ -41,7 +41,7 @@ def meeting_bot(spec: SessionSpec, settings: Settings) -> MeetingPort:
     from selfcast.meeting.bot import MeetingBot
 
     return MeetingBot(spec.meet_url, spec.bot_name, settings.meeting, platform=spec.platform,
-                      password=spec.meeting_password or None)
+                      password=spec.meeting_password or None, server_base_url=settings.base_url)
 
 
 @dataclass(frozen=True, slots=True)

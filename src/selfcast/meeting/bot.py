@@ -22,13 +22,15 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from selfcast.errors import BadInput
 from selfcast.media.frames import AudioChunk, VideoFrame
 from selfcast.meeting.bridge.channel import MediaBridge
 from selfcast.meeting.browser import BrowserSession, LaunchOptions
+from selfcast.meeting.netguard import GuardProxy, Refused, Unresolved, checked_addresses
 from selfcast.meeting.outcomes import EventKind, Health, JoinResult, MeetingEvent, Outcome
-from selfcast.meeting.platforms import PlatformAdapter, detect_platform, get_spec
+from selfcast.meeting.platforms import LinkRule, PlatformAdapter, get_spec, resolve_link
 from selfcast.settings import MeetingSettings
 
 if TYPE_CHECKING:
@@ -52,19 +54,18 @@ class MeetingBot:
         screenshot_dir: str | Path | None = None,
         width: int = 1280,
         height: int = 720,
+        server_base_url: str | None = None,
     ) -> None:
         bot_name = (bot_name or "").strip()
         if not bot_name or len(bot_name) > 80:
             raise BadInput("bot_name must be 1–80 characters; it is the name other participants see")
-        detected = detect_platform(url) if platform is None else None
-        if platform is not None:
-            get_spec(platform)  # validates the name
-            if not url.startswith(("http://", "https://")):
-                raise BadInput(f"{url!r} is not a meeting link (expected http:// or https://)")
-        self.url = url.strip()
+        # The same link rule as the API (server_base_url: this server's own rooms).
+        self.rule = LinkRule.from_settings(settings, server_base_url)
+        link = resolve_link(url, platform, self.rule)
+        self.url = link.url
         self.bot_name = bot_name
         self.settings = settings
-        self.platform = platform or detected or "room"
+        self.platform = link.platform
         self.spec = get_spec(self.platform)
         self.password = password
         self.adapter = PlatformAdapter(self.spec)
@@ -73,7 +74,9 @@ class MeetingBot:
         self._launch.width, self._launch.height = width, height
         self.screenshot_dir = Path(screenshot_dir or Path(tempfile.gettempdir()) / "selfcast-meeting")
         self.bridge = MediaBridge(width=width, height=height, video_delay_s=settings.video_delay_ms / 1000.0)
-        self.browser = BrowserSession(settings, self._launch)
+        # Every connection of the browser passes the guard (no loopback/private/metadata addresses).
+        self.guard = GuardProxy(self._may_reach, upstream=settings.proxy)
+        self.browser = BrowserSession(settings, self._launch, guard=self.guard)
         self.page: Page | None = None
         self.outcome: Outcome | None = None
         self._events: asyncio.Queue[MeetingEvent] = asyncio.Queue(maxsize=2000)
@@ -123,14 +126,22 @@ class MeetingBot:
         timeout_s = self.settings.waiting_room_timeout_s if timeout_s is None else timeout_s
         target = self.spec.rewrite_url(self.url, bot_name=self.bot_name, password=self.password)
         t0 = time.monotonic()
+        refused = await self._refused(target)
+        if refused:
+            self.outcome = Outcome.NETWORK_ERROR
+            return JoinResult(Outcome.NETWORK_ERROR, refused, steps=[f"open {target}: {refused}"])
+        seen = len(self.guard.decisions)
         try:
             await self.page.goto(target, wait_until="domcontentloaded", timeout=min(30.0, timeout_s) * 1000)
         except Exception as exc:
             msg = str(exc).splitlines()[0]
-            outcome = Outcome.TIMED_OUT if "Timeout" in msg else Outcome.NOT_FOUND
+            # A page that loads is a platform outcome; a goto that fails is the network (DNS, refused, reset).
+            outcome = Outcome.TIMED_OUT if "Timeout" in msg else Outcome.NETWORK_ERROR
             if self._gone():
                 outcome = Outcome.CRASHED
+            why = next((d.reason for d in reversed(self.guard.decisions[seen:]) if not d.allowed), "")
             self.outcome = outcome
+            msg = f"{msg} ({why})" if why else msg
             return JoinResult(outcome, f"could not open {target}: {msg}", steps=[f"open {target}: {msg}"])
         await self.bridge.wait_connected(5.0)
         result = await self.adapter.join(
@@ -225,6 +236,23 @@ class MeetingBot:
         )
 
     # ------------------------------------------------------------------ internals
+    def _may_reach(self, host: str, port: int) -> bool:
+        """Hosts the guard lets through on any address: the operator's and this bot's own bridge."""
+        bridge = urlsplit(self.bridge.ws_url)
+        return self.rule.exempt(host, port) or (host in ("127.0.0.1", "localhost") and port == bridge.port)
+
+    async def _refused(self, target: str) -> str:
+        """Why the guard would refuse the link's host (it resolves to a non-public address), or ""."""
+        parts = urlsplit(target)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            await asyncio.to_thread(checked_addresses, parts.hostname or "", port, self._may_reach(parts.hostname or "", port))
+        except Refused as exc:
+            return f"refused: {exc} (meeting links must reach public addresses)"
+        except Unresolved:
+            return ""  # the browser's own attempt reports it, as a network error
+        return ""
+
     def _emit(self, ev: MeetingEvent) -> None:
         if self._events.full():
             with contextlib.suppress(asyncio.QueueEmpty):

@@ -4,6 +4,12 @@ Headless is enough for the built-in room; third-party platforms treat headless a
 flags as bot signals, so they get a headful browser on a private Xvfb display, a pinned locale,
 an optional persistent profile (a signed-in bot Google account) and an optional proxy. Nothing
 here downloads a browser: ``settings.chromium_path`` must exist.
+
+Chromium keeps its sandbox. It refuses to sandbox itself as root, so when this process is root
+the browser runs as ``settings.browser_user`` (falling back to ``nobody``) through ``setpriv``;
+its sandbox then uses unprivileged user namespaces. A meeting bot also gets a
+:class:`~selfcast.meeting.netguard.GuardProxy`: every connection (loopback ones included) goes
+through it, so no page, redirect or script can reach a private address.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -20,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from selfcast.errors import BadInput, Unavailable
+from selfcast.meeting.netguard import GuardProxy
 from selfcast.settings import MeetingSettings
 
 if TYPE_CHECKING:
@@ -75,10 +83,48 @@ class LaunchOptions:
 
 def chromium_flags(opts: LaunchOptions) -> list[str]:
     flags = [*BASE_FLAGS, f"--window-size={opts.width},{opts.height}", f"--lang={opts.locale}"]
-    if os.geteuid() == 0:
-        flags.append("--no-sandbox")
     flags.append("--disable-features=" + ",".join(DISABLED_FEATURES))
     return flags + list(opts.extra_args)
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserUser:
+    """The unprivileged account Chromium runs as when this process is root."""
+
+    name: str
+    uid: int
+    gid: int
+
+    @classmethod
+    def for_root(cls, wanted: str) -> BrowserUser | None:
+        """None when this process is not root (Chromium then sandboxes itself as this user)."""
+        if os.geteuid() != 0:
+            return None
+        for name in (wanted, "nobody"):
+            with contextlib.suppress(KeyError):
+                pw = pwd.getpwnam(name)
+                if pw.pw_uid != 0:
+                    return cls(name, pw.pw_uid, pw.pw_gid)
+        raise Unavailable(f"running as root, and neither the user {wanted!r} nor 'nobody' exists for the bot's "
+                          f"browser; create one: useradd --system --no-create-home {wanted}")
+
+    def launcher(self, folder: Path, exe: str) -> str:
+        """A script that starts ``exe`` as this user (Playwright's pipes, fds 3 and 4, pass through)."""
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            raise Unavailable("running as root needs setpriv (util-linux) to start Chromium as a non-root user")
+        path = folder / "chromium-as-user"
+        path.write_text(f'#!/bin/sh\nexec {setpriv} --reuid={self.uid} --regid={self.gid} --clear-groups '
+                        f'--inh-caps=-all --bounding-set=-all -- {exe} "$@"\n')
+        path.chmod(0o700)
+        return str(path)
+
+    def own(self, path: Path) -> None:
+        os.chown(path, self.uid, self.gid)
+        for root, dirs, files in os.walk(path):
+            for n in (*dirs, *files):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chown(os.path.join(root, n), self.uid, self.gid, follow_symlinks=False)
 
 
 # All the browser inherits (Playwright passes no other variable): a page it runs can never read a
@@ -131,9 +177,11 @@ class Xvfb:
 class BrowserSession:
     """One Chromium (its own process, its own profile) and its single context."""
 
-    def __init__(self, settings: MeetingSettings, opts: LaunchOptions) -> None:
+    def __init__(self, settings: MeetingSettings, opts: LaunchOptions, *, guard: GuardProxy | None = None) -> None:
         self.settings = settings
         self.opts = opts
+        self.guard = guard  # None: no filtering (an operator's own sign-in browser, test participants)
+        self._launcher_dir: str | None = None
         self.context: BrowserContext | None = None  # set by start(), None again after close()
         self._pw: Playwright | None = None
         self._xvfb: Xvfb | None = None
@@ -159,17 +207,30 @@ class BrowserSession:
             self._tmp_profile = tempfile.mkdtemp(prefix="selfcast-chromium-")
             self.user_data_dir = self._tmp_profile
         kwargs: dict = {}
-        if self.opts.proxy:
-            if "://" not in self.opts.proxy:
-                raise BadInput(f"meeting.proxy {self.opts.proxy!r} needs a scheme, e.g. http://host:3128 or socks5://host:1080")
+        args = chromium_flags(self.opts)
+        if self.opts.proxy and "://" not in self.opts.proxy:
+            raise BadInput(f"meeting.proxy {self.opts.proxy!r} needs a scheme, e.g. http://host:3128")
+        if self.guard is not None:
+            # The guard chains to meeting.proxy itself; <-loopback> sends loopback through it too.
+            args += [f"--proxy-server={await self.guard.start()}", "--proxy-bypass-list=<-loopback>"]
+        elif self.opts.proxy:
             kwargs["proxy"] = {"server": self.opts.proxy}
+        user = BrowserUser.for_root(self.settings.browser_user)
+        if user is not None:
+            self._launcher_dir = tempfile.mkdtemp(prefix="selfcast-launch-")
+            exe = user.launcher(Path(self._launcher_dir), exe)
+            home = Path(self.user_data_dir) / ".home"
+            home.mkdir(exist_ok=True)
+            user.own(Path(self.user_data_dir))
+            env["HOME"] = str(home)
         self._pw = await async_playwright().start()
         try:
             self.context = await self._pw.chromium.launch_persistent_context(
                 self.user_data_dir,
                 executable_path=exe,
                 headless=self.opts.headless,
-                args=chromium_flags(self.opts),
+                args=args,
+                chromium_sandbox=True,  # Playwright's default adds --no-sandbox
                 ignore_default_args=["--enable-automation"],
                 locale=self.opts.locale,
                 viewport={"width": self.opts.width, "height": self.opts.height},
@@ -217,6 +278,11 @@ class BrowserSession:
         if self._xvfb is not None:
             self._xvfb.stop()
             self._xvfb = None
+        if self.guard is not None:
+            await self.guard.close()
         if self._tmp_profile:
             shutil.rmtree(self._tmp_profile, ignore_errors=True)
             self._tmp_profile = None
+        if self._launcher_dir:
+            shutil.rmtree(self._launcher_dir, ignore_errors=True)
+            self._launcher_dir = None

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from selfcast.errors import (
+    NetworkError,
     PlatformBlocked,
     PlatformDenied,
     PlatformNotFound,
@@ -23,6 +24,7 @@ class Outcome(enum.StrEnum):
     DENIED = "denied"
     BLOCKED = "blocked"  # the platform refuses bots / this browser
     NOT_FOUND = "not_found"
+    NETWORK_ERROR = "network_error"  # the link's host could not be reached (DNS, refused, guard)
     SIGN_IN_REQUIRED = "sign_in_required"
     REMOVED = "removed"
     ENDED = "ended"
@@ -39,6 +41,7 @@ _ERRORS: dict[Outcome, type[SelfcastError]] = {
     Outcome.DENIED: PlatformDenied,
     Outcome.BLOCKED: PlatformBlocked,
     Outcome.NOT_FOUND: PlatformNotFound,
+    Outcome.NETWORK_ERROR: NetworkError,
     Outcome.SIGN_IN_REQUIRED: Unauthorized,
     Outcome.TIMED_OUT: Timeout,
     Outcome.REMOVED: PlatformDenied,

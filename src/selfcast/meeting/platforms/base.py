@@ -92,13 +92,12 @@ DETECT_JS = r"""
   const mark = (el, role) => { document.querySelectorAll(`[data-selfcast="${role}"]`).forEach((e) => e.removeAttribute('data-selfcast'));
     if (el) { el.setAttribute('data-selfcast', role); return true; } return false; };
   const out = {terminal: null, reason: '', waiting: false, inCall: false, name: false, nameEmpty: false,
-               password: false, join: false, pre: false, post: false, url: location.href,
-               text: body.slice(0, 400)};
+               password: false, join: false, pre: false, post: false};
   for (const outcome of ['removed', 'ended', 'denied', 'blocked', 'not_found', 'sign_in_required']) {
     const t = hasText((spec.state_texts || {})[outcome]);
     if (t) { out.terminal = outcome; out.reason = t; return out; }
     const el = q((spec.state_selectors || {})[outcome]);
-    if (el) { out.terminal = outcome; out.reason = (el.innerText || '').trim().slice(0, 200) || outcome; return out; }
+    if (el) { out.terminal = outcome; out.reason = outcome.replace(/_/g, ' ') + ' shown'; return out; }
   }
   for (const s of spec.captcha_selectors || []) for (const f of document.querySelectorAll(s)) {
     const r = f.getBoundingClientRect();
@@ -263,8 +262,10 @@ class PlatformAdapter:
             if elapsed > timeout_s:
                 if waited_since is not None:
                     return await fail(Outcome.TIMED_OUT, f"not admitted after {_since(waited_since):.0f} s in the waiting room")
-                seen = (st or {}).get("text", "")[:160]
-                return await fail(Outcome.TIMED_OUT, f"no join step completed in {timeout_s:.0f} s; the page shows: {seen!r}")
+                # What was found on the page, never its text: a hostile page's text must not reach the API.
+                found = [k for k in ("name", "password", "pre", "join") if (st or {}).get(k)] or ["no known join control"]
+                return await fail(Outcome.TIMED_OUT, f"no join step completed in {timeout_s:.0f} s "
+                                                     f"(the page showed: {', '.join(found)})")
             await asyncio.sleep(self.tick_s)
 
     async def check(self, page: Page) -> Outcome | None:

@@ -39,7 +39,7 @@ def launch(
 ) -> MeetingSession:
     from selfcast.errors import BadInput
 
-    resolved = resolve_platform(meet_url, platform, server_base_url=server_base_url)
+    link = resolve_platform(meet_url, platform, server_base_url=server_base_url, meeting=registry.settings.meeting)
     # What the request leaves out comes from the account's agent defaults (Model Settings).
     from selfcast.platform import avatars
     from selfcast.platform.portal import defaults as agent_defaults
@@ -59,8 +59,8 @@ def launch(
         )
     img = decode_image(image) if image is not None else None
     req = SessionRequest(
-        meet_url=(meet_url or "").strip(),
-        platform=resolved,
+        meet_url=link.url,
+        platform=link.platform,
         bot_name=bot_name or "",
         voice_id=(voice_id or registry.settings.voice.default_voice_id).strip(),
         avatar_path=avatar_path,

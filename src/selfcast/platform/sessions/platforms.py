@@ -1,24 +1,26 @@
-"""The meeting platform of a session request: the caller's claim checked against the one URL rule
-(``selfcast.meeting.platforms``), with this server's own rooms recognised by its base URL."""
+"""The meeting link of a session request, checked once: its shape, its platform (the one URL
+rule in ``selfcast.meeting.platforms``, with this server's rooms recognised by its base URL) and
+that its host does not resolve to an address the bot must not reach."""
 
 from __future__ import annotations
 
-from selfcast.errors import BadInput
-from selfcast.meeting.platforms import PLATFORMS, check_link, detect_platform, is_server_room
+from urllib.parse import urlsplit
+
+from selfcast.meeting.netguard import check_link_address
+from selfcast.meeting.platforms import LinkRule, MeetingLink, resolve_link
+from selfcast.settings import MeetingSettings
 
 
-def resolve_platform(url: str | None, platform: str | None, *, server_base_url: str) -> str:
-    """Validate the meeting URL and decide its platform; a clear BadInput otherwise.
+def resolve_platform(url: str | None, platform: str | None, *, server_base_url: str,
+                     meeting: MeetingSettings | None = None) -> MeetingLink:
+    """The checked link (normalised, to be stored and opened as is) and its platform; BadInput otherwise.
 
-    A named platform wins, except that a link to this server's room is always ``room``: Pika's own
-    skill sends ``google_meet`` for links it cannot place, and those must keep joining our rooms.
+    The link decides the platform: a link to this server's room is always ``room`` (Pika's own
+    skill sends ``google_meet`` for links it cannot place, and those must keep joining our rooms).
     """
-    if not (url or "").strip():
-        raise BadInput("meet_url is required: the meeting link to join")
-    url = check_link(url or "")
-    if not platform:
-        return detect_platform(url, server_base_url=server_base_url)
-    name = platform.strip().lower()
-    if name not in PLATFORMS:
-        raise BadInput(f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}")
-    return "room" if is_server_room(url, server_base_url) else name
+    rule = LinkRule.from_settings(meeting or MeetingSettings(), server_base_url)
+    link = resolve_link(url, platform, rule)
+    parts = urlsplit(link.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    check_link_address(parts.hostname or "", port, rule.exempt(parts.hostname or "", port))
+    return link
