@@ -106,8 +106,13 @@ class _Scan:
 
 
 def _read_text(path: Path, *, tail: bool = False) -> str:
-    """Redacted text of a small text file, or "" for binaries, secret files and failures."""
-    if is_secret_file(path.name):
+    """Redacted text of a small text file, or "" for binaries, secret files and failures (a
+    README that links to ``.env`` is the ``.env``: the name the link resolves to decides)."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return ""
+    if is_secret_file(path.name) or is_secret_file(real.name):
         return ""
     try:
         with path.open("rb") as fh:
