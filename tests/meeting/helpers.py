@@ -4,7 +4,10 @@ and the frame-counter pattern the receiver decodes."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import wave
@@ -136,10 +139,17 @@ class Participant:
         self.chromium, self.wav = chromium, wav
         self.session: BrowserSession | None = None
         self.page = None
+        self._wav_dir = ""
 
     async def open(self, url: str, name: str) -> None:
+        # The browser may run as an unprivileged user (as root it must, to keep its sandbox), and
+        # pytest's tmp dirs are private to root: the microphone file goes where that user can read it.
+        self._wav_dir = tempfile.mkdtemp(prefix="selfcast-wav-")
+        os.chmod(self._wav_dir, 0o755)
+        wav = Path(shutil.copy(self.wav, self._wav_dir))
+        wav.chmod(0o644)
         opts = LaunchOptions(headless=True, extra_args=[
-            "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={self.wav}"])
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={wav}"])
         self.session = BrowserSession(MeetingSettings(chromium_path=self.chromium), opts)
         context = await self.session.start()
         await context.add_init_script(SMALL_CAMERA_JS)
@@ -156,6 +166,9 @@ class Participant:
         if self.session is not None:
             await self.session.close()
             self.session = None
+        if self._wav_dir:
+            shutil.rmtree(self._wav_dir, ignore_errors=True)
+            self._wav_dir = ""
 
 
 # A remote participant's audio as this page's WebRTC stack hands it to playback, read with a
