@@ -213,3 +213,37 @@ async def test_room_page_runs_under_its_csp_and_a_hostile_title_stays_text(room_
                 assert await page.evaluate("() => window.__csp") == []
         finally:
             await browser.close()
+
+
+async def test_a_page_presenting_another_tabs_peer_key_replaces_it_without_a_reconnect_fight(room_server, settings):
+    """The key the server issued is what keeps a peer's id: a second tab holding the same key (a
+    duplicated tab) takes the place over, and the first page stops instead of taking it back."""
+    room = room_server.registry.create_room("tabs")
+    flags = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=settings.meeting.chromium_path, headless=True, args=flags)
+        try:
+            url = room_server.invite(room.id) + "&name=Ann"
+            first = await (await browser.new_context()).new_page()
+            await first.goto(url)
+            await first.click("#join")
+            await first.wait_for_selector('body[data-state="joined"]', timeout=20000)
+            store = f"selfcast-peer-key-{room.id}"
+            key = await first.evaluate(f"() => sessionStorage.getItem('{store}')")
+            peer_id = await first.get_attribute(".tile[data-self]", "data-peer-id")
+            assert key and peer_id
+            ctx = await browser.new_context()
+            await ctx.add_init_script(script=f"sessionStorage.setItem('{store}', {key!r});")
+            second = await ctx.new_page()
+            await second.goto(url)
+            await second.click("#join")
+            await second.wait_for_selector('body[data-state="joined"]', timeout=20000)
+            assert await second.get_attribute(".tile[data-self]", "data-peer-id") == peer_id
+            await first.wait_for_selector('body[data-state="replaced"]', timeout=10000)
+            await asyncio.sleep(2.0)  # no reconnect loop: each page keeps its state
+            assert await first.evaluate("() => document.body.dataset.state") == "replaced"
+            assert await second.evaluate("() => document.body.dataset.state") == "joined"
+            status = await (await second.request.get(f"{room_server.base_url}/room/{room.id}/status")).json()
+            assert status["participants"] == ["Ann"]
+        finally:
+            await browser.close()
