@@ -48,8 +48,8 @@ def forbidden_reason(ip: IPAddress) -> str | None:
         (ip.is_link_local, "a link-local address"),
         (isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT, "a carrier-grade NAT address"),
         (ip.is_multicast, "a multicast address"),
-        (ip.is_private, "a private address"),
         (ip.is_reserved, "a reserved address"),
+        (ip.is_private, "a private address"),
         (not ip.is_global, "not a public address"),
     )
     return next((why for hit, why in checks if hit), None)
