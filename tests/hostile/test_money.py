@@ -1,8 +1,9 @@
 """Hostile input to money and quotas: correctly signed but malformed Stripe events, operator grants
 that would overflow the ledger, and free work past its per-account quota. Each gets a clear 4xx
 (or CLI exit code) naming what is wrong, and nothing is half-written (no event row, no ledger
-entry, no upload, avatar or voice). On ``91fcdfd`` the events were 500s, the huge grant was
-accepted, and nothing was rate-limited."""
+entry, no upload, avatar or voice). On ``91fcdfd`` an event with a list or string where an object
+belongs, or a list id bound into SQL, was a 500, and the rest were applied as if well-formed (a
+string amount refunded credits); the huge grant was accepted; nothing was rate-limited."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def _ev(data: object, **top: object) -> bytes:
 # (case, signed body, words the 400 must contain)
 EVENTS = [
     ("body-a-list", b"[1, 2]", "expected a JSON object"),
-    ("data-a-list", _ev([]), "data must be a JSON object"),
+    ("data-a-list", _ev([{"object": {}}]), "data must be a JSON object"),
     ("object-a-string", _ev({"object": "ch_1"}), "data.object (it must be a JSON object)"),
     ("amount-a-string", _ev({"object": {"payment_intent": "pi_h", "amount": "799"}}), "data.object.amount"),
     ("amount-negative", _ev({"object": {"payment_intent": "pi_h", "amount": -5}}), "data.object.amount"),
