@@ -89,7 +89,8 @@ async def one_run(server: RoomServer, settings: Settings, seconds: float, video_
     recv = Participant(None, settings.meeting.chromium_path, wav)
     await recv.open(server.invite(room.id), "Receiver")
     try:
-        async with MeetingBot(server.invite(room.id, name="Bot"), "Bot", settings.meeting) as bot:
+        async with MeetingBot(server.invite(room.id, name="Bot"), "Bot", settings.meeting,
+                              server_base_url=server.base_url) as bot:
             assert (await bot.join(30)).ok
             page = recv.page
             await page.wait_for_function(f"document.querySelector('{BOT_TILE}') && document.querySelector('{BOT_TILE}').srcObject")

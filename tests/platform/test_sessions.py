@@ -60,19 +60,19 @@ SERVER = "http://127.0.0.1:8787"
         ("https://teams.microsoft.com/l/meetup-join/19%3a...", "teams"),
         ("https://teams.live.com/meet/9312", "teams"),
         ("https://meet.jit.si/SelfcastStandup", "jitsi"),
-        ("https://jitsi.example.org/Room#config.startWithAudioMuted=true", "jitsi"),
+        ("https://8x8.vc/vpaas-magic-cookie-1/Room#config.startWithAudioMuted=true", "jitsi"),
         ("http://127.0.0.1:8787/room/standup", "room"),
         ("http://localhost:8787/room/standup", "room"),
     ],
 )
 def test_platform_is_inferred_from_the_meeting_url(url: str, platform: str) -> None:
-    assert resolve_platform(url, None, server_base_url=SERVER) == platform
+    assert resolve_platform(url, None, server_base_url=SERVER).platform == platform
 
 
 def test_unknown_platform_urls_are_bad_input_naming_the_fix() -> None:
-    with pytest.raises(BadInput, match="pass platform"):
+    with pytest.raises(BadInput, match=r"not a supported meeting platform.*meeting\.allowed_hosts"):
         resolve_platform("http://other-host:8787/room/x", None, server_base_url=SERVER)
-    with pytest.raises(BadInput, match="pass platform"):
+    with pytest.raises(BadInput, match="not a supported meeting platform"):
         resolve_platform("https://example.com/call/42", None, server_base_url=SERVER)
     with pytest.raises(BadInput, match="not a meeting link"):
         resolve_platform("meet.google.com/abc", None, server_base_url=SERVER)
@@ -80,7 +80,8 @@ def test_unknown_platform_urls_are_bad_input_naming_the_fix() -> None:
         resolve_platform("  ", "zoom", server_base_url=SERVER)
     with pytest.raises(BadInput, match="unknown platform"):
         resolve_platform("https://example.com/x", "skype", server_base_url=SERVER)
-    assert resolve_platform("https://example.com/x", "zoom", server_base_url=SERVER) == "zoom"  # explicit platform wins
+    with pytest.raises(BadInput, match="not a supported meeting platform"):  # a claim opens no foreign host
+        resolve_platform("https://example.com/x", "zoom", server_base_url=SERVER)
 
 
 # ---- a registry + executor + monitor stack ------------------------------------------------------
