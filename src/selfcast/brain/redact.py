@@ -86,7 +86,7 @@ def _parts(name: str) -> list[str]:
     return [p for p in re.split(r"[^A-Za-z0-9]+", name.lower()) if p]
 
 
-_HINT = re.compile(r"pas|pw|secret|token|key|auth|cred|bearer|cookie|otp|psk|salt|pat|pin|session", re.I)
+_HINT = re.compile(r"pas|pw|secret|token|key|auth|cred|bearer|cookie|otp|psk|salt|pat|pin|session|login", re.I)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -145,6 +145,7 @@ _REDIS_A = re.compile(r"(?P<keep>\bredis-cli\b.*?(?<!\S)-a[ \t]+)(?P<v>\S.*)$")
 _USER_PASS = re.compile(r"(?P<keep>(?<!\S)(?:-u|-a|--user|--auth|--proxy-user|-U)[ \t=]*[\"']?[^\s:\"']+:)(?P<v>\S.*)$")
 _GLUED_VALUE = re.compile(r"(?P<keep>(?:password|passwd|secret|token|api[_-]?key|pwd|creds?)[_-])"
                           r"(?P<v>(?=[^\s_.]*[a-z])(?=[^\s_.]*[A-Z])(?=[^\s_.]*[0-9])[^\s_.\"'/]{6,})", re.I)
+_OPENSSL_PASS = re.compile(r"(?P<keep>(?<![\w-])pass:)(?P<v>\S+)")
 _ECHO_PIPE = re.compile(r"\becho\s+(?P<v>\S+)\s*\|\s*(?:sudo\s+-S|\w*passwd|chpasswd|.*--password-stdin|.*login\b)")
 _HARMLESS_VALUE = re.compile(
     r"^(?:str|bytes|int|bool|Optional\[str\]|None|null|nil|true|false|\$\{?\w+\}?|<[^<>]*>|\.\.\.|…|\*+|x{3,}|"
@@ -222,12 +223,12 @@ class _Line:
 def _redact_line(raw: str) -> _Line:
     ln = _Line(raw)
     t = raw
-    ln.stated = MASK in raw
-    for pat in _SHAPES:
-        t, n = pat.subn(MASK, t)
-        ln.stated |= bool(n)
-    for pat in (_URL_PASS, _PAIR_PASS):
-        t = pat.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
+    ln.stated = MASK in raw  # shapes were masked across the whole text already
+    if "@" in t:
+        for pat in (_URL_PASS, _PAIR_PASS):
+            t = pat.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
+
+    hinted = bool(_HINT.search(t))
 
     def assign(m: re.Match[str]) -> str:
         if not is_secret_name(m.group("name")):
@@ -237,9 +238,10 @@ def _redact_line(raw: str) -> _Line:
         pre = m.group(0)[: m.start("v") - m.start(0)]
         return ln.mask(pre, value, tail)
 
-    t = _sub_first(_ASSIGN, t, assign)
-    t = _XML.sub(lambda m: ln.mask(f"<{m.group('name')}>", m.group("v"), f"</{m.group('name')}>")
-                 if is_secret_name(m.group("name")) else m.group(0), t)
+    if hinted:
+        t = _sub_first(_ASSIGN, t, assign)
+        t = _XML.sub(lambda m: ln.mask(f"<{m.group('name')}>", m.group("v"), f"</{m.group('name')}>")
+                     if is_secret_name(m.group("name")) else m.group(0), t)
 
     def flag(m: re.Match[str]) -> str:
         if not is_secret_name(m.group("name")) or m.group("v").startswith("-"):
@@ -248,15 +250,21 @@ def _redact_line(raw: str) -> _Line:
         ln.carry |= still_open
         return ln.mask(m.group("keep"), value, tail)
 
-    t = _sub_first(_FLAG, t, flag, _FLAG_START)
+    if hinted:
+        t = _sub_first(_FLAG, t, flag, _FLAG_START)
     if _MYSQL_LIKE.search(t):
         t = _SHORT_P.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
-    t = _REDIS_A.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
-    t = _USER_PASS.sub(lambda m: m.group(0) if re.fullmatch(r"\d+", m.group("v").split()[0])
-                       else ln.mask(m.group("keep"), m.group("v"), check=False), t)
-    t = re.sub(r"(?P<keep>(?<![\w-])pass:)(?P<v>\S+)", lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
-    t = _GLUED_VALUE.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)  # password_Xy9-2.txt
-    t = _ECHO_PIPE.sub(lambda m: m.group(0).replace(m.group("v"), ln.mask("", m.group("v"), check=False), 1), t)
+    if "redis-cli" in t:
+        t = _REDIS_A.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
+    if " -" in t:
+        t = _USER_PASS.sub(lambda m: m.group(0) if re.fullmatch(r"\d+", m.group("v").split()[0])
+                           else ln.mask(m.group("keep"), m.group("v"), check=False), t)
+    if "pass:" in t:
+        t = _OPENSSL_PASS.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
+    if hinted:
+        t = _GLUED_VALUE.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)  # password_Xy9-2.txt
+    if "echo" in t:
+        t = _ECHO_PIPE.sub(lambda m: m.group(0).replace(m.group("v"), ln.mask("", m.group("v"), check=False), 1), t)
 
     def nl(m: re.Match[str]) -> str:
         v = m.group("v")
@@ -264,9 +272,10 @@ def _redact_line(raw: str) -> _Line:
             return m.group(0)
         return ln.mask(m.group("keep"), v, check=False) if v.strip() else ln.mask(m.group("keep"), "")
 
-    t = _NL_IS.sub(nl, t)
-    t = _NL_TO.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
-    t = _NL_AS.sub(lambda m: m.group(0).replace(m.group("v"), ln.mask("", m.group("v"), check=False), 1), t)
+    if hinted:
+        t = _NL_IS.sub(nl, t)
+        t = _NL_TO.sub(lambda m: ln.mask(m.group("keep"), m.group("v"), check=False), t)
+        t = _NL_AS.sub(lambda m: m.group(0).replace(m.group("v"), ln.mask("", m.group("v"), check=False), 1), t)
 
     def spaced(m: re.Match[str]) -> str:
         v = m.group("v").split()[0]
@@ -275,15 +284,9 @@ def _redact_line(raw: str) -> _Line:
             return m.group(0)
         return ln.mask(m.group("keep"), m.group("v"), check=False)
 
-    t = _sub_first(_SPACED, t, spaced)
+    if hinted:
+        t = _sub_first(_SPACED, t, spaced)
 
-    def tokenish(m: re.Match[str]) -> str:
-        if not _looks_random(m.group(0)):
-            return m.group(0)
-        ln.stated = True
-        return MASK
-
-    t = _TOKENISH.sub(tokenish, t)
     ln.text = t
     return ln
 
@@ -291,13 +294,15 @@ def _redact_line(raw: str) -> _Line:
 _NAME_START = re.compile(r"(?<![\w.-])" + _NAME)
 
 
-_FLAG_START = re.compile(r"(?<![\w-])-")
+_FLAG_START = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 
 
 def _sub_first(pat: re.Pattern[str], text: str, fn, starts: re.Pattern[str] = _NAME_START) -> str:  # type: ignore[no-untyped-def]
     """Try ``pat`` at each ``starts`` position from the left and apply ``fn`` to the first match
     it changes (a value runs to the line's end, so later ones on the line are inside it)."""
     for start in starts.finditer(text):
+        if not _HINT.search(text, start.start(), start.end() + 9):  # no credential word here
+            continue
         m = pat.match(text, start.start())
         if m is not None:
             new = fn(m)
@@ -331,6 +336,9 @@ def redact(text: str, *, drop: bool = False) -> str:
     if not text:
         return text
     text = _KEY_BLOCK.sub(MASK, text)  # a block spans lines: masked before the text is split
+    for pat in _SHAPES:  # shapes never span lines: once over the whole text is the same, and fast
+        text = pat.sub(MASK, text)
+    text = _TOKENISH.sub(lambda m: MASK if _looks_random(m.group(0)) else m.group(0), text)
     out: list[str] = []
     values: set[str] = set()
     carry = next_line = False
