@@ -153,6 +153,16 @@ PLANTS: list[Plant] = [
     _p("talk", "spoken token word", "spkTok-55k1", "Here is the token spkTok-55k1 for the dashboard."),
     _p("commit", "auth header in subject", "cmHdr-88120", "debug: send Authorization: Basic cmHdr-88120"),
     _p("talk", "database password to", "dbTo-4412z", "Set the database password to dbTo-4412z before the demo."),
+    # ---- more kinds
+    _p("log", "setenv with two arguments", "goEnv-77102", 'os.Setenv("API_KEY", "goEnv-77102")'),
+    _p("log", "header put", "hdrPut-55012", "headers.put('Authorization', 'hdrPut-55012')"),
+    _p("readme", "azure connection string", "azAcct-Key99==",
+       "- DefaultEndpointsProtocol=https;AccountName=ledger;AccountKey=azAcct-Key99==;EndpointSuffix=core.windows.net"),
+    _p("history", "set -x trace header", "glTrace-88120", "+ curl -H 'PRIVATE-TOKEN: glTrace-88120' https://gitlab.internal/api"),
+    _p("memory", "twilio auth token", "twAuth-44019", "- TWILIO_AUTH_TOKEN=twAuth-44019"),
+    _p("log", "session id cookie", "sessCk-99012x", "Set-Cookie: sessionid=sessCk-99012x; HttpOnly"),
+    _p("commit", "otp in subject", "OtpSeed-7719", "2fa: seed otp_secret=OtpSeed-7719 for the test user"),
+    _p("talk", "spelled-out login", "Walrus!88", "Log in as admin, the password is Walrus!88"),
 ]
 
 

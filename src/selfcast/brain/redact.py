@@ -25,6 +25,7 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 
 MASK = "[REDACTED]"
 
@@ -119,6 +120,8 @@ def is_secret_name(name: str) -> bool:
 _NAME = r"[A-Za-z_][\w.-]*"
 _ASSIGN = re.compile(
     r"(?P<name>" + _NAME + r")(?P<close>[\"'`*\]]*)\s*(?P<sep>=>|:=|=(?!=)|:(?![:/]))[ \t]*(?P<v>.*)$")
+# a name and its value as two arguments: setenv("API_KEY", "v"), headers.put('Authorization', "v")
+_ARGS = re.compile(r"(?P<name>" + _NAME + r")(?P<close>[\"'`])\s*,\s*(?P<v>[\"'`].*)$")
 _FLAG = re.compile(r"(?P<keep>(?<![\w-])--?(?P<name>[A-Za-z][\w-]*)(?:=|[ \t]+))(?P<v>\S.*)$")
 _XML = re.compile(r"<(?P<name>[\w.-]+)>(?P<v>[^<]*)</(?P=name)>")
 _SPACED = re.compile(r"(?P<keep>(?P<name>[A-Za-z_][\w-]*(?: (?:key|token|secret|password))?)[ \t]+)(?P<v>\S.*)$")
@@ -152,6 +155,9 @@ _HARMLESS_VALUE = re.compile(
     r"os\.environ\S*|os\.getenv\([^)]*\)|process\.env\.\w+|settings\.[\w.]+|env\([^)]*\)|\"\"|''|\[REDACTED\]|"
     r"[A-Za-z_][\w.]*\([^\"'`]*\))"  # a call with no literal in it: the value comes from elsewhere
     r"[\s,;.)\]}`*\"']*$", re.I)
+
+
+_REFERENCE = re.compile(r"\$\{?\w+\}?[,;)\]}]*|<[^<>\s]+>[,;)\]}]*")  # $VAR, <your-key>: where the value would go
 
 
 def _entropy(s: str) -> float:
@@ -210,7 +216,7 @@ class _Line:
             self.needs_next = True
             self.stated = True
             return keep
-        if check and _HARMLESS_VALUE.match(v):
+        if check and (_HARMLESS_VALUE.match(v) or _REFERENCE.fullmatch(v.split()[0])):
             return keep + value + tail
         self.stated = True
         lead = " " if value[:1].isspace() and keep[-1:] not in (" ", "\t") else ""
@@ -240,6 +246,7 @@ def _redact_line(raw: str) -> _Line:
 
     if hinted:
         t = _sub_first(_ASSIGN, t, assign)
+        t = _sub_first(_ARGS, t, assign)
         t = _XML.sub(lambda m: ln.mask(f"<{m.group('name')}>", m.group("v"), f"</{m.group('name')}>")
                      if is_secret_name(m.group("name")) else m.group(0), t)
 
@@ -297,7 +304,8 @@ _NAME_START = re.compile(r"(?<![\w.-])" + _NAME)
 _FLAG_START = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 
 
-def _sub_first(pat: re.Pattern[str], text: str, fn, starts: re.Pattern[str] = _NAME_START) -> str:  # type: ignore[no-untyped-def]
+def _sub_first(pat: re.Pattern[str], text: str, fn: Callable[[re.Match[str]], str],
+               starts: re.Pattern[str] = _NAME_START) -> str:
     """Try ``pat`` at each ``starts`` position from the left and apply ``fn`` to the first match
     it changes (a value runs to the line's end, so later ones on the line are inside it)."""
     for start in starts.finditer(text):
