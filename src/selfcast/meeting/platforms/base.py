@@ -93,11 +93,15 @@ DETECT_JS = r"""
     if (el) { el.setAttribute('data-selfcast', role); return true; } return false; };
   const out = {terminal: null, reason: '', waiting: false, inCall: false, name: false, nameEmpty: false,
                password: false, join: false, pre: false, post: false};
+  // A state found by a selector is described in our words: the page's own text never leaves it.
+  const SAID = {removed: 'removed from the meeting', ended: 'the meeting has ended', denied: 'the request to join was denied',
+                blocked: 'the meeting is full or refuses this bot', not_found: 'the meeting does not exist',
+                sign_in_required: 'the meeting requires signing in'};
   for (const outcome of ['removed', 'ended', 'denied', 'blocked', 'not_found', 'sign_in_required']) {
     const t = hasText((spec.state_texts || {})[outcome]);
     if (t) { out.terminal = outcome; out.reason = t; return out; }
     const el = q((spec.state_selectors || {})[outcome]);
-    if (el) { out.terminal = outcome; out.reason = outcome.replace(/_/g, ' ') + ' shown'; return out; }
+    if (el) { out.terminal = outcome; out.reason = SAID[outcome]; return out; }
   }
   for (const s of spec.captcha_selectors || []) for (const f of document.querySelectorAll(s)) {
     const r = f.getBoundingClientRect();
