@@ -15,8 +15,11 @@ def register(app: typer.Typer) -> None:
         """Run one meeting session (the server starts this; it is not for direct use)."""
         import logging
 
+        from selfcast.brain.redact import RedactingFilter
         from selfcast.platform.sessions.worker import run_worker, settings_from_env
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        for handler in logging.getLogger().handlers:  # the worker's log file never holds a secret
+            handler.addFilter(RedactingFilter())
         code = run_worker(settings_from_env(), session_id, runner_ref=runner, heartbeat_s=heartbeat_s)
         raise SystemExit(code)  # cli.main drops typer.Exit codes in non-standalone mode
