@@ -7,18 +7,22 @@ process, and behaves as the meeting URL's ``script=`` query asks:
 * ``crash``: reaches ready, then raises (worker ends the session in ``error``).
 * ``stall``: reaches ready, then ignores cancellation forever (the executor must kill it).
 * ``fail_join``: ends in ``error`` with ``platform_denied`` while joining.
+* ``log_secret``: logs a credential and raises with one in its message (the worker's log must not hold it).
 
 ``hold=<state>`` makes it stop at ``joining`` or ``waiting_room`` until cancelled.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from urllib.parse import parse_qs, urlsplit
 
 from selfcast.errors import PlatformDenied
 from selfcast.live.contract import SessionReporter, SessionSpec
 from selfcast.transcript import TranscriptLine
+
+LOGGED_SECRET = "hunter2-Zq8v-worker-log"
 
 
 def run(spec: SessionSpec, reporter: SessionReporter, settings) -> None:  # type: ignore[no-untyped-def]
@@ -28,6 +32,9 @@ def run(spec: SessionSpec, reporter: SessionReporter, settings) -> None:  # type
     step = 0.15
     reporter.set_state("joining", bot_connected=False, video_connected=False)
     time.sleep(step)
+    if script == "log_secret":
+        logging.getLogger("selfcast.provider").error("connecting with password=%s", LOGGED_SECRET)
+        raise RuntimeError(f"provider refused api_key={LOGGED_SECRET}")
     if script == "fail_join":
         raise PlatformDenied("the host denied entry")
     if hold == "joining" and reporter.cancelled.wait(timeout=120):

@@ -190,6 +190,28 @@ def test_worker_whose_runner_fails_to_import_ends_the_session_in_error_loudly_an
     s.store.dispose()
 
 
+def test_the_worker_log_never_holds_a_secret_its_session_logged_or_raised(settings: Settings) -> None:
+    from tests.platform.scripted_runner import LOGGED_SECRET
+
+    s = make_stack(settings)
+    sid = "sess_logsecret"
+    s.registry.create(
+        s.account_id,
+        sid,
+        SessionRequest(meet_url=MEET + "?script=log_secret", platform="google_meet", bot_name="Ada",
+                       voice_id="English_radiant_girl"),
+    )
+    env = {**os.environ, "SELFCAST_WORKER_SETTINGS": worker_settings_json(settings), "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "selfcast.cli.main", "worker", sid, "--runner", "tests.platform.scripted_runner:run"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
+    log = proc.stdout.decode() + proc.stderr.decode()
+    assert "connecting with password" in log and "provider refused" in log  # the lines are there...
+    assert LOGGED_SECRET not in log  # ...without the secret
+    row = s.row(sid)
+    assert row.state == "error" and "provider refused" in row.error_message and LOGGED_SECRET not in row.error_message
+    s.store.dispose()
+
+
 @pytest.mark.parametrize("where", ["created", "joining", "waiting_room", "ready"])
 def test_cancellation_from_every_active_state_ends_closed_and_charges_only_ready_minutes(
     settings: Settings, where: str

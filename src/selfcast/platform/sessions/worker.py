@@ -14,8 +14,8 @@ import logging
 import os
 import signal
 import threading
-import traceback
 
+from selfcast.brain.redact import redact
 from selfcast.errors import SelfcastError
 from selfcast.live.contract import SessionRunner
 from selfcast.platform.sessions.registry import SessionRegistry
@@ -97,15 +97,15 @@ def _run(
     except SelfcastError as exc:
         code = exc.exit_code
         if _current_state(registry, session_id) not in TERMINAL:
-            reporter.set_state(State.ERROR.value, error_code=exc.code, error_message=exc.message)
+            reporter.set_state(State.ERROR.value, error_code=exc.code, error_message=redact(exc.message))
     except Exception as exc:
         code = EXIT_FAILED
-        traceback.print_exc()
+        log.exception("session %s: the session runner failed", session_id)  # through the redacting handler
         if _current_state(registry, session_id) not in TERMINAL:
             reporter.set_state(
                 State.ERROR.value,
                 error_code="worker_crashed",
-                error_message=f"{exc.__class__.__name__}: {exc}"[:500],
+                error_message=redact(f"{exc.__class__.__name__}: {exc}")[:500],
             )
     finally:
         done.set()
