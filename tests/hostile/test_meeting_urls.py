@@ -7,10 +7,15 @@ that used to pass the API and fail in the bot (``HTTP://``), and sizes (a 900 KB
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
+import requests
+from PIL import Image
+from sqlalchemy import func, select
 
+from selfcast.platform.store.models import Hold, MeetingSession
 from selfcast.settings import Settings
 from tests.platform.helpers import LiveServer, auth, scripted_executor, start_server, stop_server
 from tests.platform.test_bad_input import nothing_written, post_join
@@ -57,11 +62,30 @@ def test_a_hostile_meeting_link_is_a_clear_400_and_writes_nothing(server: LiveSe
 
 
 def test_an_upper_case_scheme_is_accepted_once_and_stored_as_the_bot_will_open_it(server: LiveServer) -> None:
-    from selfcast.platform.store.models import MeetingSession
-
     key = server.account("case@x.io", credits=1000)[1]
     r = post_join(server, auth(key), meet_url="HTTPS://Meet.Google.com/abc-defg-hij")
     assert r.status_code == 200, r.text
     with server.platform.store.read() as db:
         row = db.query(MeetingSession).one()
     assert row.meet_url == "https://meet.google.com/abc-defg-hij" and row.platform == "google_meet"
+
+
+@pytest.mark.parametrize(("link", "platform", "message"), [
+    ("http://127.0.0.1:8787/admin", "room", NOT_ALLOWED),
+    ("https://meet.google.com/x?" + "a" * 5000, None, "the limit is 2048"),
+    ("HTTP://169.254.169.254/latest/", "jitsi", NOT_ALLOWED),
+])
+def test_the_v1_api_refuses_the_same_links_as_json(server: LiveServer, link: str, platform: str | None, message: str) -> None:
+    key = server.account("v1@x.io", credits=1000)[1]
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 320), "gray").save(buf, format="PNG")
+    av = requests.post(f"{server.url}/v1/avatars", headers=auth(key),
+                       files={"image": ("a.png", buf.getvalue(), "image/png")}, timeout=10)
+    assert av.status_code == 201, av.text
+    body = {"meet_url": link, "bot_name": "Ada", "avatar_id": av.json()["id"], **({"platform": platform} if platform else {})}
+    r = requests.post(f"{server.url}/v1/sessions", headers=auth(key), json=body, timeout=30)
+    assert r.status_code == 400 and r.json()["code"] == "bad_input", r.text[:300]
+    assert message in r.json()["message"]
+    with server.platform.store.read() as db:
+        for model in (MeetingSession, Hold):
+            assert db.scalar(select(func.count()).select_from(model)) == 0
