@@ -81,5 +81,9 @@ class Unavailable(SelfcastError):
     code, http_status, exit_code = "unavailable", 503, 4
 
 
+class DiskFull(SelfcastError):  # a write found the server's disk (or quota) full: 507, nothing half-written
+    code, http_status, exit_code = "disk_full", 507, 74
+
+
 class Internal(SelfcastError):
     code, http_status, exit_code = "internal", 500, 70

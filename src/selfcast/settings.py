@@ -231,8 +231,9 @@ class Settings(BaseSettings):
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def ensure_dirs(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return self.data_dir
+        from selfcast.datadir import make_private  # 0700/0600; tightens an old 0755 dir with a warning
+
+        return make_private(self.data_dir)
 
 
 def _config_file(settings_cls: type[BaseSettings]) -> tuple[PydanticBaseSettingsSource, ...]:

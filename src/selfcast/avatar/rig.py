@@ -18,9 +18,9 @@ import numpy as np
 
 from selfcast.avatar import landmarks as L
 from selfcast.errors import BadInput, TooLarge
+from selfcast.media.decode_gate import MAX_PIXELS, check_pixels
 
 MIN_FACE_PX = 96  # narrower faces have too few pixels to animate lips and lids convincingly
-MAX_PIXELS = 80_000_000  # decoding beyond this costs more memory than any portrait needs
 WORK_MAX_SIDE = 2048  # the rig keeps at most this many pixels a side; more never reaches the screen
 RIG_CHUNK = "selfcast-rig"
 CACHE_VERSION = 2
@@ -94,16 +94,17 @@ def read_image(image: bytes | Path | str | np.ndarray) -> tuple[np.ndarray, byte
         raise BadInput("image is empty (0 bytes); pass a JPEG, PNG or WebP portrait")
     try:
         im = Image.open(io.BytesIO(raw))
+    except Image.DecompressionBombError as exc:
+        raise TooLarge(f"image declares too many pixels; the limit is {MAX_PIXELS / 1e6:.1f} MP decoded. "
+                       "Scale it down before uploading.") from exc
     except Exception as exc:
         raise BadInput("this is not an image selfcast can read; pass a JPEG, PNG or WebP portrait") from exc
     w, h = im.size
-    if w * h > MAX_PIXELS:
-        raise TooLarge(f"image is {w}x{h} ({w * h / 1e6:.0f} MP); the limit is {MAX_PIXELS // 1_000_000} MP. "
-                       "Scale it down before uploading.")
     text = dict(getattr(im, "text", {}) or {})
+    if im.format == "JPEG":
+        im.draft("RGB", (WORK_MAX_SIDE, WORK_MAX_SIDE))  # decode large JPEGs at reduced scale
+    check_pixels(*im.size, field="image")  # what will be decoded, before a pixel is
     try:
-        if im.format == "JPEG":
-            im.draft("RGB", (WORK_MAX_SIDE, WORK_MAX_SIDE))  # decode large JPEGs at reduced scale
         im.load()
     except Exception as exc:
         raise BadInput("the image file is truncated or corrupt; export it again and retry") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import typer
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(None, help="Port (default: settings.port)"),
     ) -> None:
         """Run the selfcast server (REST API, Pika-compatible routes, built-in room) in the foreground."""
+        os.umask(0o077)  # everything the server writes is private to its user (docs/security.md)
         settings = Settings()
         host = host or settings.host
         port = port or settings.port

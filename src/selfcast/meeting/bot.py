@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from selfcast.botname import check_bot_name
 from selfcast.errors import BadInput
 from selfcast.media.frames import AudioChunk, VideoFrame
 from selfcast.meeting.bridge.channel import MediaBridge
@@ -56,9 +57,7 @@ class MeetingBot:
         height: int = 720,
         server_base_url: str | None = None,
     ) -> None:
-        bot_name = (bot_name or "").strip()
-        if not bot_name or len(bot_name) > 80:
-            raise BadInput("bot_name must be 1–80 characters; it is the name other participants see")
+        bot_name = check_bot_name(bot_name or "")  # the API checks the same rule on create
         # The same link rule as the API (server_base_url: this server's own rooms).
         self.rule = LinkRule.from_settings(settings, server_base_url)
         link = resolve_link(url, platform, self.rule)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from selfcast.errors import SelfcastError
 from selfcast.meeting.room.server import build_room_router
 from selfcast.platform import portal
 from selfcast.platform.context import Platform
+from selfcast.platform.diskspace import disk_full, is_disk_full
 from selfcast.platform.limits import BodyLimitMiddleware
 from selfcast.platform.payments import provider_for
 from selfcast.platform.quotas import retry_headers
@@ -90,6 +92,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        """A full disk anywhere a route writes (temp files included) is a 507 naming the place."""
+        if not is_disk_full(exc):
+            raise exc
+        where = Path(exc.filename).parent if exc.filename else request.app.state.platform.settings.data_dir
+        err = disk_full(where)
+        return JSONResponse(error_body(request.url.path, err.code, err.message), status_code=err.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

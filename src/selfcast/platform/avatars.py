@@ -8,16 +8,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from selfcast.avatar.generator import STYLES, generate_avatar
-from selfcast.errors import BadInput
+from selfcast.avatar.generator import generate_avatar
 from selfcast.platform.ids import new_id, utcnow
+from selfcast.platform.params import parse_output_format, parse_size, parse_style
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import Avatar
 from selfcast.platform.store.owned import owned
 from selfcast.platform.uploads import decode_image, save_png
 from selfcast.settings import Settings
-
-STYLE_ALIASES = {"photo": "cinematic", "realistic": "cinematic"}  # the engine's STYLES, by other names
 
 
 def avatar_root(settings: Settings) -> Path:
@@ -26,10 +24,7 @@ def avatar_root(settings: Settings) -> Path:
 
 def generate_png(settings: Settings, *, prompt: str | None, style: str, seed: int | None) -> bytes:
     """Run the avatar engine and check that what it returns is a real image."""
-    style = (style or "cinematic").lower()
-    style = STYLE_ALIASES.get(style, style)
-    if style not in STYLES:
-        raise BadInput(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
+    style = parse_style(style)
     png = generate_avatar(prompt, style, seed, settings.avatar)
     decode_image(png, field="generated avatar")
     return png
@@ -48,20 +43,24 @@ def record(
     img = decode_image(png)
     aid = new_id("av")
     path = save_png(img, avatar_root(settings) / account_id / f"{aid}.png")
-    with store.write() as db:
-        row = Avatar(
-            id=aid,
-            account_id=account_id,
-            path=str(path),
-            source=source,
-            prompt=prompt or "",
-            style=style or "",
-            width=img.width,
-            height=img.height,
-            created_at=utcnow(),
-        )
-        db.add(row)
-        return row
+    try:
+        with store.write() as db:
+            row = Avatar(
+                id=aid,
+                account_id=account_id,
+                path=str(path),
+                source=source,
+                prompt=prompt or "",
+                style=style or "",
+                width=img.width,
+                height=img.height,
+                created_at=utcnow(),
+            )
+            db.add(row)
+            return row
+    except BaseException:
+        path.unlink(missing_ok=True)  # no file without its row (a full disk, a lost race)
+        raise
 
 
 def get(db: Session, account_id: str, avatar_id: str) -> Avatar:
@@ -74,23 +73,14 @@ def list_avatars(db: Session, account_id: str) -> list[Avatar]:
     )
 
 
-def resize_png(png: bytes, size: str | None, fmt: str = "png") -> bytes:
-    """Fit an image to an OpenAI-style ``size`` ("1024x1024"/"auto") and format."""
+def resize_png(png: bytes, size: object, fmt: object = "png") -> bytes:
+    """Fit an image to an OpenAI-style ``size`` ("1024x1024"/"auto") and format (checked first)."""
     from PIL import Image
 
-    fmt = (fmt or "png").lower()
-    if fmt not in ("png", "jpeg", "webp"):
-        raise BadInput(f"output_format {fmt!r} is not supported; use png, jpeg or webp")
+    wh, fmt = parse_size(size), parse_output_format(fmt)
     img = Image.open(io.BytesIO(png)).convert("RGB")
-    if size and size != "auto":
-        try:
-            w, h = (int(v) for v in size.lower().split("x"))
-        except ValueError:
-            raise BadInput(f"size {size!r} is not WIDTHxHEIGHT, e.g. 1024x1024") from None
-        if not (64 <= w <= 4096 and 64 <= h <= 4096):
-            raise BadInput("size must be between 64x64 and 4096x4096")
-        if (w, h) != img.size:
-            img = img.resize((w, h), Image.LANCZOS)
+    if wh is not None and wh != img.size:
+        img = img.resize(wh, Image.LANCZOS)
     out = io.BytesIO()
     img.save(out, format=fmt.upper())
     return out.getvalue()

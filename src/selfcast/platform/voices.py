@@ -5,7 +5,6 @@ profiles; the ``voices`` table says whose each ``voice_id`` is, so another accou
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from selfcast.errors import BadInput, Conflict
+from selfcast.platform.diskspace import atomic_copy, translate_disk_full
 from selfcast.platform.ids import utcnow
+from selfcast.platform.params import parse_sample_rate
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import Upload, Voice
 from selfcast.platform.store.owned import owned
@@ -57,8 +58,7 @@ def store_upload(
         db.add(row)
         db.flush()
         dest = upload_root(settings) / account_id / f"{row.id}_{safe}"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
+        atomic_copy(src, dest)  # a full disk: DiskFull, the row rolls back, no partial file
         row.path = str(dest)
         return row
 
@@ -91,20 +91,20 @@ def clone(
 ) -> Voice:
     """Clone a voice with the engine and record that it belongs to ``account_id``."""
     check_voice_id(voice_id)
-    if sample_rate is not None and not (8000 <= sample_rate <= 48000):
-        raise BadInput("sample_rate must be between 8000 and 48000 Hz")
+    sample_rate = parse_sample_rate(sample_rate)
     with store.read() as db:
         owner = db.scalar(select(Voice.account_id).where(Voice.voice_id == voice_id))
     if owner is not None:
         raise Conflict(f"voice_id {voice_id} is taken; choose another id")
     engine = _engine(settings)
-    profile = engine.clone(
-        audio_path,
-        name or voice_id,
-        noise_reduction=noise_reduction,
-        sample_rate=sample_rate,
-        voice_id=voice_id,
-    )
+    with translate_disk_full(voice_root(settings)):
+        profile = engine.clone(
+            audio_path,
+            name or voice_id,
+            noise_reduction=noise_reduction,
+            sample_rate=sample_rate,
+            voice_id=voice_id,
+        )
     created = getattr(profile, "created_at", None)
     with store.write() as db:
         row = Voice(

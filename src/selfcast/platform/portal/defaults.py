@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from selfcast.botname import check_bot_name
 from selfcast.errors import BadInput
 from selfcast.platform import avatars, voices
 from selfcast.platform.ids import utcnow
@@ -90,8 +91,8 @@ def update(
         voices.get(db, account_id, voice_id)  # NotFound unless the account owns it
     if avatar_id:
         avatars.get(db, account_id, avatar_id)
-    if len(bot_name) > 100:
-        raise BadInput("bot name is too long: keep it under 100 characters")
+    if bot_name:
+        bot_name = check_bot_name(bot_name, field="bot name")  # the bot's own rule
     if not _LANG.match(language):
         raise BadInput(f"language {language!r} is not a language code such as en or pt-BR")
     max_s = _minutes(max_duration_min, "leave after")

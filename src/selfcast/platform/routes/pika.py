@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, File, Form, Header, Response, UploadFile
 from pydantic import BaseModel
 
 from selfcast.errors import BadInput
-from selfcast.platform import avatars, fastpath, quotas, voices
+from selfcast.platform import avatars, fastpath, params, quotas, voices
 from selfcast.platform.billing import ledger
 from selfcast.platform.billing.pricing import products
 from selfcast.platform.deps import CallerDep, PlatformDep
@@ -165,10 +165,11 @@ def images_generations(
     seed = body.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise BadInput("seed must be an integer")
-    style = body.get("style") or "cinematic"
+    wanted = params.parse_image_params(body.get("style"), body.get("size"), body.get("output_format"))
+    style = wanted.style
     quotas.take(platform.store, platform.settings.quotas, caller.account_id, "avatar_generate")
     png = avatars.generate_png(platform.settings, prompt=prompt, style=style, seed=seed)
-    out = avatars.resize_png(png, body.get("size"), body.get("output_format") or "png")
+    out = avatars.resize_png(png, body.get("size"), wanted.output_format)
     row = avatars.record(
         platform.store,
         platform.settings,
@@ -229,7 +230,7 @@ def minimax_voice_clone(
     voice_id = body.get("voice_id")
     if not voice_id:
         raise BadInput("voice_id is required")
-    sample_rate = body.get("sample_rate")
+    sample_rate = params.parse_sample_rate(body.get("sample_rate"))  # before any lookup: 400, never 500
     with platform.store.read() as db:
         up = voices.get_upload(db, caller.account_id, body.get("file_id"))
     quotas.take(platform.store, platform.settings.quotas, caller.account_id, "voice_clone")
@@ -241,7 +242,7 @@ def minimax_voice_clone(
         name=str(body.get("name") or voice_id),
         voice_id=str(voice_id),
         noise_reduction=bool(body.get("need_noise_reduction", False)),
-        sample_rate=int(sample_rate) if sample_rate else None,
+        sample_rate=sample_rate,
         source_name=up.filename,
     )
     return minimax_ok(voice_id=row.voice_id, input_sensitive=False)

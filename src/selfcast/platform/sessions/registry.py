@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from selfcast.botname import check_bot_name
 from selfcast.errors import BadInput, InsufficientCredits, NotFound
 from selfcast.live.contract import COMMAND_TYPES, Command, Directive, SessionSpec
 from selfcast.platform.billing import ledger
@@ -121,11 +122,7 @@ class SessionRegistry:
 
     # ---- creating ----------------------------------------------------------------------------
     def validate(self, db: Session, account_id: str, req: SessionRequest) -> None:
-        name = req.bot_name.strip()
-        if not name:
-            raise BadInput("bot_name is required: the name the bot shows in the meeting")
-        if len(name) > 100:
-            raise BadInput("bot_name is too long: keep it under 100 characters")
+        check_bot_name(req.bot_name)  # the bot's own rule: what it would refuse is refused here
         if len(req.system_prompt) > MAX_PROMPT_CHARS:
             raise BadInput(f"system_prompt is too long: keep it under {MAX_PROMPT_CHARS} characters")
         if len(req.meeting_password) > 200:

@@ -13,9 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from selfcast.datadir import create_private_file
 from selfcast.errors import Unavailable
+from selfcast.platform.diskspace import disk_full, is_disk_full
 from selfcast.platform.store import models
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -45,6 +48,16 @@ def _sqlite_engine(url: str, begin_sql: str) -> Engine:
     return engine
 
 
+def _db_full(exc: OperationalError) -> bool:
+    """SQLite's SQLITE_FULL / an OS no-space error, or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    orig = exc.orig
+    if isinstance(orig, OSError) and is_disk_full(orig):
+        return True
+    if getattr(orig, "sqlstate", None) == "53100" or getattr(orig, "pgcode", None) == "53100":
+        return True
+    return "disk is full" in str(orig).lower() or "no space left" in str(orig).lower()
+
+
 class Store:
     """Engines and session factories for one database URL."""
 
@@ -54,7 +67,8 @@ class Store:
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                create_private_file(Path(path))  # 0600 before SQLite creates it 0644
             self.engine = _sqlite_engine(url, "BEGIN")
             self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
         else:
@@ -103,9 +117,15 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that commits on success and rolls back on any exception."""
-        with self._write() as db, db.begin():
-            yield db
+        """A transaction that commits on success and rolls back on any exception; a full disk is
+        ``DiskFull`` (507) naming the database, not an opaque 500."""
+        try:
+            with self._write() as db, db.begin():
+                yield db
+        except OperationalError as exc:
+            if _db_full(exc):
+                raise disk_full(self.safe_url) from exc
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
