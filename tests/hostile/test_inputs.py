@@ -326,18 +326,22 @@ def test_an_80_character_printable_name_passes_both() -> None:
 
 
 # ---- a full disk: 507 naming the data dir, nothing half-written ----------------------------------
-@pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs (a real filesystem that fills up); needs root, as the test machines run."""
-    mnt = tmp_path / "small"
-    mnt.mkdir()
+def _mount_tmpfs(mnt: Path) -> str:
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True)
-    if done.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs for the disk-full test (run as root): {done.stderr.decode()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    return "" if done.returncode == 0 else done.stderr.decode().strip() or f"mount exited {done.returncode}"
+
+
+def _in_a_user_namespace(request: pytest.FixtureRequest, why: str) -> None:
+    """Not root: rerun this one test inside ``unshare -rm`` (a user and mount namespace may mount a
+    tmpfs); its result is this test's result."""
+    assert not os.environ.get("SELFCAST_TEST_IN_USERNS"), f"cannot mount a tmpfs even in a user namespace: {why}"
+    rerun = subprocess.run(
+        ["unshare", "-rm", "--", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"{request.node.path}::{request.node.name}"],
+        env={**os.environ, "SELFCAST_TEST_IN_USERNS": "1"}, capture_output=True, timeout=300,
+    )
+    tail = (rerun.stdout + rerun.stderr).decode()[-3000:]
+    assert rerun.returncode == 0, f"cannot mount a tmpfs here ({why}); under `unshare -rm`:\n{tail}"
 
 
 def _fill(where: Path, leave: int) -> None:
@@ -347,7 +351,23 @@ def _fill(where: Path, leave: int) -> None:
         f.write(b"\0" * max(0, free - leave))
 
 
-def test_disk_full_on_upload_and_database_is_507_naming_the_data_dir(full_disk: Path, settings: Settings) -> None:
+def test_disk_full_on_upload_and_database_is_507_naming_the_data_dir(
+    tmp_path: Path, settings: Settings, request: pytest.FixtureRequest
+) -> None:
+    """On a real 4 MiB tmpfs filled up (mounted here as root, else inside ``unshare -rm``)."""
+    full_disk = tmp_path / "small"
+    full_disk.mkdir()
+    why = _mount_tmpfs(full_disk)
+    if why:
+        _in_a_user_namespace(request, why)
+        return
+    try:
+        _fill_and_write(full_disk, settings)
+    finally:
+        subprocess.run(["umount", "-l", str(full_disk)], check=False)
+
+
+def _fill_and_write(full_disk: Path, settings: Settings) -> None:
     data = full_disk / "data"
     s = settings.model_copy(update={"data_dir": data})
     with TestClient(create_app(s)) as c:
