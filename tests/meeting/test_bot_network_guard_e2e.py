@@ -124,6 +124,9 @@ async def test_scripts_images_frames_and_sockets_on_an_allowed_page_cannot_reach
                     break
                 await asyncio.sleep(0.1)
             refused = {(d.host, d.port) for d in bot.guard.refused}
+            # the bot's own media bridge is reached directly (no Python hop on every frame)
+            bridge_port = int(bot.bridge.ws_url.split(":")[2].split("/")[0])
+            assert bot.bridge.connected and all(d.port != bridge_port for d in bot.guard.decisions)
         assert sum(p.startswith("/done-") for p in allowed.hits) == len(targets), allowed.hits  # the scripts ran
         assert a.hits == [] and b.hits == []
         assert ("127.0.0.1", a.port) in refused and ("169.254.169.254", 80) in refused

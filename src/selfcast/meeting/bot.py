@@ -74,7 +74,8 @@ class MeetingBot:
         self.screenshot_dir = Path(screenshot_dir or Path(tempfile.gettempdir()) / "selfcast-meeting")
         self.bridge = MediaBridge(width=width, height=height, video_delay_s=settings.video_delay_ms / 1000.0)
         # Every connection of the browser passes the guard (no loopback/private/metadata addresses).
-        self.guard = GuardProxy(self._may_reach, upstream=settings.proxy)
+        self.guard = GuardProxy(self._may_reach, upstream=settings.proxy,
+                                direct=lambda: [f"127.0.0.1:{urlsplit(self.bridge.ws_url).port}"])
         self.browser = BrowserSession(settings, self._launch, guard=self.guard)
         self.page: Page | None = None
         self.outcome: Outcome | None = None

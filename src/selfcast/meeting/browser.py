@@ -212,7 +212,8 @@ class BrowserSession:
             raise BadInput(f"meeting.proxy {self.opts.proxy!r} needs a scheme, e.g. http://host:3128")
         if self.guard is not None:
             # The guard chains to meeting.proxy itself; <-loopback> sends loopback through it too.
-            args += [f"--proxy-server={await self.guard.start()}", "--proxy-bypass-list=<-loopback>"]
+            bypass = ";".join(["<-loopback>", *self.guard.direct()])
+            args += [f"--proxy-server={await self.guard.start()}", f"--proxy-bypass-list={bypass}"]
         elif self.opts.proxy:
             kwargs["proxy"] = {"server": self.opts.proxy}
         user = BrowserUser.for_root(self.settings.browser_user)

@@ -110,12 +110,16 @@ class GuardProxy:
     """An HTTP proxy on loopback for one browser: CONNECT tunnels (https, wss) and plain http/ws.
 
     ``exempt(host, port)`` names the hosts the operator vouches for (and the bot's own bridge);
+    ``direct()`` the loopback ``host:port`` entries that bypass the guard (the bridge's socket);
     everything else must resolve to public addresses only. ``upstream`` chains through the
     operator's own http:// proxy (``meeting.proxy``) with CONNECT to the checked address.
     """
 
     exempt: Exempt
     upstream: str = ""
+    # "host:port" the browser reaches directly, not through the guard: the bot's own media bridge
+    # (a hot path; a Python hop would add latency to every frame). Read when the browser starts.
+    direct: Callable[[], list[str]] = lambda: []
     decisions: list[Decision] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task] = field(default_factory=set)
