@@ -224,7 +224,9 @@ def test_concurrent_duplicate_deliveries_and_topups_credit_each_event_once(strip
         assert ledger.balance(db, acct).available == 3200
 
 
-def test_a_paid_event_after_the_refund_is_answered_2xx_so_stripe_stops_retrying(stripe_server: LiveServer) -> None:
+def test_a_paid_event_after_the_refund_is_answered_2xx_so_stripe_stops_retrying(
+    stripe_server: LiveServer,
+) -> None:
     """It was a 409, which Stripe retries for days; now it is acknowledged, recorded, not credited."""
     _, key = stripe_server.account("late@x.io")
     t = open_topup(stripe_server, key)
@@ -232,7 +234,9 @@ def test_a_paid_event_after_the_refund_is_answered_2xx_so_stripe_stops_retrying(
     post_event(stripe_server, event("checkout.session.completed", completed(t, cs, pi="pi_late")))
     charge = {"id": "ch_l", "payment_intent": "pi_late", "amount": 799, "amount_refunded": 799}
     post_event(stripe_server, event("charge.refunded", charge))
-    r = post_event(stripe_server, event("checkout.session.async_payment_succeeded", completed(t, cs, pi="pi_late")))
+    r = post_event(
+        stripe_server, event("checkout.session.async_payment_succeeded", completed(t, cs, pi="pi_late"))
+    )
     assert r.status_code == 200 and r.json()["outcome"] == "after_refund", r.text
     assert balance(stripe_server, key) == 0
     with stripe_server.platform.store.read() as db:
@@ -243,6 +247,59 @@ def test_a_signed_event_with_a_malformed_object_is_a_400_naming_the_field(stripe
     """It was a plain 500; nothing of it is stored, so a corrected delivery still applies."""
     payload = event("charge.refunded", {"payment_intent": "pi_x", "amount": "799"})
     r = post_event(stripe_server, payload)
-    assert r.status_code == 400 and "data.object.amount must be a whole non-negative amount" in r.json()["message"]
+    assert (
+        r.status_code == 400
+        and "data.object.amount must be a whole non-negative amount" in r.json()["message"]
+    )
     with stripe_server.platform.store.read() as db:
         assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+@pytest.fixture
+def stripe_live_server(psettings: Settings, standin) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """Stripe payments and workers running the scripted session runner."""
+    from tests.platform.helpers import scripted_executor
+
+    _, base = standin
+    pay = PaymentSettings(
+        provider="stripe",
+        stripe_secret_key="sk_test_standin",
+        stripe_webhook_secret=WHSEC,
+        stripe_api_base=base,
+    )
+    settings = psettings.model_copy(update={"payments": pay, "host": "127.0.0.1"})
+    live = start_server(
+        settings, executor=scripted_executor(settings), monitor_interval_s=0.3, dead_after_s=5.0
+    )
+    yield live
+    stop_server(live)
+
+
+def test_a_full_refund_during_a_meeting_leaves_0_after_leaving(stripe_live_server: LiveServer) -> None:
+    """Issue 14 item 5 end to end: 800 bought, a session holding credits, the whole 800 refunded.
+    The refund used to take only what was not held, and leaving handed the rest back."""
+    from tests.platform.helpers import wait_for
+    from tests.platform.test_pika_contract import join, read
+
+    live = stripe_live_server
+    _, key = live.account("refund-live@x.io")
+    t = open_topup(live, key)
+    post_event(
+        live, event("checkout.session.completed", completed(t, cs_id_of(live, t["topup_id"]), pi="pi_m"))
+    )
+    assert balance(live, key) == 800
+    sid = read(join(live, key))["session_id"]
+
+    def status() -> str:
+        r = requests.get(f"{live.url}/proxy/realtime/session/{sid}", headers=auth(key), timeout=10)
+        return str(read(r)["status"])
+
+    wait_for(lambda: status() == "ready", timeout=30)
+    charge = {"id": "ch_m", "payment_intent": "pi_m", "amount": 799, "amount_refunded": 799}
+    assert post_event(live, event("charge.refunded", charge)).json()["outcome"] == "refunded"
+    owing = requests.get(f"{live.url}/v1/balance", headers=auth(key), timeout=10).json()
+    assert owing["balance"] == 0 and owing["owed"] > 0  # held credits are owed, never a negative balance
+    requests.delete(f"{live.url}/proxy/realtime/session/{sid}", headers=auth(key), timeout=10)
+    wait_for(lambda: status() == "closed", timeout=20)
+    after = requests.get(f"{live.url}/v1/balance", headers=auth(key), timeout=10).json()
+    assert (after["balance"], after["owed"], after["total"], after["held"]) == (0, 0.0, 0.0, 0.0), after
