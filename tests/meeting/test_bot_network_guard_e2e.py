@@ -157,3 +157,11 @@ async def test_the_bots_browser_runs_sandboxed(settings) -> None:
         assert "You are adequately sandboxed" in text, text
     finally:
         allowed.close()
+
+
+async def test_a_meeting_host_that_does_not_resolve_is_a_network_error_naming_dns(settings) -> None:
+    settings.meeting.jitsi_hosts = ["no-such-host.invalid"]  # .invalid never resolves (RFC 2606)
+    async with MeetingBot("https://no-such-host.invalid/standup", "Bot", settings.meeting) as bot:
+        result = await bot.join(timeout_s=10)
+    assert result.outcome is Outcome.NETWORK_ERROR, result.steps
+    assert "does not resolve" in result.message, result.message
