@@ -253,7 +253,9 @@ class Listener:
         flags = [*chromium_flags(LaunchOptions(headless=True)), "--use-fake-device-for-media-stream",
                  "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
         self.browser = await self.pw.chromium.launch(executable_path=self.chromium, headless=True, args=flags)
-        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 720})
+        # The measuring participant evaluates its recorders and waits on string predicates, which the
+        # room page's CSP (no eval) forbids; the instrumentation, not the room, bypasses it.
+        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True)
         await ctx.add_init_script(script=MIC_INIT_JS)
         await ctx.add_init_script(script=PC_HOOK_JS)
         self.page = await ctx.new_page()
