@@ -29,7 +29,8 @@ DRAFT_SIDE = 2048  # a large JPEG is decoded at 1/2, 1/4 or 1/8 scale, keeping a
 # Pillow's own bomb check, for every Image.open in this process (the rig's too): a backstop that
 # errors above 134 MP declared (its default is 179 MP). Ours is stricter and explicit: at most
 # MAX_PIXELS are ever decoded; only a JPEG may declare more (up to this), since it decodes reduced.
-Image.MAX_IMAGE_PIXELS = 4 * MAX_PIXELS
+PILLOW_BOMB_PIXELS = 4 * MAX_PIXELS  # Pillow refuses (raises) above twice this
+Image.MAX_IMAGE_PIXELS = PILLOW_BOMB_PIXELS
 
 _slots = threading.BoundedSemaphore(DECODE_SLOTS)  # a process resource, like a thread pool
 
@@ -67,7 +68,7 @@ def open_header(data: bytes, *, field: str) -> Image.Image:
             img = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise TooLarge(
-            f"{field} declares more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP; the limit is "
+            f"{field} declares more than {2 * PILLOW_BOMB_PIXELS / 1e6:.0f} MP; the limit is "
             f"{MAX_PIXELS / 1e6:.1f} MP "
             "(e.g. 4096x4096): scale it down before uploading"
         ) from None
