@@ -16,6 +16,15 @@ def env(settings, monkeypatch):
     return settings
 
 
+@pytest.fixture
+def room_env(room_server, env, monkeypatch):
+    """The CLI reads its settings from the environment: the operator lists the loopback room host."""
+    import json
+
+    monkeypatch.setenv("SELFCAST_MEETING__ALLOWED_HOSTS", json.dumps(env.meeting.allowed_hosts))
+    return env
+
+
 def test_room_create_prints_working_invitation_links(env, capsys):
     assert main(["room", "create", "--title", "Demo", "--guest", "Ada", "--host-name", "Host"]) == 0
     out = capsys.readouterr().out
@@ -34,7 +43,7 @@ def test_meeting_check_rejects_bad_links_with_a_bad_input_code(env, capsys):
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_meeting_check_joins_reports_and_leaves(room_server, env, capsys):
+def test_meeting_check_joins_reports_and_leaves(room_server, room_env, capsys):
     room = room_server.registry.create_room("check")
     code = main(["meeting", "check", room_server.invite(room.id, name="Checker"), "--stay", "1"])
     out = capsys.readouterr().out
@@ -43,7 +52,7 @@ def test_meeting_check_joins_reports_and_leaves(room_server, env, capsys):
 
 
 @pytest.mark.e2e
-def test_meeting_check_failure_exits_with_the_outcome_code(room_server, env, capsys, tmp_path):
+def test_meeting_check_failure_exits_with_the_outcome_code(room_server, room_env, capsys, tmp_path):
     room = room_server.registry.create_room("ended")
     link = room_server.invite(room.id, name="Checker")
     room_server.registry.end(room.id)
