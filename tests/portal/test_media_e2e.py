@@ -51,7 +51,7 @@ def test_bad_files_get_clear_errors_and_nothing_is_saved(page, portal, tmp_path:
     voice.get_by_role("button", name="Clone voice").click()
     verror = voice.locator(".upload-error")
     verror.wait_for(state="visible")
-    assert "not decodable audio" in verror.inner_text()
+    assert "not a recognised audio or video file" in verror.inner_text() and "use wav, mp3" in verror.inner_text()
     screenshot(page, portal.shots, "media-errors")
     page.reload()
     assert page.locator("ul.avatars li").count() == 0
