@@ -32,8 +32,15 @@ def test_barge_in_keeps_the_played_share_of_the_sentence_in_flight():
 
 def test_cancel_after_the_end_is_not_an_interruption():
     h = _handle()
+    h.all_scheduled = True  # the speaker has nothing left to say
     h.cancel(20.0)
     assert not h.interrupted and h.heard_text == h.text
+
+
+def test_cancel_in_a_pause_between_sentences_with_more_to_say_is_an_interruption():
+    h = _handle()  # two sentences played; a third is still being voiced (a slow machine's gap)
+    h.cancel(14.3)
+    assert h.interrupted and h.heard_text == h.text
 
 
 def test_wait_returns_when_finished():

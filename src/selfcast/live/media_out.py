@@ -155,6 +155,7 @@ class Speaker:
                 while not handle.cancel_requested:
                     item = await _get_or(handle, q)
                     if item is None:
+                        handle.all_scheduled = not handle.cancel_requested
                         break
                     if isinstance(item, BaseException):
                         raise item

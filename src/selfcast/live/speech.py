@@ -30,6 +30,7 @@ class SpeechHandle:
     cut_at: float | None = None  # media time the speech was stopped
     error: str = ""
     started_at: float | None = None  # media time of the first sample
+    all_scheduled: bool = False  # the speaker has scheduled the last sentence (none is still to come)
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _cancel: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -62,7 +63,8 @@ class SpeechHandle:
         """Stop at media time ``at`` (the speaker clears voice and mouth together)."""
         if self._done.is_set() or self._cancel.is_set():
             return
-        self.interrupted = at < self.end
+        # Cut mid-sound, or in a pause between sentences with more still to say.
+        self.interrupted = at < self.end or not self.all_scheduled
         self.cut_at = at
         self._cancel.set()
 
