@@ -8,8 +8,8 @@ one the caller already needs to use the API directly, so requiring it grants not
 
 from __future__ import annotations
 
-import hmac
 import json
+import secrets
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,7 +28,7 @@ class RequireDevKey:
 
     def check(self, authorization: str | None) -> None:
         secret = keys.parse_authorization(authorization)
-        if not hmac.compare_digest(secret.encode(), self._key):
+        if not secrets.compare_digest(secret.encode(), self._key):
             raise Unauthorized("this developer key is not the one this MCP server acts with")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
