@@ -8,20 +8,10 @@ more than the encoding itself, ~3 ms); one encoder per thread.
 
 from __future__ import annotations
 
-import io
-
+import cv2
 import numpy as np
 
 from selfcast.media.frames import EncodedPicture
-
-try:  # optional: the avatar extra brings OpenCV; Pillow (a core dependency) does the job otherwise
-    import cv2
-except ImportError:  # pragma: no cover - depends on the environment
-    cv2 = None  # type: ignore[assignment]
-
-_Y = np.array([0.257, 0.504, 0.098], dtype=np.float32)
-_U = np.array([-0.148, -0.291, 0.439], dtype=np.float32)
-_V = np.array([0.439, -0.368, -0.071], dtype=np.float32)
 
 
 def _check(rgb: np.ndarray) -> None:
@@ -43,12 +33,6 @@ class JpegEncoder:
     def __call__(self, rgb: np.ndarray) -> EncodedPicture:
         _check(rgb)
         h, w = rgb.shape[:2]
-        if cv2 is None:
-            out = io.BytesIO()
-            from PIL import Image
-
-            Image.fromarray(rgb).save(out, format="JPEG", quality=self.quality)
-            return EncodedPicture("jpeg", out.getvalue(), w, h)
         if self._bgr is None or self._bgr.shape != rgb.shape:
             self._bgr = np.empty_like(rgb)
         cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=self._bgr)
@@ -66,15 +50,4 @@ def encode_i420(rgb: np.ndarray) -> EncodedPicture:
     if h == 0 or w == 0:
         raise ValueError("frame is empty")
     img = rgb[:h, :w]
-    if cv2 is not None:
-        return EncodedPicture("i420", cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2YUV_I420).tobytes(), w, h)
-    f = img.astype(np.float32)
-    y = f @ _Y + 16.5
-    small = f.reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3))
-    u = small @ _U + 128.5
-    v = small @ _V + 128.5
-    out = np.empty(w * h * 3 // 2, dtype=np.uint8)
-    out[: w * h] = np.clip(y, 0, 255).reshape(-1)
-    out[w * h : w * h * 5 // 4] = np.clip(u, 0, 255).reshape(-1)
-    out[w * h * 5 // 4 :] = np.clip(v, 0, 255).reshape(-1)
-    return EncodedPicture("i420", out.tobytes(), w, h)
+    return EncodedPicture("i420", cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2YUV_I420).tobytes(), w, h)
