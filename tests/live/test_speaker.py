@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from selfcast.live.engines import load_avatar
-from selfcast.live.media_out import Speaker, VideoPacer
+from selfcast.live.media_out import Speaker
+from selfcast.live.video_out import VideoPacer
 from selfcast.settings import Settings
 
 pytestmark = pytest.mark.slow  # real synthesis and rendering in real time (~30 s)

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from selfcast.live.engines import load_avatar
-from selfcast.live.media_out import Speaker, VideoPacer
+from selfcast.live.media_out import Speaker
+from selfcast.live.video_out import VideoPacer
 from selfcast.media.frames import VideoFrame
 from selfcast.settings import Settings
 from tests.live.fakes import FakeFace, FakeMeeting, FixedChunkVoice

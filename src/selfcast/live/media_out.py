@@ -24,10 +24,10 @@ import numpy as np
 
 from selfcast.live.speech import SpeechHandle
 from selfcast.live.threads import ThreadedIterator
-from selfcast.live.video_out import PacerStats, VideoPacer, VideoSink
+from selfcast.live.video_out import VideoSink
 from selfcast.media.frames import AudioChunk, VideoFrame
 
-__all__ = ["FrameSource", "MediaSink", "PacerStats", "Speaker", "SpeechSynth", "VideoPacer", "trim_onset"]
+__all__ = ["FrameSource", "MediaSink", "Speaker", "SpeechSynth", "trim_onset"]
 
 log = logging.getLogger(__name__)
 

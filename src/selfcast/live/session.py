@@ -28,7 +28,7 @@ from selfcast.live.engines import Engines, load_engines, memory_for
 from selfcast.live.greeting import Greeter
 from selfcast.live.joining import BotCrashed, Connection, JoinAttempt, PortFactory, meeting_bot
 from selfcast.live.leaving import LeaveSignal, watch_platform
-from selfcast.live.media_out import Speaker, VideoPacer
+from selfcast.live.media_out import Speaker
 from selfcast.live.meeting_watch import MeetingWatch
 from selfcast.live.notes import build_notes
 from selfcast.live.policy import Leave, LeavePolicy, Warn
@@ -37,6 +37,7 @@ from selfcast.live.reporting import Reporting
 from selfcast.live.stats import media_stats, report_stats
 from selfcast.live.tasks import Tasks
 from selfcast.live.turns import TurnTaking
+from selfcast.live.video_out import VideoPacer
 from selfcast.meeting.outcomes import JoinResult
 from selfcast.settings import Settings
 from selfcast.transcript import TranscriptLine

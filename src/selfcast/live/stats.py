@@ -6,9 +6,9 @@ import asyncio
 import resource
 from collections.abc import Callable
 
-from selfcast.live.media_out import VideoPacer
 from selfcast.live.ports import MeetingPort
 from selfcast.live.reporting import Reporting
+from selfcast.live.video_out import VideoPacer
 
 STATS_EVERY_S = 5.0
 
