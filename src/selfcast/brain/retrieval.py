@@ -34,6 +34,8 @@ SYNONYMS = {
     "planned": "goal", "next": "goal", "todo": "goal", "milestone": "goal",
     "ship": "release", "shipping": "release", "launch": "release", "deadline": "release", "release": "release",
     "endpoints": "endpoint", "apis": "api", "deploy": "release", "deployment": "release",
+    "decide": "decide", "decided": "decide", "decides": "decide", "decision": "decide", "decisions": "decide",
+    "agreed": "decide", "agree": "decide",
 }
 
 

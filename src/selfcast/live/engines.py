@@ -8,7 +8,6 @@ session calls ``load_engines`` on a thread while the bot joins.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import TypeVar
 
 from selfcast.avatar.stream import AvatarStream
 from selfcast.brain import get_brain
-from selfcast.brain.memory import MemoryStore
+from selfcast.brain.memory import MemoryStore, Workspace, account_root, bot_slug
 from selfcast.hearing import Hearing
 from selfcast.live.ports import AvatarEngine, BrainEngine, HearingEngine, VoiceEngine
 from selfcast.settings import Settings
@@ -55,11 +54,11 @@ def frame_size(settings: Settings) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def memory_for(settings: Settings, account_id: str, bot_name: str) -> MemoryStore:
-    """One memory per account and bot name: the same self remembers its earlier meetings."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", bot_name.split("(")[0].strip()).strip("-.")[:64] or "bot"
-    account = re.sub(r"[^A-Za-z0-9_-]+", "-", account_id)[:64] or "local"
-    return MemoryStore(settings.data_dir / "memory" / account, slug)
+def memory_for(settings: Settings, account_id: str, bot_name: str, *, system_prompt: str = "") -> MemoryStore:
+    """One memory per account and bot name: the same self remembers its earlier meetings, those
+    about the same workspace when the prompt carries a reference card."""
+    return MemoryStore(account_root(settings.data_dir, account_id), bot_slug(bot_name),
+                       workspace=Workspace.of_prompt(system_prompt))
 
 
 def load_avatar(settings: Settings, image: Path | None) -> AvatarStream:

@@ -47,10 +47,28 @@ class MeetingRecord:
     data: dict[str, Any]
     markdown: str
     notes: MeetingNotes
+    said_to_bot: tuple[tuple[str, str], ...] = ()  # (speaker, words) the bot answered: remembered too
+
+
+def said_to_bot(lines: Sequence[TranscriptLine]) -> tuple[tuple[str, str], ...]:
+    """What people told or asked the bot: each person's line the bot answered next (a person's
+    lines run together by a short pause count as one)."""
+    out: list[tuple[str, str]] = []
+    run: list[TranscriptLine] = []
+    for ln in lines:
+        if ln.bot:
+            if run:
+                out.append((run[-1].speaker, " ".join(x.text.strip() for x in run if x.text.strip())))
+            run = []
+        elif run and run[-1].speaker == ln.speaker and ln.start - run[-1].end <= 1.5:
+            run.append(ln)
+        else:
+            run = [ln]
+    return tuple((who, said) for who, said in out if said)
 
 
 def build_notes(lines: Sequence[TranscriptLine], *, bot_name: str, participants: Sequence[str] = ()) -> MeetingRecord:
     data = _record(lines, bot_name, participants)
     notes = make_notes(list(lines), bot_name=bot_name, attendees=list(participants))
     data.update({k: v for k, v in notes.to_dict().items() if k not in data})
-    return MeetingRecord(data, notes.to_markdown(), notes)
+    return MeetingRecord(data, notes.to_markdown(), notes, said_to_bot(lines))

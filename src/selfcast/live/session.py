@@ -21,6 +21,7 @@ import logging
 import time
 from typing import Any
 
+from selfcast.brain.memory import MeetingInfo
 from selfcast.live.commands import Commands
 from selfcast.live.contract import SessionReporter, SessionSpec
 from selfcast.live.conversation import Conversation
@@ -112,7 +113,8 @@ class LiveSession:
         self.speaker = Speaker(eng.voice, eng.avatar, port, audio_lead_s=opts.audio_lead_ms / 1000,
                                max_ahead_s=opts.max_audio_ahead_s)
         self.conv = Conversation(self.spec.bot_name, eng.brain, self.spec.system_prompt,
-                                 memory=memory_for(self.settings, self.spec.account_id, self.spec.bot_name),
+                                 memory=memory_for(self.settings, self.spec.account_id, self.spec.bot_name,
+                                                   system_prompt=self.spec.system_prompt),
                                  on_line=self._store_line, on_error=self._on_brain_error)
         self.turns = TurnTaking(hearing=eng.hearing, avatar=eng.avatar, speaker=self.speaker, conv=self.conv,
                                 options=opts, reporting=self.reporting, tasks=self.tasks)
@@ -240,7 +242,9 @@ class LiveSession:
                                              participants=self.watch.participants)
             await self.reporting.store_notes(record.data, record.markdown)
             if self.conv.memory is not None:
-                await asyncio.to_thread(self.conv.memory.remember, record.notes, meeting_id=self.spec.session_id)
+                meeting = MeetingInfo(self.spec.session_id, platform=self.spec.platform)
+                await asyncio.to_thread(self.conv.memory.remember, record.notes, meeting=meeting,
+                                        exchanges=record.said_to_bot)
         except Exception as exc:
             log.exception("notes failed")
             await self.reporting.event("notes_failed", {"error": f"{exc.__class__.__name__}: {exc}"[:300]})
