@@ -1,0 +1,1 @@
+"""Ledgerline payments backend."""

@@ -1,0 +1,1 @@
+int sht4x_read(float *t, float *rh);

@@ -1,0 +1,3 @@
+#include "sht4x.h"
+
+void app_main(void) {}

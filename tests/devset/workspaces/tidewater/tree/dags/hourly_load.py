@@ -1,0 +1,2 @@
+"""Hourly load: extract → Snowflake raw → dbt run."""
+SCHEDULE = "@hourly"
