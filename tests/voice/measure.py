@@ -20,7 +20,7 @@ from tests import testdata
 
 from selfcast.media.audio_io import decode_audio, write_audio
 from selfcast.media.resample import resample
-from selfcast.voice.textnorm import normalize_text
+from selfcast.speakable import speakable
 
 MEETING_PARAGRAPH = (
     "Thanks everyone for joining today. I finished the migration to the new database yesterday, "
@@ -98,7 +98,7 @@ def transcribe(pcm: np.ndarray, rate: int) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", normalize_text(text).lower().replace("-", " ")).split()
+    return re.sub(r"[^a-z0-9' ]+", " ", speakable(text).lower().replace("-", " ")).split()
 
 
 def wer(reference: str, hypothesis: str) -> float:

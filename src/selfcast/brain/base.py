@@ -9,7 +9,6 @@ apology instead of an exception, so a live session never goes silent or crashes.
 from __future__ import annotations
 
 import queue
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from selfcast.brain.redact import redact, redacted_logger
 from selfcast.sentences import SentenceSplitter
+from selfcast.speakable import speakable
 
 if TYPE_CHECKING:
     from selfcast.brain.memory import MemoryStore
@@ -72,14 +72,8 @@ def _spoken(sentences: list[str]) -> list[str]:
 
 
 def spoken(text: str) -> str:
-    """Markdown and symbols out, so the voice reads it naturally."""
-    t = re.sub(r"```.*?```", " ", text, flags=re.S)
-    t = re.sub(r"https?://\S+", "a link", t)
-    t = re.sub(r"`([^`]*)`", r"\1", t)
-    t = re.sub(r"^\s*(?:[-*+•]|\d+[.)]|#+)\s+", "", t, flags=re.M)
-    t = re.sub(r"[*_]{1,3}([^*_\n]+)[*_]{1,3}", r"\1", t)
-    t = t.replace("#", "")
-    return re.sub(r"\s+", " ", t).strip()
+    """A reply sentence as the voice should say it (see ``selfcast.speakable``)."""
+    return speakable(text)
 
 
 class Brain:

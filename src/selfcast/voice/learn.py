@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from selfcast.errors import BadInput
+from selfcast.speakable import speakable
 from selfcast.voice.convert import (
     FRAME_PERIOD_MS,
     KEY_DIMS,
@@ -24,7 +25,6 @@ from selfcast.voice.convert import (
 )
 from selfcast.voice.phonemize import EspeakPhonemizer
 from selfcast.voice.piper import PiperScales, PiperVoice
-from selfcast.voice.textnorm import normalize_text
 from selfcast.voice.transcribe import Segment
 
 
@@ -68,7 +68,7 @@ def learn_voice(target: np.ndarray, fs: int, segments: Sequence[Segment], voice:
     keys, values, aps, src_f0, b_sp, t_sp = [], [], [], [], [], []
     t_speech = b_speech = 0
     for seg in segments:
-        text = normalize_text(seg.text)
+        text = speakable(seg.text)
         if not any(c.isalpha() for c in text):
             continue
         base = voice.synthesize_phonemes(phonemizer.phonemize(text), PiperScales(0.667, 1.0, 0.8))

@@ -20,10 +20,10 @@ import numpy as np
 from selfcast.media.frames import AudioChunk
 from selfcast.media.resample import resample
 from selfcast.sentences import split_sentences
+from selfcast.speakable import speakable
 from selfcast.voice.convert import VoiceConverter, VoiceModel
 from selfcast.voice.phonemize import EspeakPhonemizer
 from selfcast.voice.piper import PiperScales, PiperVoice, estimate_phoneme_timings
-from selfcast.voice.textnorm import normalize_text
 
 FIRST_PIECE_MAX_CHARS = 26
 _FUNCTION_WORDS = {"a", "an", "the", "for", "to", "of", "in", "on", "at", "by", "with", "and", "or", "but", "from",
@@ -107,7 +107,7 @@ class EmbeddedTTS(TTSEngine):
 
     def render(self, sentence: str) -> tuple[np.ndarray, str]:
         """One piece of text -> (audio at ``sample_rate``, phonemes)."""
-        phonemes = self._phon.phonemize(normalize_text(sentence))
+        phonemes = self._phon.phonemize(speakable(sentence))
         if not phonemes:
             return np.zeros(0, np.float32), ""
         audio = self._voice.synthesize_phonemes(phonemes, self._scales())
@@ -125,7 +125,7 @@ class EmbeddedTTS(TTSEngine):
             with self._lock:
                 self.voice_id = voice_id
                 self._set(model, rate)
-        pieces = [p for p in speech_pieces(text) if re.search(r"\w", p)]
+        pieces = [p for p in speech_pieces(speakable(text)) if re.search(r"\w", p)]
         pts = 0.0
         sent_final = False
         # the next piece renders in a worker while the consumer plays this one (onnxruntime, numpy

@@ -23,6 +23,7 @@ from selfcast.errors import BadInput
 from selfcast.media.frames import AudioChunk
 from selfcast.providers.http import Endpoint, HTTPClient, Retry, timeouts
 from selfcast.sentences import split_sentences
+from selfcast.speakable import speakable
 from selfcast.voice.tts import TTSEngine
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class HttpTTS(TTSEngine):
             raise BadInput(f"{self.vendor} needs a voice id: pass one, or set voice.default_voice_id")
         pts = 0.0
         min_samples = max(1, int(self.min_chunk_s * self.sample_rate))
-        for sentence in split_sentences(text):
+        for sentence in split_sentences(speakable(text)):
             if not re.search(r"\w", sentence):
                 continue
             for pcm in coalesce(self._pcm(sentence, vid), min_samples):
