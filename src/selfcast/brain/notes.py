@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class ActionItem:
     owner: str
     task: str
+    due: str = ""  # as said ("Friday", "March 3"); empty when nobody gave one
 
 
 @dataclass
@@ -42,7 +43,8 @@ class MeetingNotes:
     @classmethod
     def from_dict(cls, d: dict) -> MeetingNotes:
         return cls(summary=d.get("summary", ""), decisions=list(d.get("decisions", [])),
-                   action_items=[ActionItem(a.get("owner", ""), a.get("task", "")) for a in d.get("action_items", [])],
+                   action_items=[ActionItem(a.get("owner", ""), a.get("task", ""), a.get("due", "") or "")
+                                 for a in d.get("action_items", [])],
                    open_questions=list(d.get("open_questions", [])), attendees=list(d.get("attendees", [])),
                    duration_s=float(d.get("duration_s", 0.0)))
 
@@ -50,7 +52,8 @@ class MeetingNotes:
         out = ["# Meeting notes", "", "## Summary", "", self.summary or "_Nothing was said._", ""]
         out += ["## Attendees", ""] + [f"- {a}" for a in self.attendees or ["_unknown_"]] + [""]
         out += ["## Decisions", ""] + ([f"- {d}" for d in self.decisions] or ["_None recorded._"]) + [""]
-        out += ["## Action items", ""] + ([f"- [ ] **{a.owner or 'unassigned'}**: {a.task}" for a in self.action_items]
+        out += ["## Action items", ""] + ([f"- [ ] **{a.owner or 'unassigned'}**: {a.task}" + (f" (due {a.due})" if a.due else "")
+                                           for a in self.action_items]
                                           or ["_None recorded._"]) + [""]
         out += ["## Open questions", ""] + ([f"- {q}" for q in self.open_questions] or ["_None._"]) + [""]
         return "\n".join(out)
