@@ -11,7 +11,10 @@ number (1.), a decimal's point, or before a lower-case word. A sentence longer t
 is cut at its last comma, semicolon or colon (or last space) before that length.
 
 Streaming is eager: when the text so far ends exactly at ``!``, ``?`` or at a period after an
-ordinary word, that sentence is given out at once rather than after the next piece arrives.
+ordinary word, that sentence is given out at once rather than after the next piece arrives. With
+``first_clause_words``, the first piece given out may be a clause: the text up to a comma,
+semicolon or dash once that many words precede it, so a voice can start before a long first
+sentence is finished.
 """
 
 from __future__ import annotations
@@ -74,11 +77,13 @@ def _clean(sentence: str) -> str:
 class SentenceSplitter:
     """Accumulates streamed text; ``push`` returns the sentences it completed, ``flush`` the rest."""
 
-    def __init__(self, max_chars: int = 220) -> None:
+    def __init__(self, max_chars: int = 220, *, first_clause_words: int = 0) -> None:
         if max_chars < 20:
             raise ValueError("max_chars must be at least 20")
         self.buf = ""
         self.max_chars = max_chars
+        self.first_clause_words = first_clause_words
+        self.given = 0
 
     def push(self, piece: str) -> list[str]:
         self.buf += piece
@@ -95,9 +100,12 @@ class SentenceSplitter:
             end = self._next_end(final)
             if end is None or end > self.max_chars:
                 end = self._long_cut() or end
+            if end is None and not final and not self.given and not out:
+                end = self._first_clause()
             if end is None:
                 return [s for s in out if re.search(r"\w", s)]
             out.append(_clean(self.buf[:end]))
+            self.given += 1
             self.buf = self.buf[end:].lstrip()
 
     def _next_end(self, final: bool) -> int | None:
@@ -108,6 +116,14 @@ class SentenceSplitter:
             if decided is None:
                 return None
             if decided and self.buf[:m.start()].strip():
+                return m.end()
+        return None
+
+    def _first_clause(self) -> int | None:
+        if self.first_clause_words <= 0:
+            return None
+        for m in re.finditer(r"[,;]\s|\s[-–—]\s", self.buf):
+            if len(self.buf[:m.start()].split()) >= self.first_clause_words:
                 return m.end()
         return None
 

@@ -94,15 +94,27 @@ class HearingSettings(BaseModel):
 
 
 class BrainSettings(BaseModel):
-    provider: str = "embedded"  # embedded | openai | anthropic
+    """What the bot says. ``embedded``: the node's LLM (below), with the extractive responder
+    answering whenever the model is not loaded yet, fails or stalls past ``llm_first_sentence_s``;
+    ``extractive``: the keyword responder alone; ``openai`` / ``anthropic``: a chat API."""
+
+    provider: str = "embedded"  # embedded | extractive | openai | anthropic
     url: str = ""
     key: str = ""
     model: str = ""
     timeout_s: float = 20.0  # whole reply
     first_token_timeout_s: float = 8.0  # a provider silent this long gets a spoken apology instead
     max_tokens: int = 200
-    gguf_path: str = ""  # embedded phrasing model; empty = the bundled 0.5B GGUF when installed
-    use_llm: bool = True  # let the embedded responder phrase with the GGUF when llama-cpp-python exists
+    model_path: str = ""  # embedded: any GGUF; empty = the shipped Qwen2.5-Coder-1.5B-Instruct Q4_K_M
+    llm_slots: int = 4  # sessions one node's model serves at once, each with its own KV cache
+    llm_ctx_per_slot: int = 4096  # tokens per slot: card + memory + this meeting
+    llm_threads: int = 2
+    llm_first_sentence_s: float = 3.0  # no complete sentence by then: the extractive responder answers
+    llm_max_tokens: int = 96  # one to three spoken sentences
+    # set by the node for its workers (the node's model server); empty = this process loads its own
+    llm_url: str = ""
+    llm_key: str = ""
+    llm_slot: int = -1
 
 
 class TurnOptions(BaseModel):

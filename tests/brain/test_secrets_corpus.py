@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from selfcast.brain.base import BrainContext, Turn
-from selfcast.brain.embedded import GroundedBrain
+from selfcast.brain.extractive import ExtractiveBrain
 from selfcast.brain.memory import MemoryStore
 from selfcast.brain.notes import make_notes
 from selfcast.brain.prompt import messages
@@ -114,7 +114,7 @@ def test_no_planted_secret_reaches_meeting_notes_or_the_memory_made_from_them(tm
 
 
 def test_the_default_brain_never_says_a_planted_secret(cards: list[ReferenceCard], tmp_path: Path) -> None:
-    brain = GroundedBrain(BrainSettings(use_llm=False))
+    brain = ExtractiveBrain(BrainSettings())
     mem = _memory(tmp_path)
     talk = _talk()
     questions = DIRECT + [_about(p.line, p.value) for p in PLANTS]

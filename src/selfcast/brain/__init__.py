@@ -8,12 +8,18 @@ from selfcast.errors import BadInput
 
 
 def get_brain(settings) -> Brain:
-    """The provider named by ``BrainSettings.provider``: ``embedded`` | ``openai`` | ``anthropic``."""
+    """The provider named by ``BrainSettings.provider``: ``embedded`` (the LLM, the extractive
+    responder as its fallback) | ``extractive`` | ``openai`` | ``anthropic``."""
     provider = (settings.provider or "embedded").lower()
-    if provider == "embedded":
-        from selfcast.brain.embedded import GroundedBrain
+    if provider in ("embedded", "extractive"):
+        from selfcast.brain.extractive import ExtractiveBrain
 
-        return GroundedBrain(settings)
+        extractive = ExtractiveBrain(settings)
+        if provider == "extractive":
+            return extractive
+        from selfcast.brain.llm.brain import LLMBrain
+
+        return LLMBrain(settings, fallback=extractive)
     if provider in ("openai", "ollama", "vllm", "lmstudio", "llamacpp"):
         from selfcast.brain.providers import OpenAIBrain
 
@@ -22,7 +28,7 @@ def get_brain(settings) -> Brain:
         from selfcast.brain.providers import AnthropicBrain
 
         return AnthropicBrain(settings)
-    raise BadInput(f"unknown brain provider {settings.provider!r}; use 'embedded', 'openai' or 'anthropic'")
+    raise BadInput(f"unknown brain provider {settings.provider!r}; use 'embedded', 'extractive', 'openai' or 'anthropic'")
 
 
 __all__ = ["APOLOGY", "Brain", "BrainContext", "SentenceSplitter", "Turn", "get_brain"]

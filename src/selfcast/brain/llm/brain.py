@@ -1,0 +1,151 @@
+"""The embedded LLM as a brain: the node's llama.cpp server, one pinned slot per session.
+
+It speaks llama.cpp's OpenAI-compatible chat API (``OpenAIBrain`` does the streaming), adding
+``cache_prompt`` and ``id_slot`` so a session's prompt stays in its slot's KV cache. Two calls
+keep that cache ahead of the conversation: ``prepare`` prefills the system prompt (the card)
+while the bot joins, and ``warm`` extends it with a person's partial words while they speak, so
+at the end of a turn only the last words and the answer remain. Warming is best effort, one
+request in flight, latest words win; a reply never waits for it longer than the slot's queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from selfcast.brain.base import Brain, BrainContext, Turn
+from selfcast.brain.llm.service import LocalLLM
+from selfcast.brain.prompt import messages, system_prompt, turns
+from selfcast.brain.providers.openai import OpenAIBrain
+from selfcast.errors import Unavailable
+from selfcast.settings import BrainSettings
+
+log = logging.getLogger(__name__)
+
+
+class LLMBrain(OpenAIBrain):
+    name = "llm"
+    vendor = "the embedded LLM"
+    default_url = ""
+    default_model = "local"
+    first_clause_words = 6
+
+    def __init__(self, settings: BrainSettings, *, fallback: Brain | None = None) -> None:
+        self._own: LocalLLM | None = None
+        if not settings.llm_url:  # no node server handed to us: this process loads its own
+            self._own = LocalLLM(settings.model_copy(update={"llm_slots": 1})).start()
+            settings = settings.model_copy(update={"llm_url": self._own.url, "llm_key": self._own.key, "llm_slot": 0})
+        super().__init__(settings.model_copy(update={"url": settings.llm_url, "key": settings.llm_key}))
+        self.fallback = fallback
+        self.first_sentence_deadline = float(settings.llm_first_sentence_s)
+        self.slot = int(settings.llm_slot)
+        self.max_tokens = int(settings.llm_max_tokens)
+        self._health_url = settings.llm_url.rstrip("/").removesuffix("/v1") + "/health"
+        self._ready = False
+        self._warm_lock = threading.Lock()
+        self._warm_next: tuple[str, list[dict[str, str]]] | None = None
+        self._warm_busy = False
+        self.timings: dict[str, float] = {}
+        self._prefiller = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0),
+                                       headers={"Authorization": f"Bearer {settings.llm_key}"})
+
+    # -- availability ----------------------------------------------------------------------
+    def available(self) -> bool:
+        return self.ready()
+
+    def first_sentence_s(self) -> float:
+        return self.first_sentence_deadline
+
+    def ready(self, wait_s: float = 0.0) -> bool:
+        """Whether the model answers now (waiting up to ``wait_s`` for a loading one)."""
+        deadline = time.monotonic() + wait_s
+        while not self._ready:
+            if self._own is not None and self._own.error:
+                return False
+            try:
+                self._ready = httpx.get(self._health_url, timeout=0.5).status_code == 200
+            except httpx.HTTPError:
+                self._ready = False
+            if self._ready or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        return self._ready
+
+    # -- requests --------------------------------------------------------------------------
+    def _body(self, system: str, msgs: list[dict[str, str]], *, max_tokens: int, stream: bool) -> dict[str, object]:
+        body: dict[str, object] = {
+            "model": self.model, "stream": stream, "temperature": 0.2, "max_tokens": max_tokens,
+            "cache_prompt": True, "messages": [{"role": "system", "content": system}, *msgs],
+        }
+        if self.slot >= 0:
+            body["id_slot"] = self.slot
+        return body
+
+    def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:
+        system, msgs = messages(history, context)
+        for event in self._events("/chat/completions", self._body(system, msgs, max_tokens=self.max_tokens, stream=True),
+                                  cancel):
+            if event.data.strip() == "[DONE]":
+                return
+            chunk = json.loads(event.data)
+            if "error" in chunk:
+                raise Unavailable(f"{self.vendor} failed mid-reply: {str(chunk['error'])[:200]}")
+            for choice in chunk.get("choices", []):
+                piece = (choice.get("delta") or {}).get("content")
+                if piece:
+                    yield piece
+
+    def _prefill(self, system: str, msgs: list[dict[str, str]]) -> float:
+        """One token's request: the server keeps the prompt in the slot (a long card on a busy
+        node may take most of a minute, hence the loopback client's own read timeout)."""
+        t0 = time.perf_counter()
+        response = self._prefiller.post(self.url + "/chat/completions",
+                                        json=self._body(system, msgs, max_tokens=1, stream=False))
+        if response.status_code >= 400:
+            raise Unavailable(f"{self.vendor} refused a prefill ({response.status_code}): {response.text[:200]}")
+        return time.perf_counter() - t0
+
+    def prepare(self, context: BrainContext, wait_s: float = 60.0) -> float | None:
+        """Prefill the system prompt into this session's slot (blocking; call it off the loop
+        while the bot joins). Seconds it took, or None when the model was not ready."""
+        if not self.ready(wait_s):
+            return None
+        took = self._prefill(system_prompt(context), [{"role": "user", "content": "(the meeting is starting)"}])
+        self.timings["prefill_s"] = round(took, 3)
+        log.info("llm: card prefilled in %.2fs (slot %d)", took, self.slot)
+        return took
+
+    def warm(self, history: list[Turn], context: BrainContext) -> None:
+        """Extend the slot's cache with the conversation so far, on a thread; never blocks."""
+        if not self._ready:
+            return
+        job = (system_prompt(context), turns(history))
+        with self._warm_lock:
+            self._warm_next = job
+            if self._warm_busy:
+                return
+            self._warm_busy = True
+        threading.Thread(target=self._warm_loop, name="llm-warm", daemon=True).start()
+
+    def _warm_loop(self) -> None:
+        while True:
+            with self._warm_lock:
+                job, self._warm_next = self._warm_next, None
+                if job is None:
+                    self._warm_busy = False
+                    return
+            try:
+                self._prefill(*job)
+            except Exception as exc:  # warming is an optimisation: a failure only costs speed
+                log.debug("llm: warm request failed: %s", exc)
+
+    def close(self) -> None:
+        super().close()
+        self._prefiller.close()
+        if self._own is not None:
+            self._own.close()

@@ -1,0 +1,153 @@
+"""One llama.cpp server per node: the model loaded once, a slot (its own KV cache) per session.
+
+``xllamacpp`` runs llama.cpp's own server inside this process: an OpenAI-compatible HTTP API on
+loopback, guarded by a random API key, with ``n_parallel`` slots. Each session is leased a slot
+and pins its requests to it (``id_slot``), so its reference card, prefilled once while the bot
+joins, stays in that slot's cache and each turn pays only for its own new words. Loading takes a
+few seconds: the server is started on a thread and reports ``ready`` when ``/health`` says so;
+until then a session's brain answers with the extractive responder.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from selfcast.errors import BadInput
+from selfcast.settings import BrainSettings
+from selfcast.weights import QWEN_CODER_1_5B, assemble, default_models_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LLMEndpoint:
+    """Where a session's brain talks to the node's model: base URL (``…/v1``), key and slot."""
+
+    url: str
+    key: str
+    slot: int = -1  # -1: the server picks
+
+    def as_settings(self) -> dict[str, str | int]:
+        return {"llm_url": self.url, "llm_key": self.key, "llm_slot": self.slot}
+
+
+def model_path(settings: BrainSettings) -> Path:
+    """``brain.model_path`` (any GGUF the user has), else the shipped Qwen2.5-Coder-1.5B."""
+    if settings.model_path:
+        path = Path(settings.model_path).expanduser()
+        if not path.is_file():
+            raise BadInput(f"brain.model_path {str(path)!r} is not a file; point it at a GGUF model or leave it empty")
+        with path.open("rb") as f:
+            if f.read(4) != b"GGUF":
+                raise BadInput(f"brain.model_path {str(path)!r} is not a GGUF file (llama.cpp's format)")
+        return path
+    return assemble(QWEN_CODER_1_5B, default_models_dir())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalLLM:
+    """The node's model server. ``start()`` returns at once; ``ready`` tells when it answers."""
+
+    def __init__(self, settings: BrainSettings) -> None:
+        self.settings = settings
+        self.slots = max(1, int(settings.llm_slots))
+        self.key = "sk-" + secrets.token_urlsafe(24)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self._server: object | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.error: str = ""
+
+    def start(self) -> LocalLLM:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._load, name="llm-load", daemon=True)
+            self._thread.start()
+        return self
+
+    def _load(self) -> None:
+        try:
+            import xllamacpp
+
+            path = model_path(self.settings)
+            p = xllamacpp.CommonParams()
+            p.model.path = str(path)
+            p.n_parallel = self.slots
+            p.n_ctx = int(self.settings.llm_ctx_per_slot) * self.slots
+            p.cpuparams.n_threads = int(self.settings.llm_threads)
+            p.cpuparams_batch.n_threads = int(self.settings.llm_threads)
+            p.api_keys = [self.key]
+            p.hostnames = ["127.0.0.1"]
+            p.port = self.port
+            p.verbosity = -1
+            p.warmup = False
+            p.cache_prompt = True
+            p.n_threads_http = max(4, self.slots * 2)
+            self._server = xllamacpp.Server(p)
+            self._ready.set()
+            log.info("llm: %s loaded with %d slots at %s", path.name, self.slots, self.url)
+        except Exception as exc:  # the brain falls back; the reason is kept for doctor and logs
+            self.error = f"{type(exc).__name__}: {exc}"[:300]
+            log.error("llm: loading the model failed: %s", self.error)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the model answers; False after ``timeout`` or when loading failed."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.ready
+
+    def endpoint(self, slot: int = -1) -> LLMEndpoint:
+        return LLMEndpoint(self.url, self.key, slot)
+
+    def healthy(self) -> bool:
+        if not self.ready:
+            return False
+        try:
+            return httpx.get(self.url.removesuffix("/v1") + "/health", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        server, self._server = self._server, None
+        self._ready.clear()
+        del server  # the server's destructor stops its loop and frees the model
+
+
+class SlotLeases:
+    """Which session holds which slot: each new session gets the least-used one (ties: lowest)."""
+
+    def __init__(self, slots: int) -> None:
+        self._held: dict[str, int] = {}
+        self._slots = slots
+        self._lock = threading.Lock()
+
+    def lease(self, session_id: str) -> int:
+        with self._lock:
+            if session_id in self._held:
+                return self._held[session_id]
+            use = [0] * self._slots
+            for s in self._held.values():
+                use[s] += 1
+            slot = min(range(self._slots), key=lambda i: (use[i], i))
+            self._held[session_id] = slot
+            return slot
+
+    def release(self, session_id: str) -> None:
+        with self._lock:
+            self._held.pop(session_id, None)
