@@ -13,7 +13,7 @@ from selfcast.settings import BrainSettings
 from tests.brain.fixture import leaked
 from tests.brain.servers import ChatServer
 
-PIECES = ["The orders", " endpoints are", " moving to v2.", " Cursor pagination", " is still to do."]
+PIECES = ["The orders", " endpoints are", " moving to v2.", " Cursor pagination", " is still to do."]  # the voice says "v2" as "version two"
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def _brain(provider: str, url: str, **kw):
 def test_provider_streams_sentences_over_real_http(server, provider, base, card):
     brain = _brain(provider, server.url + base)
     out = list(brain.reply([Turn("user", "What's the status of the API refactor?", "Tom")], BrainContext("Robin", card)))
-    assert out == ["The orders endpoints are moving to v2.", "Cursor pagination is still to do."]
+    assert out == ["The orders endpoints are moving to version two.", "Cursor pagination is still to do."]
     req = server.requests[-1]
     body = req["body"]
     assert body["stream"] is True
@@ -59,7 +59,7 @@ def test_first_sentence_is_out_before_the_stream_ends(server, card):
     t_first = time.perf_counter() - t0
     rest = list(it)
     t_all = time.perf_counter() - t0
-    assert first == "The orders endpoints are moving to v2."
+    assert first == "The orders endpoints are moving to version two."
     assert t_first < 0.8 <= t_all, (t_first, t_all)  # the server pauses 1 s after the first sentence
     assert rest == ["Cursor pagination is still to do."]
 
@@ -77,7 +77,7 @@ def test_a_dropped_connection_is_sent_again(server, provider, base, caplog):
     caplog.set_level(logging.INFO)
     server.drop = 1  # the first connection hangs up after the request, with no answer
     out = list(_brain(provider, server.url + base).reply([Turn("user", "Status?")], BrainContext("Robin")))
-    assert out == ["The orders endpoints are moving to v2.", "Cursor pagination is still to do."]
+    assert out == ["The orders endpoints are moving to version two.", "Cursor pagination is still to do."]
     assert len(server.requests) == 2 and server.requests[0]["body"] == server.requests[1]["body"]
     assert "sending again (2/3)" in caplog.text
 
@@ -114,7 +114,7 @@ def test_slow_provider_becomes_an_apology_in_bounded_time(server):
 def test_provider_stalling_midway_finishes_with_a_short_apology(server):
     brain = _brain("openai", server.url + "/v1", first_token_timeout_s=0.5, timeout_s=0.6)
     out = list(brain.reply([Turn("user", "Status?")], BrainContext("Robin")))
-    assert out == ["The orders endpoints are moving to v2.", APOLOGY_MIDWAY]
+    assert out == ["The orders endpoints are moving to version two.", APOLOGY_MIDWAY]
 
 
 def test_unknown_provider_is_a_clear_configuration_error():
