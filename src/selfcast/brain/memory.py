@@ -235,9 +235,20 @@ class MemoryStore:
         for speaker, said in list(exchanges)[:MAX_EXCHANGES]:
             asked = said.rstrip().endswith("?")
             todo.append((f"{speaker} {'asked' if asked else 'told'} me: {said}", "asked" if asked else "told", ""))
-        if notes.attendees:
-            todo.append(("Attendees: " + ", ".join(notes.attendees), "person", ""))
-        items = [i for text, kind, owner in todo if text.strip() and (i := self._item(text, kind, info, owner))]
+        people = [a for a in notes.attendees if bot_slug(a).lower() != self.bot_id.lower()]  # not the bot itself
+        if people:
+            todo.append(("Attendees: " + ", ".join(people), "person", ""))
+        # a decision, action or question already remembered is not new: the bot recalling last
+        # meeting's decision aloud must not make it a decision of this meeting too
+        known = {_norm(i.text) for i in self.items() if i.kind in _ONCE}
+        items = []
+        for text, kind, owner in todo:
+            item = self._item(text, kind, info, owner) if text.strip() else None
+            if item is None or (kind in _ONCE and _norm(item.text) in known):
+                continue
+            if kind in _ONCE:
+                known.add(_norm(item.text))
+            items.append(item)
         if items:
             with self._lock:
                 self._file.append(items)
@@ -284,10 +295,11 @@ class MemoryStore:
         if last_time:
             # the latest meeting first: its matches, then (for "what did we discuss last time?")
             # its decisions, actions and summary even when no word matched
-            rank = {"decision": 3.0, "action": 2.0, "discussed": 1.5, "question": 1.0}
+            weight = {"decision": 1.5, "action": 1.3, "question": 1.0, "asked": 0.9, "told": 0.9, "discussed": 0.8}
             for n, i in enumerate(items):
                 if i.meeting_id == latest:
-                    scored[n] = 1000.0 + scored.get(n, 0.0) * 10 + rank.get(i.kind, 0.0)
+                    w = weight.get(i.kind, 0.5)
+                    scored[n] = 1000.0 + (scored.get(n, 0.0) + 1.0) * w
         best = sorted(scored, key=lambda n: -scored[n])[:k]
         return [dataclasses.replace(items[n], text=_when(items[n], latest) + items[n].text) for n in best]
 
@@ -353,6 +365,13 @@ class AccountMemory:
             if gone is not None:
                 return gone
         return None
+
+
+_ONCE = ("decision", "action", "question")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 def _clean(text: str) -> str:

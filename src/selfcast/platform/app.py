@@ -27,7 +27,7 @@ from selfcast.platform.diskspace import disk_full, is_disk_full
 from selfcast.platform.limits import BodyLimitMiddleware
 from selfcast.platform.payments import provider_for
 from selfcast.platform.quotas import retry_headers
-from selfcast.platform.routes import commands, payments, pika, v1
+from selfcast.platform.routes import commands, memory, payments, pika, v1
 from selfcast.platform.sessions.executor import Executor, LocalExecutor
 from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
@@ -162,6 +162,7 @@ def create_app(
 
     app.include_router(v1.router)
     app.include_router(commands.build_router())
+    app.include_router(memory.build_router())
     app.include_router(pika.router)
     app.include_router(payments.router)
     app.include_router(portal.build_router(settings))

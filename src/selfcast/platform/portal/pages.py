@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
-from selfcast.platform.portal import account, auth, studio
+from selfcast.platform.portal import account, auth, memory, studio
 from selfcast.platform.portal.web import HERE, Portal, route_class_for
 from selfcast.settings import Settings
 
@@ -31,4 +31,5 @@ def build_router(settings: Settings) -> APIRouter:
     auth.add_routes(router, portal)
     account.add_routes(router, portal)
     studio.add_routes(router, portal)
+    memory.add_routes(router, portal)
     return router

@@ -43,6 +43,7 @@ NAV = (
     ("usage", "/account/usage", "Usage"),
     ("topup", "/account/topup", "Top up"),
     ("media", "/account/media", "Voices & avatars"),
+    ("memory", "/account/memory", "Memory"),
 )
 
 
