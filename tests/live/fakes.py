@@ -201,6 +201,15 @@ class CannedBrain:
     def __init__(self, answers: dict[str, list[str]], *, delay_s: float = 0.0, fail: bool = False) -> None:
         self.answers, self.delay_s, self.fail = answers, delay_s, fail
         self.asked: list[tuple[list[Turn], BrainContext]] = []
+        self.prepared: list[BrainContext] = []  # what it was given to read while the bot joined
+        self.warmed: list[str] = []  # the partial words it was given while someone spoke
+
+    def prepare(self, context: BrainContext) -> float | None:
+        self.prepared.append(context)
+        return 0.0
+
+    def warm(self, history: list[Turn], context: BrainContext) -> None:
+        self.warmed.append(history[-1].text)
 
     def reply(self, history: list[Turn], context: BrainContext) -> Iterator[str]:
         self.asked.append((list(history), context))

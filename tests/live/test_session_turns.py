@@ -143,3 +143,20 @@ async def test_captions_drive_turns_when_hearing_is_captions_only(tmp_path: Path
         assert run.bot_lines() == ["The first release is planned for Friday."]
         people = [(ln.speaker, ln.text) for ln in run.reporter.lines if not ln.bot]
         assert people == [("Alice", "Ada, when is the release?")]
+
+
+async def test_brain_reads_the_card_while_joining_and_the_partial_words_while_someone_speaks(tmp_path: Path) -> None:
+    hearing = Hearing(HearingSettings(provider="captions"), bot_name="Ada (AI)",
+                      turns=TurnOptions(end_of_turn_silence_ms=300))
+    brain = CannedBrain({"release": ["The first release is planned for Friday."]})
+    async with SessionRun(tmp_path, eng=engines(hearing=hearing, brain=brain), greeting="off") as run:
+        await run.ready()
+        await run.until(lambda: brain.prepared, why="the card prefilled")
+        assert brain.prepared[0].system_prompt == "Ada is fixing the rain gauge."
+        assert brain.prepared[0].bot_name == "Ada"
+        run.port.push(EventKind.CAPTION, speaker="Alice", text="Ada, when is the")
+        await run.until(lambda: brain.warmed, why="the partial words warmed")
+        run.port.push(EventKind.CAPTION, speaker="Alice", text="Ada, when is the release?")
+        await run.until(run.bot_lines, why="an answer to the captioned question")
+    assert brain.warmed[0] == "Ada, when is the"
+    assert len(brain.asked) == 1  # warming never asked for a reply

@@ -96,6 +96,13 @@ class Brain:
     def available(self) -> bool:
         return True
 
+    def prepare(self, context: BrainContext) -> float | None:
+        """Read the fixed part of the prompt ahead of the first question (seconds it took)."""
+        return None
+
+    def warm(self, history: list[Turn], context: BrainContext) -> None:
+        """Read the conversation so far ahead of the end of the turn (never blocks)."""
+
     def first_sentence_s(self) -> float:
         return float(getattr(self.settings, "first_token_timeout_s", 8.0))
 

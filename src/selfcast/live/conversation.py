@@ -76,9 +76,17 @@ class Conversation:
     def brain_context(self) -> BrainContext:
         """The reference card / system prompt from the session request, memory of earlier
         meetings, and this meeting so far."""
-        name = self.bot_name.split("(")[0].strip() or self.bot_name
-        return BrainContext(bot_name=name, card=self.context or None, system_prompt=self.context,
-                            memory=self.memory, transcript=list(self.lines))
+        ctx = opening_context(self.bot_name, self.context, self.memory)
+        ctx.transcript = list(self.lines)
+        return ctx
+
+    def warm(self, partial: str) -> None:
+        """Let the brain read what is being said before the person has finished."""
+        if not partial.strip():
+            return
+        last = self.last_person_line()
+        speaker = last.speaker if last is not None else "participant"
+        self.brain.warm([*self.history(), Turn("user", partial.strip(), speaker)], self.brain_context())
 
     async def reply_sentences(self) -> AsyncIterator[str]:
         """The brain's reply, streamed; an apology instead when the brain fails before speaking."""
@@ -102,6 +110,12 @@ class Conversation:
 
     def transcript(self) -> list[TranscriptLine]:
         return list(self.lines)
+
+
+def opening_context(bot_name: str, system_prompt: str, memory: MemoryStore | None = None) -> BrainContext:
+    """What the brain knows before anyone speaks (what ``BrainEngine.prepare`` reads)."""
+    name = bot_name.split("(")[0].strip() or bot_name
+    return BrainContext(bot_name=name, card=system_prompt or None, system_prompt=system_prompt, memory=memory)
 
 
 def latency_record(turn_end: float, decided_at: float, handle: SpeechHandle) -> dict[str, object]:

@@ -78,9 +78,18 @@ class HearingEngine(Protocol):
 
 
 class BrainEngine(Protocol):
-    """The reply, streamed sentence by sentence (a blocking iterator; the session runs it on a thread)."""
+    """The reply, streamed sentence by sentence (a blocking iterator; the session runs it on a thread).
+
+    ``prepare`` (blocking, once, while the bot joins) and ``warm`` (non-blocking, with a person's
+    partial words) let a model with a prompt cache do its reading before the turn ends; brains
+    without one do nothing.
+    """
 
     def reply(self, history: list[Turn], context: BrainContext) -> Iterator[str]: ...
+
+    def prepare(self, context: BrainContext) -> float | None: ...
+
+    def warm(self, history: list[Turn], context: BrainContext) -> None: ...
 
     def close(self) -> None: ...
 

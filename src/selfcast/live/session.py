@@ -24,7 +24,7 @@ from typing import Any
 from selfcast.brain.memory import MeetingInfo
 from selfcast.live.commands import Commands
 from selfcast.live.contract import SessionReporter, SessionSpec
-from selfcast.live.conversation import Conversation
+from selfcast.live.conversation import Conversation, opening_context
 from selfcast.live.engines import Engines, load_engines, memory_for
 from selfcast.live.greeting import Greeter
 from selfcast.live.joining import BotCrashed, Connection, JoinAttempt, PortFactory, meeting_bot
@@ -78,8 +78,12 @@ class LiveSession:
             loading = asyncio.ensure_future(asyncio.to_thread(
                 load_engines, self.settings, image=self.spec.avatar_path, voice_id=self.spec.voice_id,
                 bot_name=self.spec.bot_name))
+        else:
+            self.tasks.spawn(self._prepare_brain(self.engines), "brain-prepare")
         try:
             self.tasks.spawn(watch_platform(self.reporting, self.policy, self.signal, self._warn), "platform-watch")
+            if loading is not None:
+                self.tasks.spawn(self._prepare_brain(loading), "brain-prepare")
             attempt = await self._join()
             if loading is not None:
                 self.engines = await loading
@@ -97,6 +101,14 @@ class LiveSession:
             await self._leave(leave)
         finally:
             await self._shutdown(loading)
+
+    async def _prepare_brain(self, engines: Engines | asyncio.Future[Engines]) -> None:
+        """The brain reads the card while the bot joins (a model's prefill takes seconds)."""
+        eng = engines if isinstance(engines, Engines) else await asyncio.shield(engines)
+        context = opening_context(self.spec.bot_name, self.spec.system_prompt)
+        took = await asyncio.to_thread(eng.brain.prepare, context)
+        if took is not None:
+            self.reporting.timings["brain_prefill"] = round(took, 3)
 
     async def _join(self) -> JoinAttempt:
         attempt = await self.connection.join()

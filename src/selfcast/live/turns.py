@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterable, Iterable
 
-from selfcast.hearing.events import BargeIn, EndOfTurn, HearingEvent, SpeechStarted
+from selfcast.hearing.events import BargeIn, EndOfTurn, HearingEvent, PartialTranscript, SpeechStarted
 from selfcast.live.conversation import Conversation, latency_record
 from selfcast.live.media_out import Speaker
 from selfcast.live.ports import AvatarEngine, HearingEngine, MeetingPort
@@ -57,6 +57,8 @@ class TurnTaking:
         for ev in events:
             if isinstance(ev, SpeechStarted):
                 self.avatar.set_listening(True)
+            elif isinstance(ev, PartialTranscript):
+                self.conv.warm(ev.text)
             elif isinstance(ev, BargeIn):
                 await self.barge_in(ev)
             elif isinstance(ev, EndOfTurn):

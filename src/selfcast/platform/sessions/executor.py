@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from selfcast.brain.llm.service import LocalLLM, SlotLeases
 from selfcast.errors import Unavailable
 from selfcast.platform.store.models import MeetingSession
 from selfcast.settings import Settings
@@ -118,14 +119,32 @@ class LocalExecutor:
         self.extra_env = extra_env or {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
+        # the node's model: loaded at the first session, shared by every session this executor runs
+        self._llm: LocalLLM | None = None
+        self._slots = SlotLeases(max(1, settings.brain.llm_slots))
 
     def preflight(self) -> None:
         check_browser(self.settings)
 
+    def _worker_settings(self, session_id: str) -> Settings:
+        """The server's settings, plus where this node's model answers and the session's slot."""
+        brain = self.settings.brain
+        if brain.provider != "embedded" or brain.llm_url:
+            return self.settings
+        with self._lock:
+            if self._llm is None:
+                self._llm = LocalLLM(brain).start()
+            llm = self._llm
+        if llm.error:
+            return self.settings  # the worker's brain tries its own, then the extractive responder answers
+        endpoint = llm.endpoint(self._slots.lease(session_id))
+        return self.settings.model_copy(update={"brain": brain.model_copy(update=endpoint.as_settings())})
+
     def start(self, session_id: str) -> int:
         work = self.settings.data_dir / "sessions" / session_id
         work.mkdir(parents=True, exist_ok=True)
-        env = worker_env(os.environ, {**self.extra_env, "SELFCAST_WORKER_SETTINGS": worker_settings_json(self.settings)})
+        settings_json = worker_settings_json(self._worker_settings(session_id))
+        env = worker_env(os.environ, {**self.extra_env, "SELFCAST_WORKER_SETTINGS": settings_json})
         cmd = [
             sys.executable, "-m", "selfcast.cli.main", "worker", session_id,
             "--heartbeat-s", str(self.heartbeat_s),
@@ -174,6 +193,7 @@ class LocalExecutor:
             if not alive:
                 with self._lock:
                     self._procs.pop(row.id, None)
+                self._slots.release(row.id)
             return alive
         if row.worker_pid is None:
             return True  # not started yet: only the heartbeat deadline applies
@@ -196,3 +216,6 @@ class LocalExecutor:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=5)
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
