@@ -55,6 +55,7 @@ class ReferenceCard:
 
     subject: str
     vibe: str = ""
+    sections: list[str] = field(default_factory=list)  # goal, status, roadmap ... carried whole
     facts: list[str] = field(default_factory=list)
     recent: list[str] = field(default_factory=list)
     right_now: list[str] = field(default_factory=list)
@@ -67,7 +68,8 @@ class ReferenceCard:
         parts = [f"Reference card: {self.subject}"]
         if self.vibe:
             parts.append(f"Vibe: {self.vibe}")
-        for title, items in (("Known facts", self.facts), ("Recent activity", self.recent),
+        for title, items in (("Goals and status", self.sections), ("Known facts", self.facts),
+                             ("Recent activity", self.recent),
                              ("Right now", self.right_now), ("People", self.people)):
             if items:
                 parts.append(f"\n{title}:\n" + "\n".join(f"- {x}" for x in items))
@@ -80,13 +82,13 @@ class ReferenceCard:
     def lines(self) -> list[tuple[str, str]]:
         """(section, item) pairs, the unit the embedded brain retrieves over."""
         out = [("vibe", self.vibe)] if self.vibe else []
-        for sec, items in (("facts", self.facts), ("recent", self.recent), ("now", self.right_now),
+        for sec, items in (("facts", self.sections), ("facts", self.facts), ("recent", self.recent), ("now", self.right_now),
                            ("people", self.people)):
             out.extend((sec, x) for x in items)
         return out
 
     def to_dict(self) -> dict:
-        return {"subject": self.subject, "vibe": self.vibe, "facts": self.facts, "recent": self.recent,
+        return {"subject": self.subject, "vibe": self.vibe, "sections": self.sections, "facts": self.facts, "recent": self.recent,
                 "right_now": self.right_now, "people": self.people, "sources": self.sources,
                 "stats": self.stats, "text": self.text}
 
@@ -241,6 +243,55 @@ def _doc_facts(text: str, source: str) -> tuple[str, list[str]]:
     return title, out + facts
 
 
+#: README headings whose whole section says what matters now (carried in full, bounded)
+_KEY_HEADING = re.compile(r"^(?:(?:current|project|our|the)\s+)?(?:goals?|objectives?|roadmap|status|milestones?|focus|"
+                          r"now(?:\s*(?:/|and|&)\s*next)?|next(?:\s+up|\s+steps)?|blockers?|blocked|deadlines?|"
+                          r"priorities|this\s+week|in\s+progress|what'?s\s+next)\b", re.I)
+SECTION_MAX_CHARS = 1200
+
+
+def _key_sections(text: str) -> list[str]:
+    """Goal/Status/Roadmap/... sections of a document, each as one line: "Heading: body" with its
+    paragraphs and bullets in order (checkbox state kept), at most ``SECTION_MAX_CHARS``."""
+    out: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    level = 0
+    in_code = False
+    for raw in text.splitlines():
+        if raw.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        m = re.match(r"^\s*(#{1,6})\s+(.+?)\s*#*\s*$", raw)
+        if m:
+            depth, heading = len(m.group(1)), _clean(m.group(2), 200)
+            if current is not None and depth > level:  # a subheading stays inside its section
+                current[1].append(heading + ":")
+                continue
+            current = None
+            if _KEY_HEADING.match(heading):
+                current, level = (heading, []), depth
+                out.append(current)
+            continue
+        if current is None or not raw.strip() or raw.lstrip().startswith(("<", "!", "|")):
+            continue
+        b = _BULLET.match(raw)
+        if b:
+            item = _clean(b.group("item"), SECTION_MAX_CHARS)
+            box = b.group("box")
+            state = "" if box is None or "progress" in item.lower() else " (done)" if box in "xX" else " (to do)"
+            current[1].append(item + state + ";")
+        else:
+            current[1].append(_clean(raw, SECTION_MAX_CHARS))
+    lines = []
+    for heading, body in out:
+        joined = re.sub(r";$", ".", " ".join(body).strip())
+        line = f"{heading}: {joined}" if joined else heading
+        lines.append(_clean(line, SECTION_MAX_CHARS))
+    return [x for x in lines if len(x) > 3]
+
+
 _PYTEST_FAIL = re.compile(r"^(?:FAILED|ERROR)\s+(\S+?)(?:\s+-\s+(.+))?$")
 _PYTEST_SUMMARY = re.compile(r"^=+\s*(.*\b(?:failed|error|errors)\b.*?)\s+in\s+[\d.]+s")
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failure|Interrupt|Exit)):?\s*(.*)$")
@@ -303,6 +354,20 @@ def _history_commands(text: str, n: int = 4) -> list[str]:
     return list(reversed(list(dedup)))[-n:]
 
 
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _when(iso: str) -> float:
+    try:
+        return datetime.fromisoformat(iso.strip()).timestamp()
+    except ValueError:
+        return 0.0
+
+
 def _pretty_date(iso: str) -> str:
     try:
         d = datetime.strptime(iso[:10], "%Y-%m-%d")
@@ -312,7 +377,7 @@ def _pretty_date(iso: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the card
-def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] | tuple = (),
+def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] | tuple = (),
                history_files: list[Path] | None = None, time_budget_s: float = 8.0,
                max_files: int = 20_000, days: int = 14, subject: str = "") -> ReferenceCard:
     """Scan ``path`` and return its reference card within ``budget_tokens``.
@@ -329,6 +394,7 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
     git = _is_git(root)
 
     facts: list[str] = []
+    sections: list[str] = []
     right_now: list[str] = []
     recent: list[str] = []
     people: Counter[str] = Counter()
@@ -353,14 +419,22 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
         if not title and t:
             title = t
         kind = p.name.upper().split(".")[0]
+        found = _key_sections(text)
+        sections.extend(found)
+        items = [it for it in items if not any(it.split(": ", 1)[-1].lower()[:80] in k.lower() for k in found)]
+        if kind == "TODO":
+            open_items = [it.split(": ", 1)[-1].removesuffix(" (to do)") for it in items if it.endswith("(to do)")]
+            if open_items:
+                right_now.append(_clean("next on the to-do list: " + "; ".join(open_items[:3]), 240))
         limit = 5 if kind == "README" else 4
         facts.extend(items[:limit] if kind != "CHANGELOG" else items[:2])
 
     # memory and identity files
-    mem_files = [root / n for n in MEMORY_FILES if (root / n).is_file()]
+    wanted = {n.upper() for n in MEMORY_FILES}
+    mem_files = sorted((p for p in root.iterdir() if p.is_file() and p.name.upper() in wanted), key=_mtime, reverse=True)
     for d in MEMORY_DIRS:
-        if (root / d).is_dir():
-            mem_files.extend(sorted((root / d).glob("*.md"), key=lambda p: p.name, reverse=True)[:5])
+        if (root / d).is_dir():  # daily logs and notes: the newest first (by name, then by edit time)
+            mem_files.extend(sorted((root / d).glob("*.md"), key=lambda p: (p.name, _mtime(p)), reverse=True)[:5])
     for p in mem_files:
         text = _read_text(p)
         if not text:
@@ -387,11 +461,13 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
         # masked, not dropped: a commit whose subject states a credential still counts for its
         # author, and only its subject stays off the card
         log_txt = _git(root, "log", f"--since={days}.days", "-n", "60", "--no-merges",
-                       "--pretty=format:%ad%x1f%an%x1f%s", "--date=short", drop=False)
+                       "--pretty=format:%aI%x1f%an%x1f%s", drop=False)
         if not log_txt.strip():  # an old repository: its latest commits still say what happened last
-            log_txt = _git(root, "log", "-n", "15", "--no-merges", "--pretty=format:%ad%x1f%an%x1f%s", "--date=short",
-                           drop=False)
-        entries = [ln.split("\x1f") for ln in log_txt.splitlines() if ln.count("\x1f") == 2]
+            log_txt = _git(root, "log", "-n", "15", "--no-merges", "--pretty=format:%aI%x1f%an%x1f%s", drop=False)
+        # newest work first, by when it was written (a rebase or a replayed history keeps author dates)
+        entries = sorted((ln.split("\x1f") for ln in log_txt.splitlines() if ln.count("\x1f") == 2),
+                         key=lambda e: _when(e[0]), reverse=True)
+        entries = [[e[0][:10], e[1], e[2]] for e in entries]
         entries = [e for e in entries if MASK not in e[0] + e[1]]
         for date, author, _subj in entries:
             people[author] += 1
@@ -412,7 +488,7 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
                 top = ", ".join(f for f, _ in files.most_common(4))
                 recent.append(_clean(f"most-changed files lately: {top}", 200))
         branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
-        status = [ln for ln in _git(root, "status", "--porcelain").splitlines() if ln.strip()]
+        status = [ln for ln in _git(root, "status", "--porcelain", "--untracked-files=all").splitlines() if ln.strip()]
         if status:
             changed = [ln[3:] for ln in status if _safe_name(ln[3:])]
             shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
@@ -481,11 +557,11 @@ def build_card(path: Path, *, budget_tokens: int = 1200, extra_logs: list[Path] 
 
     subject_name = subject or owner or (people.most_common(1)[0][0] if people else "the owner")
     project = title or root.resolve().name
-    focus = _focus(recent, facts)
+    focus = _focus(recent[:6], facts)
     vibe = " ".join(identity_lines[:1]) or (
         f"{subject_name} is working on {project}" + (f", lately mostly on {focus}" if focus else "") + ".")
     card = ReferenceCard(subject=_scrub(f"{subject_name}, {project}") or "the owner", vibe=_scrub(_clean(vibe, 200)),
-                         facts=_scrubbed(_dedup(facts)), recent=_scrubbed(_dedup(recent)),
+                         sections=_scrubbed(_dedup(sections)), facts=_scrubbed(_dedup(facts)), recent=_scrubbed(_dedup(recent)),
                          right_now=_scrubbed(_dedup(right_now)), people=_scrubbed(people_lines),
                          sources=_scrubbed(scan.sources))
     _fit(card, budget_tokens)
@@ -538,15 +614,25 @@ def _dedup(items: list[str]) -> list[str]:
 
 
 def _fit(card: ReferenceCard, budget: int) -> None:
-    """Keep at most 10 facts, then trim to the token budget in reverse priority:
-    people, then recent activity, then right-now, then facts (specific facts matter most)."""
+    """Keep at most 10 facts, then trim to the token budget in reverse priority: people, then
+    recent activity, then right-now, then facts, and only then the goal/status sections (what
+    matters most), which are shortened, longest first, rather than dropped."""
     card.facts = card.facts[:10]
     for attr, keep in (("people", 2), ("recent", 3), ("right_now", 2), ("facts", 3),
-                       ("people", 0), ("recent", 0), ("right_now", 0), ("facts", 0)):
+                       ("people", 1), ("recent", 1), ("right_now", 1), ("facts", 0),
+                       ("people", 0), ("recent", 0), ("right_now", 0)):
         items = getattr(card, attr)
         while card.tokens > budget and len(items) > keep:
             items.pop()
         if card.tokens <= budget:
             return
+    while card.tokens > budget and card.sections:
+        i = max(range(len(card.sections)), key=lambda k: len(card.sections[k]))
+        if len(card.sections[i]) <= 80:
+            card.sections.pop()
+            continue
+        card.sections[i] = _clean(card.sections[i], max(80, len(card.sections[i]) * 3 // 4))
+    if card.tokens <= budget:
+        return
     while card.tokens > budget and len(card.vibe) > 20:
         card.vibe = card.vibe[: len(card.vibe) // 2]
