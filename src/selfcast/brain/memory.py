@@ -155,8 +155,13 @@ class _File:
 
     def append(self, items: Sequence[MemoryItem]) -> None:
         data = "".join(json.dumps(asdict(i), ensure_ascii=False) + "\n" for i in items)
-        with self.locked(), self.path.open("a", encoding="utf-8") as fh:
-            fh.write(data)
+        with self.locked(), self.path.open("a+b") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell():
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":  # a torn line from a crash: do not glue the next one to it
+                    data = "\n" + data
+            fh.write(data.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -232,7 +237,10 @@ class MemoryStore:
                  for d in notes.decisions]
         todo += [(f"{a.owner} will {a.task}" if a.owner else a.task, "action", a.owner) for a in notes.action_items]
         todo += [(f"Open question: {q}", "question", "") for q in notes.open_questions]
-        for speaker, said in list(exchanges)[:MAX_EXCHANGES]:
+        for speaker, raw in list(exchanges)[:MAX_EXCHANGES]:
+            said = _clean(raw)  # before the framing: "Bob told me:" alone is not a memory
+            if not said:
+                continue
             asked = said.rstrip().endswith("?")
             todo.append((f"{speaker} {'asked' if asked else 'told'} me: {said}", "asked" if asked else "told", ""))
         people = [a for a in notes.attendees if bot_slug(a).lower() != self.bot_id.lower()]  # not the bot itself
