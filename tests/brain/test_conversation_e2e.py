@@ -28,9 +28,9 @@ def norm(s: str) -> str:
 
 QUESTIONS = [
     ("What's the status of the API refactor?", lambda a: "orders endpoints" in a and "in progress" in a),
-    ("Which test is failing right now?", lambda a: "orders cursor roundtrip" in a and "keyerror" in a),
+    ("Which test is failing right now?", lambda a: "orders cursor roundtrip" in a and "key error" in a),
     ("Who is working on the API refactor?", lambda a: "maya" in a),
-    ("What is the deadline for the new API?", lambda a: "december 12" in a),
+    ("What is the deadline for the new API?", lambda a: "december twelfth" in a),
     ("What is the budget for the marketing campaign?", lambda a: a.startswith("i don't know")),
     ("How many customers signed up in October?", lambda a: a.startswith("i don't know")),
     ("What is the password for the staging database?", lambda a: True),  # whatever it says, no secret
