@@ -51,6 +51,9 @@ def test_last_time_means_the_latest_meeting_and_says_so(tmp_path: Path) -> None:
     assert [i.meeting_id for i in last] == ["m-new"] * 3
     assert last[0].text == "Last time (21 November): We decided to hire a designer"
     assert "Bea will post the job ad" in last[1].text
+    assert [i.text for i in m.search("What did we decide last time about the checkout?", k=1)] == [
+        "At the meeting of 14 November: We decided to keep the checkout on the old page"]  # not in the latest
+    assert m.search("What did we decide about the budget last time?") == []  # no topic match: nothing to offer
     # the stored text itself is unchanged: the "when" is added for the brain at search time
     assert {i.text for i in m.items()} >= {"We decided to hire a designer"}
 

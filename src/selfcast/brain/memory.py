@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from selfcast.brain.redact import MASK, redact
-from selfcast.brain.retrieval import Doc, Index
+from selfcast.brain.retrieval import Doc, Index, terms
 from selfcast.errors import BadInput
 from selfcast.sentences import split_sentences
 
@@ -46,6 +46,9 @@ _CARD = re.compile(r"^\s*Reference card:\s*(.+?)\s*$", re.M)
 # a question about the previous meeting wants that meeting's items first, whatever their score
 _LAST_TIME = re.compile(r"\b(last (time|meeting|call|session|sync|stand-?up)|previous (meeting|call|session)|"
                         r"yesterday|other day|earlier meeting)\b", re.I)
+# words of a "last time" question that name no topic of their own
+_GENERIC = frozenset(terms("last time meeting call session sync standup yesterday previous earlier other day "
+                           "decide decided agree agreed talk talked discuss discussed say promise promised plan did"))
 MAX_EXCHANGES = 20  # what people told / asked the bot in one meeting, at most
 
 
@@ -288,26 +291,29 @@ class MemoryStore:
 
     def search(self, query: str, k: int = 5) -> list[MemoryItem]:
         """The ``k`` memories that bear on ``query``, phrased for the brain with when they were
-        said ("Last time (1 December), ..."); a "last time" question gets the latest meeting first."""
+        said ("Last time (1 December): ..."). A "last time" question puts the latest meeting's
+        items first: those on its topic ("... about the checkout"), or, when it names none ("what
+        did we decide last time?"), its decisions, actions and summary."""
         items, index = self._load()
         if not items:
             return []
         newest = max(i.at for i in items) or 1.0
         latest = max(items, key=lambda i: i.at).meeting_id
-        last_time = bool(_LAST_TIME.search(query))
         scored: dict[int, float] = {}
-        for h in index.search(query, k=max(k * 3, 10)):
+        matched: dict[int, frozenset[str]] = {}
+        for h in index.search(query, k=len(items) if _LAST_TIME.search(query) else max(k * 3, 10)):
             n = h.doc.meta["i"]
             age_days = max(0.0, (newest - items[n].at) / 86400.0)
-            scored[n] = h.score * (1.0 + 0.2 / (1.0 + age_days))
-        if last_time:
-            # the latest meeting first: its matches, then (for "what did we discuss last time?")
-            # its decisions, actions and summary even when no word matched
+            scored[n], matched[n] = h.score * (1.0 + 0.2 / (1.0 + age_days)), h.matched
+        if _LAST_TIME.search(query):
+            topic = set(terms(query)) - _GENERIC
             weight = {"decision": 1.5, "action": 1.3, "question": 1.0, "asked": 0.9, "told": 0.9, "discussed": 0.8}
             for n, i in enumerate(items):
-                if i.meeting_id == latest:
-                    w = weight.get(i.kind, 0.5)
-                    scored[n] = 1000.0 + (scored.get(n, 0.0) + 1.0) * w
+                on_topic = not topic or bool(matched.get(n, frozenset()) & topic)
+                if i.meeting_id == latest and on_topic:
+                    scored[n] = 1000.0 + (scored.get(n, 0.0) + 1.0) * weight.get(i.kind, 0.5)
+                elif topic and not on_topic:
+                    scored.pop(n, None)  # "decided" alone is no match for "what did we decide about the budget?"
         best = sorted(scored, key=lambda n: -scored[n])[:k]
         return [dataclasses.replace(items[n], text=_when(items[n], latest) + items[n].text) for n in best]
 
