@@ -96,6 +96,13 @@ TABLE = [
     ('Cost went from $10 to $12.99', 'Cost went from ten dollars to twelve dollars and ninety-nine cents'),
     ('Raised $2.5M and $5k', 'Raised two point five million dollars and five thousand dollars'),
     ('Recently edited README.md file and notes.md file', 'Recently edited the readme file and the notes file'),
+    ("See foo.py:42 and bar.js#L10", "See line forty-two of the foo module and line ten of the bar file"),
+    ("Use --dry-run and -v flags", "Use the dry run option and dash v flags"),
+    ("Run npm run build && make test", "Run NPM run build and make test"),
+    ("It runs on localhost:8080, not 10.0.0.12", "It runs on localhost port eight thousand and eighty, not an IP address"),
+    ("1/2 done, 3/4 left, 24/7 support", "one half done, three quarters left, twenty-four seven support"),
+    ("Ship 3/15, 7/12 tests pass", "Ship March fifteenth, seven out of twelve tests pass"),
+    ("Our OKRs: 10k users and 2M rows", "Our OKRs: ten thousand users and two million rows"),
 ]
 
 

@@ -55,6 +55,9 @@ _KIND = {**dict.fromkeys(("md", "markdown", "txt", "rst", "adoc"), "file"),
          **dict.fromkeys(("mp4", "mov", "webm", "mkv"), "video"),
          **dict.fromkeys(("zip", "gz", "tgz", "tar", "whl", "bz2", "xz", "7z"), "archive"),
          **dict.fromkeys(("gguf", "onnx", "pt", "pth", "safetensors", "bin", "ckpt"), "model file")}
+#: vowel-less words that are said, not spelled
+_INTERJECTIONS = frozenset({"hmm", "hm", "mm", "mmm", "shh", "sh", "psst", "pst", "brr", "tsk", "nth", "pfft", "grr",
+                            "zzz", "st", "nd", "rd", "th", "s", "t", "ll", "ve", "re", "d", "m"})
 #: abbreviations in names, said as the word they stand for
 _ABBREV = {"src": "source", "std": "standard", "cfg": "config", "pkg": "package", "cmd": "command", "msg": "message",
            "ctx": "context", "tmp": "temp", "img": "image", "btn": "button", "impl": "implementation",
@@ -173,8 +176,9 @@ def _file(m: re.Match, text: str) -> str:
         said = f"{_words_of(stem.replace('.', ' '))} {_KIND[ext]}".strip()
     if dirs:
         said += " in " + " ".join(_words_of(d.lstrip(".")) for d in dirs)
-    before = text[: m.start()]
-    return said if _DETERMINER.search(before) else f"the {said}"
+    line = m.group("line") or m.group("anchor")
+    said = (said if _DETERMINER.search(text[: m.start()]) else f"the {said}")
+    return f"line {number(int(line))} of {said}" if line else said
 
 
 def _folder(m: re.Match) -> str:
@@ -242,6 +246,21 @@ def _day_month(m: re.Match) -> str:
     return f"the {number(d, to='ordinal')} of {month}" + (f", {_year(int(m.group('y')))}" if m.group("y") else "")
 
 
+_FRACTION = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+
+
+def _slash_numbers(m: re.Match) -> str:
+    """3/15 → March fifteenth (a day past 12 tells it is a date), 1/2 → one half, 3/4 → three
+    quarters, 7/12 → seven out of twelve."""
+    a, b = int(m.group(1)), int(m.group(2))
+    if 1 <= a <= 12 and 13 <= b <= 31:
+        return f"{_MONTHS[a - 1]} {number(b, to='ordinal')}"
+    if 0 < a < b <= 10:
+        one, many = _FRACTION.get(b, (number(b, to="ordinal"), number(b, to="ordinal") + "s"))
+        return f"{number(a)} {one if a == 1 else many}"
+    return f"{number(a)} out of {number(b)}"
+
+
 def _version(m: re.Match) -> str:
     return "version " + " point ".join(_version_part(p) for p in m.group("ver").split("."))
 
@@ -272,12 +291,20 @@ def speakable(text: str) -> str:
                _hash, t)
     t = re.sub(r"(?<![\w/])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{24,}={0,2}(?![\w/])",
                "a hash", t)
-    t = re.sub(rf"(?<![\w@])(?P<path>(?:~|\.{{1,2}})?/?(?:[\w.@-]+/)*[\w@-][\w.@-]*?\.(?P<ext>{_EXT}))\b(?![.\w]*\w)",
+    t = re.sub(rf"(?<![\w@])(?P<path>(?:~|\.{{1,2}})?/?(?:[\w.@-]+/)*[\w@-][\w.@-]*?\.(?P<ext>{_EXT}))\b(?![.\w]*\w)(?::(?P<line>\d+)(?::\d+)?|#L(?P<anchor>\d+)(?:-L\d+)?)?",
                lambda m: _file(m, m.string), t, flags=re.I)
     t = re.sub(r"(?<![\w/])(?:(?:~|\.{1,2})?/)?(?:[A-Za-z_][\w.-]*/){2,}[A-Za-z_][\w.-]*/?(?![\w/])"
                r"|(?<![\w/])(?:~|\.{1,2})?/[A-Za-z_][\w.-]*(?:/[A-Za-z_][\w.-]*)*/?(?![\w/])"
                r"|(?<![\w/])[A-Za-z_][\w.-]*/(?:[A-Za-z_][\w.-]*/)+(?![\w/])", _folder, t)
     t = re.sub(rf"(?i)\b(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?!\.\w)(?:/\S*)?", _domain, t)
+    t = re.sub(r"\b127\.0\.0\.1\b", "localhost", t)
+    t = re.sub(r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "an IP address", t)
+    t = re.sub(r"\b(localhost|an IP address):(\d{2,5})\b", r"\1 port \2", t)
+    t = re.sub(r"(?<![\w-])--([a-z][\w-]*)", lambda m: f"the {_words_of(m.group(1))} option", t)
+    t = re.sub(r"(?<![\w-])-([a-zA-Z])\b(?!-)", lambda m: f"dash {m.group(1)}", t)
+    t = t.replace("&&", " and ").replace("||", " or ")
+    t = re.sub(r"\b24/7\b", "twenty-four seven", t)
+    t = re.sub(r"(?<![\w/])(\d{1,2})/(\d{1,2})(?![\w/])", _slash_numbers, t)
     t = re.sub(r"\b([A-Z][A-Z0-9]{1,9})-(\d+)\b", r"\1 \2", t)  # ticket ids: PROJ-123
     t = re.sub(r"(?:\bPR|\bpull request|\bissue|\bticket|\bbug)\s*#\s*(?=\d)", lambda m: m.group(0).split("#")[0].rstrip() + " ", t)
     t = re.sub(r"#(\d+)\b", r"number \1", t)
@@ -303,6 +330,8 @@ def speakable(text: str) -> str:
                lambda m: m.group(1) + " " + _year(int(m.group(2))), t)
     t = re.sub(r"\b(\d+)\s?(?:-|to)\s?(\d+)\s+(minutes|hours|days|weeks|months|years|people|items|tests)\b",
                lambda m: f"{m.group(1)} to {m.group(2)} {m.group(3)}", t)
+    t = re.sub(r"\b(\d+(?:\.\d+)?)(k|K|M|bn|B)\b",
+               lambda m: _decimal(m.group(1)) + " " + _MAGNITUDE[m.group(2).lower()], t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)x\b", lambda m: _decimal(m.group(1)) + " times", t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s?(ms|s|KB|MB|GB|TB|kb|mb|gb)\b",
                lambda m: _decimal(m.group(1)) + " " + {"ms": "milliseconds", "s": "seconds", "kb": "kilobytes",
@@ -312,10 +341,12 @@ def speakable(text: str) -> str:
     t = re.sub(r"\b[a-z][a-z0-9]*(?:\.[a-z_][a-z0-9_]*){2,}\b", lambda m: _words_of(m.group(0).replace(".", " ")), t)
     t = re.sub(r"\b\w+(?:::\w+)+\b", lambda m: _words_of(m.group(0).replace("::", " ")), t)
     t = re.sub(r"\b_*[A-Za-z][A-Za-z0-9]*(?:_+[A-Za-z0-9]+)+_*\b|\b_+[A-Za-z0-9]+_*\b", lambda m: _words_of(m.group(0)), t)
-    t = re.sub(r"\b[a-z]+(?:[A-Z][a-z0-9]*)+\b|\b(?:[A-Z][a-z0-9]+){2,}\b|\b[A-Z]{2,}[a-z]+[A-Za-z]*\b",
+    t = re.sub(r"\b[a-z]+(?:[A-Z][a-z0-9]*)+\b|\b(?:[A-Z][a-z0-9]+){2,}\b|\b[A-Z]{2,}[a-z]{2,}[A-Za-z]*\b",
                lambda m: _words_of(m.group(0)), t)
     t = re.sub(r"\b[a-z]+(?:-[a-z0-9]+){2,}\b", lambda m: _words_of(m.group(0)), t)  # kebab-case-names
     t = re.sub(r"\b[A-Z][A-Z0-9]*[A-Z]s?\b", lambda m: _SAID_AS.get(m.group(0), _caps(m.group(0))), t)
+    t = re.sub(r"(?<![\w'-])[b-df-hj-np-tv-xz]{2,5}(?![\w'-])",
+               lambda m: m.group(0) if m.group(0) in _INTERJECTIONS else m.group(0).upper(), t)  # npm, ssh
     t = re.sub(r"(?<![\d.])-?\d[\d,]*\.\d+\b", lambda m: _decimal(m.group(0)), t)
     t = re.sub(r"(?<![\w-])-(\d)", r"minus \1", t)
     t = re.sub(r"\b(\d+)-(\d+)\b", r"\1 to \2", t)
