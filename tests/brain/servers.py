@@ -17,6 +17,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def do_GET(self) -> None:
+        if self.path == "/health":  # llama.cpp's server: 200 once the model is loaded
+            return self._json(200, {"status": "ok"})
+        return self._json(404, {"error": {"message": "not found"}})
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})

@@ -51,6 +51,7 @@ class LLMBrain(OpenAIBrain):
         self._warm_next: tuple[str, list[dict[str, str]]] | None = None
         self._warm_busy = False
         self.timings: dict[str, float] = {}
+        self.last_prefill: dict[str, int] = {}
         self._prefiller = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0),
                                        headers={"Authorization": f"Bearer {settings.llm_key}"})
 
@@ -108,6 +109,9 @@ class LLMBrain(OpenAIBrain):
                                         json=self._body(system, msgs, max_tokens=1, stream=False))
         if response.status_code >= 400:
             raise Unavailable(f"{self.vendor} refused a prefill ({response.status_code}): {response.text[:200]}")
+        timings = response.json().get("timings") or {}
+        # tokens read now (prompt_n) and found already in the slot's cache (cache_n)
+        self.last_prefill = {k: int(timings.get(k, 0)) for k in ("prompt_n", "cache_n")}
         return time.perf_counter() - t0
 
     def prepare(self, context: BrainContext, wait_s: float = 60.0) -> float | None:

@@ -1,0 +1,113 @@
+"""The embedded LLM brain: the real model answers from the card and says when it does not know,
+a prefilled card is reused, and the extractive responder answers whenever the model cannot."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from selfcast.brain import BrainContext, Turn, get_brain
+from selfcast.brain.llm.brain import LLMBrain
+from selfcast.brain.llm.service import LocalLLM
+from selfcast.live.demo.launch import demo_card
+from selfcast.settings import BrainSettings
+from tests.brain.servers import ChatServer
+
+CARD = demo_card("Ada")
+
+
+def ask(brain, question: str, context: BrainContext | None = None) -> str:
+    return " ".join(brain.reply([Turn("user", question, "Tom")], context or BrainContext("Ada", CARD, system_prompt=CARD)))
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_extractive_responder_answers_while_the_model_is_not_up() -> None:
+    brain = get_brain(BrainSettings(llm_url=f"http://127.0.0.1:{closed_port()}/v1", llm_key="k"))
+    assert isinstance(brain, LLMBrain)
+    t0 = time.perf_counter()
+    answer = ask(brain, "When is the first public release?")
+    assert "Friday" in answer
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_a_stalled_model_hands_the_turn_to_the_extractive_responder_within_the_deadline() -> None:
+    server = ChatServer(["Way too late."], mode="slow", delay=5.0)
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k", llm_first_sentence_s=0.6))
+        t0 = time.perf_counter()
+        answer = ask(brain, "When is the first public release?")
+        assert "Friday" in answer and "late" not in answer
+        assert time.perf_counter() - t0 < 1.5
+    finally:
+        server.close()
+
+
+def test_requests_pin_the_session_slot_and_keep_the_prompt_cached() -> None:
+    server = ChatServer(["The first release is on Friday."])
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="sk-node-key-0123456789", llm_slot=2))
+        assert ask(brain, "When is the release?") == "The first release is on Friday."
+        body, headers = server.requests[-1]["body"], server.requests[-1]["headers"]
+        assert body["id_slot"] == 2 and body["cache_prompt"] is True and body["stream"] is True
+        assert headers["Authorization"] == "Bearer sk-node-key-0123456789"
+        assert body["messages"][0]["role"] == "system" and "rain gauge" in body["messages"][0]["content"]
+        assert body["messages"][-1] == {"role": "user", "content": "Tom: When is the release?"}
+    finally:
+        server.close()
+
+
+def test_a_secret_the_model_says_is_never_spoken() -> None:
+    key = "sk-live-" + "9f8e7d6c5b4a" * 3
+    server = ChatServer([f"Sure, the deploy key is {key}.", " The demo is on Friday."])
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k"))
+        answer = ask(brain, "What's the deploy key?")
+        assert key not in answer and "9f8e7d" not in answer
+        assert answer == "The demo is on Friday."
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[LocalLLM]:
+    llm = LocalLLM(BrainSettings(llm_slots=2)).start()
+    assert llm.wait(120), llm.error
+    yield llm
+    llm.close()
+
+
+@pytest.fixture(scope="module")
+def brain(model: LocalLLM) -> Iterator[LLMBrain]:
+    b = get_brain(BrainSettings(llm_first_sentence_s=60, **model.endpoint(0).as_settings()))
+    assert isinstance(b, LLMBrain)
+    yield b
+    b.close()
+
+
+@pytest.mark.slow
+def test_a_prefilled_card_is_read_once_and_reused(brain: LLMBrain) -> None:
+    context = BrainContext("Ada", CARD, system_prompt=CARD)
+    assert brain.prepare(context) is not None
+    first = brain.last_prefill
+    assert brain.prepare(context) is not None
+    again = brain.last_prefill
+    assert first["prompt_n"] > 150  # the card was read ...
+    assert again["cache_n"] >= first["prompt_n"] - 2 and again["prompt_n"] <= 3  # ... and not read again
+
+
+@pytest.mark.slow
+def test_the_model_answers_from_the_card_and_admits_what_it_does_not_know(brain: LLMBrain) -> None:
+    release = ask(brain, "When is the first public release going out?")
+    assert "friday" in release.lower()
+    now = ask(brain, "What are you working on right now?").lower()
+    assert "rain gauge" in now and "r-e" not in now and "readme" not in now
+    budget = ask(brain, "What's the marketing budget for next quarter?").lower()
+    assert "don't know" in budget or "do not know" in budget or "not sure" in budget
