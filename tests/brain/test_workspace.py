@@ -208,3 +208,15 @@ def test_secrets_in_a_status_section_stay_off_the_card(tmp_path, home):
     status = next(x for x in card.sections if x.startswith("Status:"))
     assert "Deploys are green." in status
     assert "hunter2" not in card.text and "ghp_" not in card.text
+
+
+def test_notes_that_say_what_is_happening_now_lead_the_card(tmp_path, home):
+    (tmp_path / "README.md").write_text("# Lighthouse\n\nA weather-station dashboard.\n\n## Goals\n\n"
+                                        "- The first public release is planned for Friday.\n")
+    (tmp_path / "NOTES.md").write_text("# Working notes\n\n- Right now: fixing the rain gauge, which reports double.\n"
+                                       "- Next: a dark mode.\n- Decided: charts are plain SVG.\n")
+    card = build_card(tmp_path, history_files=[])
+    assert card.right_now[0] == "Right now: fixing the rain gauge, which reports double."
+    assert "right now fixing the rain gauge" in card.vibe
+    assert card.sections == ["Goals: The first public release is planned for Friday."]
+    assert any("charts are plain SVG" in f for f in card.facts)

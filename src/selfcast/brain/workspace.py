@@ -248,6 +248,9 @@ _KEY_HEADING = re.compile(r"^(?:(?:current|project|our|the)\s+)?(?:goals?|object
                           r"now(?:\s*(?:/|and|&)\s*next)?|next(?:\s+up|\s+steps)?|blockers?|blocked|deadlines?|"
                           r"priorities|this\s+week|in\s+progress|what'?s\s+next)\b", re.I)
 SECTION_MAX_CHARS = 1200
+#: a notes line that says what is being done now
+_NOW_LABEL = re.compile(r"^(?:(?:working notes|notes|today|this week)\s*:\s*)?(?:right now|now|currently|current focus|"
+                        r"focus|working on|today|this week|in progress|next|next up|blocked(?: on)?|blockers?)\s*:", re.I)
 
 
 def _key_sections(text: str) -> list[str]:
@@ -281,12 +284,13 @@ def _key_sections(text: str) -> list[str]:
             item = _clean(b.group("item"), SECTION_MAX_CHARS)
             box = b.group("box")
             state = "" if box is None or "progress" in item.lower() else " (done)" if box in "xX" else " (to do)"
-            current[1].append(item + state + ";")
+            item = item + state
+            current[1].append(item if item.endswith((".", "!", "?", ":", ";")) else item + ";")
         else:
             current[1].append(_clean(raw, SECTION_MAX_CHARS))
     lines = []
     for heading, body in out:
-        joined = re.sub(r";$", ".", " ".join(body).strip())
+        joined = re.sub(r";$", ".", " ".join(body).strip()).rstrip(":")
         line = f"{heading}: {joined}" if joined else heading
         lines.append(_clean(line, SECTION_MAX_CHARS))
     return [x for x in lines if len(x) > 3]
@@ -395,6 +399,7 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
 
     facts: list[str] = []
     sections: list[str] = []
+    notes_now: list[str] = []
     right_now: list[str] = []
     recent: list[str] = []
     people: Counter[str] = Counter()
@@ -451,6 +456,8 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
                     name = it.split(":", 1)[-1].strip()
                     people[name] += 0
                     last_seen.setdefault(name, "")
+                elif _NOW_LABEL.match(it):
+                    notes_now.append(it)  # "Right now: fixing the rain gauge" says what the owner is doing
                 else:
                     facts.append(it)
 
@@ -539,7 +546,7 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
         p = Path(p)
         if p.is_file():
             cmds.extend(_history_commands(_read_text(p, tail=True)))
-    right_now = [e for e in errors[-5:]] + right_now
+    right_now = notes_now[:3] + [e for e in errors[-5:]] + right_now
     if cmds:
         right_now.append("recent commands: " + "; ".join(cmds[-3:]))
 
@@ -558,8 +565,11 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
     subject_name = subject or owner or (people.most_common(1)[0][0] if people else "the owner")
     project = title or root.resolve().name
     focus = _focus(recent[:6], facts)
+    doing = next((x.split(":", 1)[1].strip().rstrip(".") for x in notes_now
+                  if not re.match(r"^(?:next|next up|blocked|blockers?)", x, re.I)), "")
     vibe = " ".join(identity_lines[:1]) or (
-        f"{subject_name} is working on {project}" + (f", lately mostly on {focus}" if focus else "") + ".")
+        f"{subject_name} is working on {project}" + (f", lately mostly on {focus}" if focus else "")
+        + (f"; right now {doing}" if doing else "") + ".")
     card = ReferenceCard(subject=_scrub(f"{subject_name}, {project}") or "the owner", vibe=_scrub(_clean(vibe, 200)),
                          sections=_scrubbed(_dedup(sections)), facts=_scrubbed(_dedup(facts)), recent=_scrubbed(_dedup(recent)),
                          right_now=_scrubbed(_dedup(right_now)), people=_scrubbed(people_lines),
