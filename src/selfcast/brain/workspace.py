@@ -246,11 +246,19 @@ def _doc_facts(text: str, source: str) -> tuple[str, list[str]]:
 #: README headings whose whole section says what matters now (carried in full, bounded)
 _KEY_HEADING = re.compile(r"^(?:(?:current|project|our|the)\s+)?(?:goals?|objectives?|roadmap|status|milestones?|focus|"
                           r"now(?:\s*(?:/|and|&)\s*next)?|next(?:\s+up|\s+steps)?|blockers?|blocked|deadlines?|"
-                          r"priorities|this\s+week|in\s+progress|what'?s\s+next)\b", re.I)
+                          r"priorities|this\s+week|in\s+progress|what'?s\s+next|results(?:\s+so\s+far)?|progress|"
+                          r"current\s+state|where\s+we\s+are|known\s+issues|open\s+issues|risks)\b", re.I)
 SECTION_MAX_CHARS = 1200
 #: a notes line that says what is being done now
 _NOW_LABEL = re.compile(r"^(?:(?:working notes|notes|today|this week)\s*:\s*)?(?:right now|now|currently|current focus|"
                         r"focus|working on|today|this week|in progress|next|next up|blocked(?: on)?|blockers?)\s*:", re.I)
+
+
+def _open_items(text: str) -> list[str]:
+    """A to-do file's items still open: unchecked boxes, or plain bullets when it has no boxes."""
+    bullets = [b for b in map(_BULLET.match, text.splitlines()) if b]
+    boxed = [b for b in bullets if b.group("box") is not None]
+    return [_clean(b.group("item"), 120) for b in (boxed or bullets) if b.group("box") in (None, " ")]
 
 
 def _key_sections(text: str) -> list[str]:
@@ -428,7 +436,7 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
         sections.extend(found)
         items = [it for it in items if not any(it.split(": ", 1)[-1].lower()[:80] in k.lower() for k in found)]
         if kind == "TODO":
-            open_items = [it.split(": ", 1)[-1].removesuffix(" (to do)") for it in items if it.endswith("(to do)")]
+            open_items = _open_items(text)
             if open_items:
                 right_now.append(_clean("next on the to-do list: " + "; ".join(open_items[:3]), 240))
         limit = 5 if kind == "README" else 4
