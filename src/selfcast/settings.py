@@ -11,7 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -88,9 +88,17 @@ class HearingSettings(BaseModel):
     url: str = ""
     key: str = ""
     model: str = "whisper-1"
-    model_path: str = ""  # a CTranslate2 Whisper directory; empty = bundled tiny.en
+    model_path: str = ""  # a CTranslate2 Whisper directory; "" = Whisper base (multilingual); "tiny.en" = bundled tiny.en
     cpu_threads: int = 2
     timeout_s: float = 10.0
+    language: str = "en"  # what people in the meeting speak (a Whisper code); a session may set its own
+
+    @field_validator("language")
+    @classmethod
+    def _whisper_language(cls, v: str) -> str:
+        from selfcast.hearing.languages import check_language
+
+        return check_language(v)
 
 
 class BrainSettings(BaseModel):

@@ -192,7 +192,7 @@ def test_partial_transcripts_arrive_while_someone_is_still_talking(whisper):
             partials.append((t, ev.text))
     assert partials, f"no partial transcript during {len(talk) / SR:.1f} s of continuous speech"
     assert all(t < 0.3 + len(talk) / SR + 0.05 for t, _ in partials)  # while still talking
-    assert "orders" in partials[0][1].lower()
+    assert "order" in partials[0][1].lower()  # the first words, heard while "endpoints" is half said
 
 
 def test_platform_captions_name_the_speaker_of_an_audio_turn(whisper):

@@ -20,7 +20,7 @@ import numpy as np
 
 from selfcast.errors import BadInput
 from selfcast.hearing import turns as turn_rules
-from selfcast.hearing.asr import ASR, get_asr
+from selfcast.hearing.asr import ASR, Recognition, get_asr
 from selfcast.hearing.events import (
     BargeIn,
     EndOfTurn,
@@ -28,6 +28,7 @@ from selfcast.hearing.events import (
     PartialTranscript,
     SpeechStarted,
 )
+from selfcast.hearing.speechgate import GateRules, SegmentEvidence, judge, level_dbfs
 from selfcast.hearing.vad import FRAME, SAMPLE_RATE, SileroVAD
 from selfcast.media.frames import AudioChunk
 from selfcast.settings import HearingSettings, TurnOptions
@@ -45,10 +46,11 @@ TAIL_FRAMES = 4  # 128 ms, inside the 200 ms a complete question waits anyway
 
 
 class _Job:
-    __slots__ = ("finished", "future", "kind", "n", "started")
+    __slots__ = ("finished", "future", "kind", "level_dbfs", "n", "started")
 
-    def __init__(self, kind: str, n: int, future: Future) -> None:
+    def __init__(self, kind: str, n: int, future: Future[Recognition], level_dbfs: float) -> None:
         self.kind, self.n, self.future, self.started = kind, n, future, time.perf_counter()
+        self.level_dbfs = level_dbfs  # how loud the decoded audio was (the speech gate's evidence)
         self.finished = 0.0
         future.add_done_callback(self._done)
 
@@ -65,8 +67,10 @@ class Hearing:
     """Ears of one live session. Not thread-safe: feed it from one task."""
 
     def __init__(self, settings: HearingSettings, *, bot_name: str, turns: TurnOptions | None = None,
-                 asr: ASR | None = None, vad: SileroVAD | None = None, default_speaker: str = "participant") -> None:
+                 asr: ASR | None = None, vad: SileroVAD | None = None, default_speaker: str = "participant",
+                 gate: GateRules | None = None) -> None:
         self.settings = settings
+        self.gate = gate or GateRules()
         self.turns = turns or TurnOptions()
         self.bot_name = bot_name
         self.default_speaker = default_speaker
@@ -162,8 +166,8 @@ class Hearing:
         if self._state == "speaking" and self._buf:
             if self._cand is None or self._cand.n != self._n_voiced_until_silence():
                 self._cand = self._submit("candidate", self._n_voiced_until_silence())
-            text = self._cand.future.result(timeout=timeout_s)
-            events.append(self._finish(text, self._silence_start or self._now(), {}))
+            rec = self._cand.future.result(timeout=timeout_s)
+            events.append(self._finish(rec, self._cand.level_dbfs, self._silence_start or self._now(), {}))
         return events
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
@@ -218,7 +222,7 @@ class Hearing:
 
     def _submit(self, kind: str, n_frames: int) -> _Job:
         audio = np.concatenate(self._buf[:n_frames]) if n_frames else np.zeros(0, np.float32)
-        return _Job(kind, n_frames, self._pool.submit(self._asr.transcribe, audio))
+        return _Job(kind, n_frames, self._pool.submit(self._asr.recognise, audio), level_dbfs(audio))
 
     def _barge_only(self, frame: np.ndarray, t0: float, events: list[HearingEvent]) -> None:
         """Captions carry the words; audio still tells us when someone talks over the bot."""
@@ -287,7 +291,7 @@ class Hearing:
         if job is not None and job.future.done():
             self._partial = None
             try:
-                text = job.future.result()
+                text = job.future.result().text
             except Exception as exc:  # recognition failure must not kill the session
                 log.warning("partial recognition failed: %s", type(exc).__name__)
                 return
@@ -304,10 +308,11 @@ class Hearing:
         if self._silence_start is None or self._cand is None or not self._cand.future.done():
             return
         try:
-            text = self._cand.future.result()
+            rec = self._cand.future.result()
         except Exception as exc:
             log.warning("recognition failed: %s", type(exc).__name__)
-            text = ""
+            rec = Recognition("")
+        text = rec.text
         silence_ms = (t - self._silence_start) * 1000.0
         s = self.turns
         cue = turn_rules.completeness(text)
@@ -319,16 +324,26 @@ class Hearing:
         if t - self._start >= MAX_UTTERANCE_S:
             need = 0
         if silence_ms >= need:
-            events.append(self._finish(text, self._silence_start, {"silence_ms": round(silence_ms),
+            events.append(self._finish(rec, self._cand.level_dbfs, self._silence_start, {"silence_ms": round(silence_ms),
                                                                     "decode_ms": round(self._cand.ms), "cue": cue}))
 
     def _speaker_for(self, start: float, end: float) -> str:
         names = [sp for (ct, sp) in self._captions if start - 1.0 <= ct <= end + 1.5]
         return names[-1] if names else self.default_speaker
 
-    def _finish(self, text: str, end: float, latency: dict) -> HearingEvent:
-        seg = TranscriptLine(self._speaker_for(self._start, end), text, round(self._start, 3), round(end, 3))
-        ev = self._end_of_turn(seg, latency)
+    def _finish(self, rec: Recognition, level: float, end: float, latency: dict) -> HearingEvent:
+        """The utterance's end: a turn if the speech gate says it was speech; otherwise an
+        unaddressed, wordless end (the invented words are logged, never put in the transcript)."""
+        seg = TranscriptLine(self._speaker_for(self._start, end), rec.text, round(self._start, 3), round(end, 3))
+        evidence = SegmentEvidence(rec.text, round(self._voiced_s, 3), rec.no_speech_prob, rec.avg_logprob,
+                                   round(level, 1))
+        verdict = judge(evidence, self.gate)
+        if rec.text.strip() and not verdict.speech:
+            log.info("heard %r, %s", rec.text[:80], verdict.reason)
+            ev = EndOfTurn(TranscriptLine(seg.speaker, "", seg.start, seg.end), False, verdict.reason, latency)
+        else:
+            ev = self._end_of_turn(seg, latency)
+        ev.evidence = evidence
         self._reset_utterance()
         return ev
 

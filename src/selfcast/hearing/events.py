@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from selfcast.hearing.speechgate import SegmentEvidence
 from selfcast.transcript import TranscriptLine
 
 
@@ -26,6 +27,7 @@ class EndOfTurn:
     addressed: bool
     reason: str = ""  # why addressed / not (name, one-to-one, follow-up, group chatter, backchannel)
     latency: dict = field(default_factory=dict)  # measured: silence_ms, decode_ms
+    evidence: SegmentEvidence | None = None  # what the speech gate judged (audio turns; None for captions)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import numpy as np
 
 from selfcast.errors import BadInput
 from selfcast.hearing.asr.base import ASR
+from selfcast.hearing.languages import check_language
 from selfcast.media.audio_io import encode_wav
 from selfcast.providers.http import Endpoint, HTTPClient, Retry, timeouts
 
@@ -22,16 +23,17 @@ class OpenAIASR(ASR):
     name = "openai"
 
     def __init__(self, url: str, key: str = "", model: str = "whisper-1", timeout_s: float = 10.0, *,
-                 retry: Retry | None = None, transport: httpx.BaseTransport | None = None) -> None:
+                 retry: Retry | None = None, transport: httpx.BaseTransport | None = None, language: str = "en") -> None:
         if not url:
             raise BadInput("hearing.provider=openai needs hearing.url (e.g. https://api.openai.com/v1)")
         self.model = model or "whisper-1"
+        self.language = check_language(language)
         endpoint = Endpoint("the transcription API", url, headers={"Authorization": f"Bearer {key}"} if key else {},
                             secret=key, check=CHECK, timeout=timeouts(timeout_s), retry=retry or Retry())
         self.http = HTTPClient(endpoint, transport=transport)
 
     def transcribe(self, pcm: np.ndarray, *, prompt: str = "") -> str:
-        data = {"model": self.model, "response_format": "json", "language": "en"}
+        data = {"model": self.model, "response_format": "json", "language": self.language}
         if prompt:
             data["prompt"] = prompt
         r = self.http.request("POST", "/audio/transcriptions", data=data,
