@@ -59,12 +59,16 @@ def register(app: typer.Typer) -> None:
                 raise BadInput(f"a question is over {MAX_QUESTION_CHARS} characters; ask it the way you would say it")
         persona = _persona(system_prompt_file)
         card = build_card(workspace.resolve())
+        if "reference card" in persona.lower():  # the card file the skill joins with: the meeting gets only it
+            card_text, persona = persona, ""
+        else:
+            card_text = card.text
         name = bot_name.strip() or card.subject.split(",")[0].strip() or "the assistant"
         settings = Settings().brain
         if provider:
             settings = settings.model_copy(update={"provider": provider})
         brain = get_brain(settings)
-        context = BrainContext(bot_name=name, card=card.text, system_prompt=persona or card.text)
+        context = BrainContext(bot_name=name, card=card_text, system_prompt=persona or card_text)
         try:
             t0 = time.perf_counter()
             brain.prepare(context)
