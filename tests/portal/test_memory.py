@@ -132,3 +132,24 @@ def test_portal_page_lists_memory_and_forgets_with_csrf(portal: Portal) -> None:
     assert MemoryStore(account_root(portal.settings.data_dir, other_id), "Ada").items()[0].id == foreign
     filtered = c.get("/account/memory", params={"q": "rain gauge"})
     assert "The rain gauge ships in March" in filtered.text and "1 item)" in filtered.text
+
+
+def test_in_a_browser_the_memory_page_forgets_an_item(portal: Portal, browser) -> None:  # type: ignore[no-untyped-def]
+    from tests.portal.helpers import browser_sign_up, screenshot
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    browser_sign_up(page, portal.url, "mem-browser@example.com", PASSWORD)
+    with portal.store.read() as db:
+        _seed(portal, accounts.by_email(db, "mem-browser@example.com").id)
+    page.get_by_role("link", name="Memory").click()
+    page.wait_for_url("**/account/memory")
+    row = page.locator("tr", has_text="Bob will write the migration script")
+    assert row.count() == 1 and "action" in row.inner_text()
+    screenshot(page, portal.shots, "memory")
+    row.get_by_role("button", name="Forget").click()
+    page.get_by_text("No later meeting will know it.").wait_for()
+    assert page.locator("tr", has_text="Bob will write the migration script").count() == 0
+    assert page.locator("tr", has_text="Robin's team uses <b>Postgres</b> 16").count() == 1
+    ctx.close()
