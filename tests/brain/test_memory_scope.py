@@ -79,6 +79,10 @@ def test_a_recalled_decision_is_not_remembered_again_and_the_bot_is_not_an_atten
                          action_items=[ActionItem("Bob", "tag it")], attendees=["Ada (AI)"])
     assert m.remember(again, meeting=MeetingInfo("m2")) == 1
     assert [i.text for i in m.items() if i.kind == "person"] == ["Attendees: Bob"]
+    assert m.remember(MeetingNotes("", action_items=[ActionItem("Ada (AI)", "send Carol the slides")]),
+                      meeting=MeetingInfo("m3")) == 1
+    assert [(i.text, i.owner) for i in m.items() if i.meeting_id == "m3"] == [
+        ("I said I would send Carol the slides", "Ada (AI)")]
     assert [i.text for i in m.items() if i.meeting_id == "m2"] == ["We decided to skip the retro"]
 
 

@@ -238,7 +238,10 @@ class MemoryStore:
             todo.append((notes.summary, "discussed", ""))
         todo += [(d if re.search(r"\b(decid|agree)", d, re.I) else f"Decided: {d}", "decision", "")
                  for d in notes.decisions]
-        todo += [(f"{a.owner} will {a.task}" if a.owner else a.task, "action", a.owner) for a in notes.action_items]
+        for a in notes.action_items:
+            mine = bool(a.owner) and bot_slug(a.owner).lower() == self.bot_id.lower()  # the bot's own promise
+            todo.append((f"I said I would {a.task}" if mine else f"{a.owner} will {a.task}" if a.owner else a.task,
+                         "action", a.owner))
         todo += [(f"Open question: {q}", "question", "") for q in notes.open_questions]
         for speaker, raw in list(exchanges)[:MAX_EXCHANGES]:
             said = _clean(raw)  # before the framing: "Bob told me:" alone is not a memory
