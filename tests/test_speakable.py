@@ -103,6 +103,9 @@ TABLE = [
     ("1/2 done, 3/4 left, 24/7 support", "one half done, three quarters left, twenty-four seven support"),
     ("Ship 3/15, 7/12 tests pass", "Ship March fifteenth, seven out of twelve tests pass"),
     ("Our OKRs: 10k users and 2M rows", "Our OKRs: ten thousand users and two million rows"),
+    ("We use SQLite and PostgreSQL on iOS", "We use sequel light and postgres on eye OS"),
+    ("6 files changed, 18 insertions(+), 2 deletions(-)", "six files changed, eighteen insertions, two deletions"),
+    ("Edited analysis.tex and models/staging/stg_orders.sql", "Edited the analysis file and the STG orders query file in models staging"),
 ]
 
 

@@ -30,13 +30,20 @@ _SAID_AS = {"README": "readme", "TODO": "to-do", "TODOS": "to-dos", "FIXME": "fi
             "SQL": "sequel", "JSON": "jason", "YAML": "yammel", "GUI": "gooey", "OAUTH": "oh auth", "WASM": "wazzum",
             "NASA": "nasa", "ASAP": "as soon as possible", "TOML": "tommel", "CONTRIBUTING": "contributing guide",
             "AGENTS": "agents", "MAKEFILE": "makefile", "DOCKERFILE": "dockerfile", "ETA": "E.T.A."}
+#: names that splitting by case would say wrongly
+_NAMES = {"SQLite": "sequel light", "PostgreSQL": "postgres", "MySQL": "my sequel", "iOS": "eye OS",
+          "macOS": "mac OS", "GraphQL": "graph Q L", "NoSQL": "no sequel", "OAuth": "oh auth", "DevOps": "dev ops",
+          "GitHub": "github", "GitLab": "gitlab", "YouTube": "youtube", "LinkedIn": "linkedin",
+          "JavaScript": "javascript", "TypeScript": "typescript", "PyTorch": "pytorch", "NumPy": "numpy",
+          "PyPI": "pie pie", "OpenAI": "open AI", "WiFi": "wifi", "Wi-Fi": "wifi"}
 #: known file names, said as a person names the file
 _NAMED_FILES = {"readme": "readme", "changelog": "changelog", "license": "license", "todo": "to-do list",
                 "roadmap": "roadmap", "contributing": "contributing guide", "makefile": "makefile",
                 "dockerfile": "dockerfile", "memory": "memory file", "notes": "notes file", "plan": "plan",
                 "status": "status file", "goals": "goals file", "package": "package file", "pyproject": "pyproject file",
                 "__init__": "package init", "index": "index file", "agents": "agents file"}
-_KIND = {**dict.fromkeys(("md", "markdown", "txt", "rst", "adoc"), "file"),
+_KIND = {**dict.fromkeys(("md", "markdown", "txt", "rst", "adoc", "tex", "bib"), "file"),
+         **dict.fromkeys(("proto", "graphql", "gql", "tf", "hcl", "lkml", "mk", "cmake", "nix", "bzl"), "file"),
          **dict.fromkeys(("py", "pyi"), "module"),
          **dict.fromkeys(("js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "rs", "java", "kt", "kts", "c", "h", "cc",
                           "cpp", "hpp", "cs", "rb", "php", "swift", "scala", "lua", "vue", "svelte", "ex", "exs",
@@ -279,6 +286,8 @@ def speakable(text: str) -> str:
     t = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     t = t.replace("\u2014", ", ").replace("\u2013", " to ").replace("\u2026", "...").replace("\u00a0", " ")
     t = _markdown(t)
+    t = re.sub(r"\(\s*[+-]\s*\)", "", t)  # git's "insertions(+)"
+    t = re.sub(r"(?<![\w-])(" + "|".join(map(re.escape, _NAMES)) + r")(?![\w-])", lambda m: _NAMES[m.group(1)], t)
     t = re.sub(r"\b(?:e\.g\.|eg\.)(?=\s|,)", "for example", t)
     t = re.sub(r"\bi\.e\.(?=\s|,)", "that is", t)
     t = re.sub(r"\betc\.", "et cetera.", t)

@@ -62,13 +62,11 @@ def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
 
 
 def _speakable(text: str) -> str:
-    """Paths and identifiers into words a voice can say."""
+    """A masked credential said as such, and a failing test by its name (file names, paths and
+    identifiers are put into words for every brain by ``selfcast.speakable``)."""
     t = re.sub(r"\s*\([^()]*\[REDACTED\][^()]*\)", "", text)
     t = t.replace("[REDACTED]", "a hidden credential")
     t = re.sub(r"(\S+?)\.py::(\w+)", lambda m: f"{re.sub(r'^test_', '', m.group(2))} in {Path(m.group(1)).name}", t)
-    t = re.sub(r"\b[\w/.-]+/([\w.-]+)", r"\1", t)  # dir/dir/file → file
-    t = re.sub(r"(\w)_(?=\w)", r"\1 ", t)
-    t = re.sub(r"\.(py|js|ts|md|txt|go|rs|java)\b", r" \1 file", t)
     return re.sub(r"\s+", " ", t).strip()
 
 
