@@ -94,6 +94,12 @@ def test_forget_removes_the_line_from_disk_and_from_search(tmp_path: Path) -> No
     assert m.forget(gone.id) is not None and m.forget(gone.id) is None
     assert "Bluebird" not in m.path.read_text() and m.search("launch code name") == []
     assert [i.id for i in MemoryStore(tmp_path, "Ada").items()] == [keep.id]
+    # a live session's store, already loaded, sees a deletion made elsewhere (the API's process)
+    live = MemoryStore(account_root(tmp_path, "acc_2"), "Ada")
+    held = live.add("The vendor is Acme Widgets", kind="fact")
+    assert held and live.search("which vendor?")[0].id == held.id
+    assert AccountMemory(tmp_path, "acc_2").forget(held.id) is not None
+    assert live.search("which vendor?") == [] and live.items() == []
 
 
 def test_a_torn_line_does_not_swallow_the_next_memory(tmp_path: Path) -> None:
