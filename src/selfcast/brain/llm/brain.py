@@ -10,7 +10,6 @@ request in flight, latest words win; a reply never waits for it longer than the 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -89,17 +88,13 @@ class LLMBrain(OpenAIBrain):
 
     def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:
         system, msgs = messages(history, context)
-        for event in self._events("/chat/completions", self._body(system, msgs, max_tokens=self.max_tokens, stream=True),
-                                  cancel):
-            if event.data.strip() == "[DONE]":
-                return
-            chunk = json.loads(event.data)
-            if "error" in chunk:
-                raise Unavailable(f"{self.vendor} failed mid-reply: {str(chunk['error'])[:200]}")
-            for choice in chunk.get("choices", []):
-                piece = (choice.get("delta") or {}).get("content")
-                if piece:
-                    yield piece
+        yield from self._pieces(self._body(system, msgs, max_tokens=self.max_tokens, stream=True), cancel)
+
+    def complete(self, system: str, user: str, *, schema: dict | None = None, max_tokens: int = 800) -> str:
+        """A whole answer (notes), waiting for a loading model; on the session's slot."""
+        if not self.ready(wait_s=120.0):
+            raise Unavailable(f"{self.vendor} is not loaded ({self._own.error if self._own else 'not answering'})")
+        return super().complete(system, user, schema=schema, max_tokens=max_tokens)
 
     def _prefill(self, system: str, msgs: list[dict[str, str]]) -> float:
         """One token's request: the server keeps the prompt in the slot (a long card on a busy

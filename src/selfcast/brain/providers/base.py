@@ -9,6 +9,7 @@ right; ``Brain.reply`` turns every failure here into a spoken apology.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from typing import ClassVar
@@ -22,6 +23,7 @@ from selfcast.providers.http import Endpoint, HTTPClient, Retry, timeouts
 from selfcast.settings import BrainSettings
 
 CHECK = "brain.url, brain.key and brain.model (SELFCAST_BRAIN__*)"
+WHOLE_ANSWER_READ_S = 180.0
 
 
 class HttpBrain(Brain):
@@ -42,12 +44,16 @@ class HttpBrain(Brain):
         endpoint = Endpoint(self.vendor, url, headers=self._headers(settings.key), secret=settings.key, check=CHECK,
                             timeout=timeouts(float(settings.first_token_timeout_s)), retry=retry or Retry())
         self.http = HTTPClient(endpoint, transport=transport)
+        # a whole answer (notes) may think for long before its first piece: a patient client
+        self.http_patient = HTTPClient(dataclasses.replace(endpoint, timeout=timeouts(WHOLE_ANSWER_READ_S)),
+                                       transport=transport)
 
     def _headers(self, key: str) -> dict[str, str]:
         raise NotImplementedError
 
-    def _events(self, path: str, body: dict, cancel: threading.Event) -> Iterator[ServerSentEvent]:
-        with self.http.stream("POST", path, json=body) as response:
+    def _events(self, path: str, body: dict, cancel: threading.Event, *, patient: bool = False
+                ) -> Iterator[ServerSentEvent]:
+        with (self.http_patient if patient else self.http).stream("POST", path, json=body) as response:
             try:
                 for event in EventSource(response).iter_sse():
                     if cancel.is_set():
@@ -58,3 +64,4 @@ class HttpBrain(Brain):
 
     def close(self) -> None:
         self.http.close()
+        self.http_patient.close()

@@ -24,11 +24,20 @@ class OpenAIBrain(HttpBrain):
     def _headers(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:
-        system, msgs = messages(history, context)
-        body = {"model": self.model, "stream": True, "temperature": 0.3, "max_tokens": self.max_tokens,
-                "messages": [{"role": "system", "content": system}, *msgs]}
-        for event in self._events("/chat/completions", body, cancel):
+    def complete(self, system: str, user: str, *, schema: dict | None = None, max_tokens: int = 800) -> str:
+        """One whole answer, e.g. meeting notes; ``schema`` constrains it to JSON of that shape
+        (``response_format: json_schema``, which llama.cpp's server turns into a grammar). Streamed
+        underneath, so a long answer is bounded by the silence between pieces, not its length."""
+        body: dict = {"model": self.model, "stream": True, "temperature": 0.1, "max_tokens": max_tokens,
+                      "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema,
+                                                                             "strict": True}}
+        return "".join(self._pieces(body, threading.Event(), patient=True))
+
+    def _pieces(self, body: dict, cancel: threading.Event, *, patient: bool = False) -> Iterator[str]:
+        """The text pieces of a streamed chat completion."""
+        for event in self._events("/chat/completions", body, cancel, patient=patient):
             if event.data.strip() == "[DONE]":
                 return
             chunk = json.loads(event.data)
@@ -38,3 +47,9 @@ class OpenAIBrain(HttpBrain):
                 piece = (choice.get("delta") or {}).get("content")
                 if piece:
                     yield piece
+
+    def _stream(self, history: list[Turn], context: BrainContext, cancel: threading.Event) -> Iterator[str]:
+        system, msgs = messages(history, context)
+        body = {"model": self.model, "stream": True, "temperature": 0.3, "max_tokens": self.max_tokens,
+                "messages": [{"role": "system", "content": system}, *msgs]}
+        yield from self._pieces(body, cancel)
