@@ -439,6 +439,8 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
             open_items = _open_items(text)
             if open_items:
                 right_now.append(_clean("next on the to-do list: " + "; ".join(open_items[:3]), 240))
+                shown = [o[:60].lower() for o in open_items[:3]]  # said once, under "right now"
+                items = [it for it in items if not any(o in it.lower() for o in shown)]
         limit = 5 if kind == "README" else 4
         facts.extend(items[:limit] if kind != "CHANGELOG" else items[:2])
 
