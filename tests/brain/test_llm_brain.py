@@ -36,6 +36,7 @@ def test_the_extractive_responder_answers_while_the_model_is_not_up() -> None:
     answer = ask(brain, "When is the first public release?")
     assert "Friday" in answer
     assert time.perf_counter() - t0 < 2.0
+    assert brain.answered_by == "extractive"
 
 
 def test_a_stalled_model_hands_the_turn_to_the_extractive_responder_within_the_deadline() -> None:
@@ -46,6 +47,7 @@ def test_a_stalled_model_hands_the_turn_to_the_extractive_responder_within_the_d
         answer = ask(brain, "When is the first public release?")
         assert "Friday" in answer and "late" not in answer
         assert time.perf_counter() - t0 < 1.5
+        assert brain.answered_by == "extractive"
     finally:
         server.close()
 
@@ -55,6 +57,7 @@ def test_requests_pin_the_session_slot_and_keep_the_prompt_cached() -> None:
     try:
         brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="sk-node-key-0123456789", llm_slot=2))
         assert ask(brain, "When is the release?") == "The first release is on Friday."
+        assert brain.answered_by == "llm"
         body, headers = server.requests[-1]["body"], server.requests[-1]["headers"]
         assert body["id_slot"] == 2 and body["cache_prompt"] is True and body["stream"] is True
         assert headers["Authorization"] == "Bearer sk-node-key-0123456789"

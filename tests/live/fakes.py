@@ -201,6 +201,7 @@ class CannedBrain:
     def __init__(self, answers: dict[str, list[str]], *, delay_s: float = 0.0, fail: bool = False) -> None:
         self.answers, self.delay_s, self.fail = answers, delay_s, fail
         self.asked: list[tuple[list[Turn], BrainContext]] = []
+        self.answered_by = "canned"
         self.prepared: list[BrainContext] = []  # what it was given to read while the bot joined
         self.warmed: list[str] = []  # the partial words it was given while someone spoke
 

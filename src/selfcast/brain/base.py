@@ -92,6 +92,7 @@ class Brain:
     def __init__(self, settings, *, fallback: Brain | None = None) -> None:
         self.settings = settings
         self.fallback = fallback
+        self.answered_by = ""  # who said the last reply: this brain's name, or its fallback's
 
     def available(self) -> bool:
         return True
@@ -113,9 +114,10 @@ class Brain:
         """Spoken-style sentences, each yielded as soon as it exists. Never raises for provider
         failures: they become the fallback's answer or an apology. Closing the iterator
         (barge-in) cancels the provider."""
+        self.answered_by = self.name
         if self.fallback is not None and not self.available():
             log.info("brain %s not available yet: %s answers", self.name, self.fallback.name)
-            yield from self.fallback.reply(history, context)
+            yield from self._fall_back(history, context)
             return
         q: queue.Queue = queue.Queue()
         cancel = threading.Event()
@@ -149,7 +151,7 @@ class Brain:
                     log.warning("brain provider %s timed out after %.1fs", self.name, time.perf_counter() - t0)
                     cancel.set()
                     if not said and self.fallback is not None:
-                        yield from self.fallback.reply(history, context)
+                        yield from self._fall_back(history, context)
                         return
                     yield from _spoken(splitter.flush()) if said else ()
                     yield APOLOGY_MIDWAY if said else APOLOGY
@@ -163,7 +165,7 @@ class Brain:
                         said += 1
                         yield s
                     if not said and self.fallback is not None:
-                        yield from self.fallback.reply(history, context)
+                        yield from self._fall_back(history, context)
                         return
                     if not said:
                         yield APOLOGY
@@ -172,7 +174,7 @@ class Brain:
                 else:
                     log.warning("brain provider %s failed: %s", self.name, _describe(val))
                     if not said and self.fallback is not None:
-                        yield from self.fallback.reply(history, context)
+                        yield from self._fall_back(history, context)
                         return
                     for s in _spoken(splitter.flush()):
                         said += 1
@@ -181,6 +183,11 @@ class Brain:
                     return
         finally:
             cancel.set()
+
+    def _fall_back(self, history: list[Turn], context: BrainContext) -> Iterator[str]:
+        assert self.fallback is not None
+        self.answered_by = self.fallback.name
+        yield from self.fallback.reply(history, context)
 
     def close(self) -> None:
         """Release connections (optional hook)."""

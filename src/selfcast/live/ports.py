@@ -82,8 +82,11 @@ class BrainEngine(Protocol):
 
     ``prepare`` (blocking, once, while the bot joins) and ``warm`` (non-blocking, with a person's
     partial words) let a model with a prompt cache do its reading before the turn ends; brains
-    without one do nothing.
+    without one do nothing. ``answered_by`` names who said the last reply (a fallback's name when
+    the model could not).
     """
+
+    answered_by: str
 
     def reply(self, history: list[Turn], context: BrainContext) -> Iterator[str]: ...
 
