@@ -220,3 +220,14 @@ def test_notes_that_say_what_is_happening_now_lead_the_card(tmp_path, home):
     assert "right now fixing the rain gauge" in card.vibe
     assert card.sections == ["Goals: The first public release is planned for Friday."]
     assert any("charts are plain SVG" in f for f in card.facts)
+
+
+def test_the_vibe_names_the_area_and_the_latest_commit_of_the_owner(tmp_path, home):
+    repo = _repo(tmp_path / "ledger", {"README.md": "# Ledgerline\n\nPayments backend.\n"},
+                 [("2026-01-05T10:00:00", "Priya Raman", "Refunds: move refunds to v2"),
+                  ("2026-02-20T10:00:00", "Priya Raman", "Settlement: group payments per currency"),
+                  ("2026-02-25T10:00:00", "Priya Raman", "Settlement: round GBP batches half-even"),
+                  ("2026-02-26T10:00:00", "Wei Zhang", "FX: hourly rate cache")])
+    card = build_card(repo, history_files=[], subject="Priya Raman")
+    assert card.vibe == ("Priya Raman is working on Ledgerline, lately mostly on settlement; "
+                         "latest: round GBP batches half-even.")

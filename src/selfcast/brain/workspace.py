@@ -473,6 +473,7 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
 
     # git: log, diff --stat, status
     owner = ""
+    latest_commits: list[list[str]] = []
     if git:
         owner = _git(root, "config", "user.name").strip()
         # masked, not dropped: a commit whose subject states a credential still counts for its
@@ -489,7 +490,8 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
         for date, author, _subj in entries:
             people[author] += 1
             last_seen[author] = max(last_seen.get(author, ""), date)
-        for date, author, subj in [e for e in entries if MASK not in e[2]][:14]:
+        latest_commits = [e for e in entries if MASK not in e[2]]
+        for date, author, subj in latest_commits[:14]:
             recent.append(_clean(f"{_pretty_date(date)}, {author.split()[0] if author else 'someone'}: {subj}", 160))
         if entries:
             scan.sources.append("git log")
@@ -575,11 +577,15 @@ def build_card(path: Path, *, budget_tokens: int = 700, extra_logs: list[Path] |
     subject_name = subject or owner or (people.most_common(1)[0][0] if people else "the owner")
     project = title or root.resolve().name
     focus = _focus(recent[:6], facts)
+    mine = [e for e in latest_commits if e[1] == subject_name] or latest_commits  # the subject's own work
+    latest = next((e[2] for e in mine), "").rstrip(".")
+    if focus and latest.lower().startswith(focus.lower() + ": "):
+        latest = latest[len(focus) + 2:]
     doing = next((x.split(":", 1)[1].strip().rstrip(".") for x in notes_now
                   if not re.match(r"^(?:next|next up|blocked|blockers?)", x, re.I)), "")
     vibe = " ".join(identity_lines[:1]) or (
         f"{subject_name} is working on {project}" + (f", lately mostly on {focus}" if focus else "")
-        + (f"; right now {doing}" if doing else "") + ".")
+        + (f"; right now {doing}" if doing else f"; latest: {latest}" if latest else "") + ".")
     card = ReferenceCard(subject=_scrub(f"{subject_name}, {project}") or "the owner", vibe=_scrub(_clean(vibe, 200)),
                          sections=_scrubbed(_dedup(sections)), facts=_scrubbed(_dedup(facts)), recent=_scrubbed(_dedup(recent)),
                          right_now=_scrubbed(_dedup(right_now)), people=_scrubbed(people_lines),
@@ -600,7 +606,14 @@ _STOP = frozenset(_split(
 
 
 def _focus(recent: list[str], facts: list[str]) -> str:
-    """The topic most recent commits share (a recurring two-word phrase, else a word)."""
+    """The topic the newest commits share: the newest commit's "Area: ..." label when it recurs,
+    else a recurring two-word phrase."""
+    labels = [b.split(": ", 1)[0] for b in (r.split(": ", 1)[-1] for r in recent)
+              if ": " in b and 0 < len(b.split(": ", 1)[0].split()) <= 4]
+    counts = Counter(x.lower() for x in labels)
+    for label in labels:  # newest first
+        if counts[label.lower()] >= 2:
+            return label if label.isupper() or re.search(r"[A-Z].*[A-Z]", label) else label.lower()
     bigrams: Counter[str] = Counter()
     for r in recent:
         body = r.split(": ", 1)[-1].lower()
