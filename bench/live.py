@@ -3,6 +3,11 @@ drift, received fps, CPU per session, and how many sessions this machine holds a
 
     .venv/bin/python bench/live.py                 # everything, ~15 min (10-minute drift run)
     .venv/bin/python bench/live.py --drift-min 2 --questions 6 --max-sessions 3
+    .venv/bin/python bench/live.py --skip conversation,capacity --sessions 4   # N sessions share the LLM
+
+The brain is the configured one (the embedded LLM by default: the server process is the node and
+holds the one model every session's worker talks to); each reply says who answered it ("llm", or
+"extractive" when the model missed its first-sentence deadline).
 
 All real: the server with its local executor (a worker process per session), the bot's Chromium
 in the built-in room, a headless Chromium participant who asks synthesised questions.
@@ -145,7 +150,10 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
                                     "all": [round(x) for x in lat],
                                     # the session's own clock: end of turn -> reply decided -> first sample due
                                     "bot_side": [{k: r.get(k) for k in ("decide_ms", "first_audio_ms", "silence_ms",
-                                                                        "decode_ms", "cue")} for r in replies]}
+                                                                        "decode_ms", "cue", "brain")} for r in replies]}
+        out["answers"] = [ln["text"] for ln in http.get(f"/v1/sessions/{sid}/transcript").json().get("lines", [])
+                          if ln.get("bot")]
+        out["brain_prefill_s"] = _prefill(http, sid)
         spans = rec.voiced_spans(rec.first_epoch)
         mt, mar = H.mouth_series(frames)
         syncs = [H.lip_sync(rec, mt, mar, a, b) for a, b in spans if b - a > 1.0]
@@ -185,6 +193,88 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         await alice.close()
     http.post(f"/v1/sessions/{sid}/leave")
     H.wait_status(http, sid, ("closed", "error"), 60)
+    http.close()
+
+
+def _prefill(http, sid: str) -> dict | None:
+    """The card's prefill: how long it took and when it finished (seconds from the session's start)."""
+    return next((e["data"] for e in H.events(http, sid) if e["kind"] == "brain_prepared"), None)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, MB (shared model pages counted once per process)."""
+    total = 0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total / 1024, 1)
+
+
+async def sessions_at_once(srv: H.LiveServer, args, out: dict) -> None:
+    """N sessions live at once, one participant each; questions asked in turn across them, so each
+    is answered while the others render and listen. The model is shared (one server, a slot each)."""
+    import os
+
+    from playwright.async_api import async_playwright
+
+    from selfcast.brain.workspace import build_card
+    from selfcast.live.demo.launch import send_avatar
+
+    tmp = Path(tempfile.mkdtemp())
+    card = build_card(H.fixture_workspace(tmp), subject="Ada").text
+    http = srv.http()
+    rooms, joins = [], []
+    for _ in range(args.sessions):
+        t0 = time.monotonic()
+        rooms.append(await asyncio.to_thread(send_avatar, srv.settings, srv.key, system_prompt=card, wait_ready_s=180))
+        joins.append(round(time.monotonic() - t0, 2))
+    lat: list[float] = []
+    per_session: list[list[int]] = [[] for _ in rooms]
+    async with async_playwright() as pw:
+        people = []
+        for i, room in enumerate(rooms):
+            p = H.Listener(pw, "/usr/bin/chromium")
+            await p.open(room.guest_url, f"Guest{i}")
+            await p.wait_bot_tile()
+            people.append(p)
+        await asyncio.sleep(6)  # greetings over
+        pids = [worker_pid(srv, r.session_id) for r in rooms]
+        c_self, c_w, t0 = proc_cpu_s(os.getpid()), sum(proc_cpu_s(p) for p in pids), time.monotonic()
+        for k in range(args.questions):
+            for i, p in enumerate(people):
+                q = QUESTIONS[(k + i) % len(QUESTIONS)]
+                t_q, dur = await p.say(H.espeak(q))
+                q_end = t_q + dur - 0.3
+                try:
+                    a0 = await p.wait_level(True, timeout=60)
+                    await p.wait_level(False, hold_s=1.2, timeout=60)
+                except TimeoutError:
+                    continue
+                if a0 > q_end:
+                    lat.append((a0 - q_end) * 1000)
+                    per_session[i].append(round((a0 - q_end) * 1000))
+        wall = time.monotonic() - t0
+        out[f"sessions_{args.sessions}"] = {
+            "join_to_ready_s": joins,
+            "voice_to_voice_ms": {"n": len(lat), "p50": round(pct(lat, 50)), "p95": round(pct(lat, 95)),
+                                  "per_session": per_session},
+            "brain": [r["data"].get("brain") for rm in rooms for r in H.events(http, rm.session_id) if r["kind"] == "reply"],
+            "node_cpu_cores": {"server_and_model": round((proc_cpu_s(os.getpid()) - c_self) / wall, 2),
+                               "workers_and_browsers": round((sum(proc_cpu_s(p) for p in pids) - c_w) / wall, 2)},
+            "node_rss_mb": {"server_and_model": rss_mb(os.getpid()), "workers_and_browsers": sum(rss_mb(p) for p in pids)},
+            "prefill_s": [_prefill(http, r.session_id) for r in rooms],
+        }
+        print("  sessions at once", json.dumps(out[f"sessions_{args.sessions}"]), flush=True)
+        for p in people:
+            await p.close()
+    for r in rooms:
+        http.post(f"/v1/sessions/{r.session_id}/leave")
+    for r in rooms:
+        H.wait_status(http, r.session_id, ("closed", "error"), 60)
     http.close()
 
 
@@ -235,6 +325,7 @@ async def main() -> None:
     ap.add_argument("--drift-min", type=float, default=10.0)
     ap.add_argument("--max-sessions", type=int, default=4)
     ap.add_argument("--window-s", type=float, default=20.0)
+    ap.add_argument("--sessions", type=int, default=4, help="sessions at once sharing the model (0: skip)")
     ap.add_argument("--skip", default="", help="comma list: conversation,capacity")
     args = ap.parse_args()
     out: dict = {}
@@ -249,6 +340,8 @@ async def main() -> None:
                 await conversation(srv, args, out)
             if "capacity" not in args.skip:
                 await capacity(srv, args, out)
+            if args.sessions > 0:
+                await sessions_at_once(srv, args, out)
         finally:
             srv.stop()
             joins = out.get("join_to_ready_s", [])

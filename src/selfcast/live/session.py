@@ -109,6 +109,7 @@ class LiveSession:
         took = await asyncio.to_thread(eng.brain.prepare, context)
         if took is not None:
             self.reporting.timings["brain_prefill"] = round(took, 3)
+            await self.reporting.event("brain_prepared", {"prefill_s": round(took, 3), "at_s": self.reporting.elapsed()})
 
     async def _join(self) -> JoinAttempt:
         attempt = await self.connection.join()
