@@ -106,6 +106,7 @@ TABLE = [
     ("We use SQLite and PostgreSQL on iOS", "We use sequel light and postgres on eye OS"),
     ("6 files changed, 18 insertions(+), 2 deletions(-)", "six files changed, eighteen insertions, two deletions"),
     ("Edited analysis.tex and models/staging/stg_orders.sql", "Edited the analysis file and the STG orders query file in models staging"),
+    ("Shipped 🚀 today ✅", "Shipped today"),
 ]
 
 

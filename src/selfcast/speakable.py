@@ -14,6 +14,7 @@ again changes nothing, so every path to the voice may pass through it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from num2words import num2words
 
@@ -285,6 +286,7 @@ def speakable(text: str) -> str:
     """What a person would say for ``text``: no markup, no spelled names, numbers in words."""
     t = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     t = t.replace("\u2014", ", ").replace("\u2013", " to ").replace("\u2026", "...").replace("\u00a0", " ")
+    t = "".join(c for c in t if unicodedata.category(c) not in ("So", "Cs", "Co"))  # emoji, pictographs
     t = _markdown(t)
     t = re.sub(r"\(\s*[+-]\s*\)", "", t)  # git's "insertions(+)"
     t = re.sub(r"(?<![\w-])(" + "|".join(map(re.escape, _NAMES)) + r")(?![\w-])", lambda m: _NAMES[m.group(1)], t)
