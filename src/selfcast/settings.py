@@ -132,7 +132,9 @@ class TurnOptions(BaseModel):
     end_of_turn_silence_ms: int = 500  # silence that ends a turn when its words give no cue
     min_end_of_turn_silence_ms: int = 200  # ... after a complete question or sentence
     max_end_of_turn_silence_ms: int = 1500  # ... after a trailing "um, and..."
-    barge_in_min_ms: int = 500  # speech over the bot this long stops it
+    pause_after_ms: int = 160  # a voice over the bot this long pauses it (silent at once; resumed if it was nothing)
+    barge_in_min_ms: int = 500  # speech over the bot this long stops it for good (unless its words are a backchannel)
+    resume_after_ms: int = 2500  # a pause that hearing never settles resumes after this (LiveKit's false_interruption_timeout)
     partial_interval_ms: int = 600  # re-decode the growing utterance this often while someone speaks
     vad_threshold: float = 0.5  # Silero speech probability that counts as voice
     continuation_s: float = 1.5  # the same person speaking again this soon continues their question

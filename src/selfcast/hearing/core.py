@@ -5,8 +5,11 @@ utterance is re-decoded in one worker thread every ``partial_interval_ms`` so th
 left when they stop. At the first silent frame the whole utterance is decoded once more (the
 *candidate*); the turn ends when the candidate is ready and the silence is as long as its
 words ask for: short after a complete question, patient after "um, and…" (``turn_rules.completeness``).
-Barge-in: while the bot speaks, voiced speech longer than ``barge_in_min_ms`` that is not a
-backchannel. ``feed`` never blocks on recognition.
+Talk over the bot, in two stages (LiveKit's false-interruption handling): ``pause_after_ms`` of
+voice pauses it (``HoldOn``), so it falls silent at once; then the words decide. Real words, or
+talk held past ``barge_in_min_ms`` whose words are not (yet) a backchannel, cut it for good
+(``BargeIn``); an utterance that ends as a backchannel, or with no words, lets it go on
+(``Resume``). ``feed`` never blocks on recognition.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from selfcast.hearing.events import (
     BargeIn,
     EndOfTurn,
     HearingEvent,
+    HoldOn,
     PartialTranscript,
+    Resume,
     SpeechStarted,
 )
 from selfcast.hearing.speechgate import GateRules, SegmentEvidence, judge, level_dbfs
@@ -43,6 +48,7 @@ MAX_UTTERANCE_S = 28.0  # Whisper sees 30 s at most
 # right at the VAD's silence onset, Whisper hears a clipped word and writes "kept..." (trailing
 # off), which made the turn look unfinished and cost 1.3 s of extra patience on 3 of 8 questions.
 TAIL_FRAMES = 4  # 128 ms, inside the 200 ms a complete question waits anyway
+CAPTION_QUIET_S = 0.3  # captions-only: this much quiet ends a stretch of talk over the bot
 
 
 class _Job:
@@ -98,6 +104,7 @@ class Hearing:
         """The live session says when the bot's own audio is playing (barge-in needs to know)."""
         if self._bot_speaking and not speaking:
             self._last_bot_end = t if t is not None else self._now()
+            self._held = False  # nothing left to resume
         self._bot_speaking = speaking
         if speaking:
             self._barged = self._state == "speaking"  # someone already talking: not an interruption
@@ -167,6 +174,7 @@ class Hearing:
             if self._cand is None or self._cand.n != self._n_voiced_until_silence():
                 self._cand = self._submit("candidate", self._n_voiced_until_silence())
             rec = self._cand.future.result(timeout=timeout_s)
+            self._settle(rec.text, self._now(), events)
             events.append(self._finish(rec, self._cand.level_dbfs, self._silence_start or self._now(), {}))
         return events
 
@@ -216,6 +224,8 @@ class Hearing:
         self._last_partial_t = 0.0
         self._partial_text = ""
         self._barged = False
+        self._held = False  # HoldOn sent, neither BargeIn nor Resume yet
+        self._quiet_s = 0.0  # captions-only: quiet since the last voiced frame
 
     def _n_voiced_until_silence(self) -> int:
         return min(len(self._buf), self._silence_idx + TAIL_FRAMES) if self._silence_start is not None else len(self._buf)
@@ -225,15 +235,62 @@ class Hearing:
         return _Job(kind, n_frames, self._pool.submit(self._asr.recognise, audio), level_dbfs(audio))
 
     def _barge_only(self, frame: np.ndarray, t0: float, events: list[HearingEvent]) -> None:
-        """Captions carry the words; audio still tells us when someone talks over the bot."""
+        """Captions carry the words; audio still tells us when someone talks over the bot: a voice
+        pauses it, talk held past ``barge_in_min_ms`` stops it, a voice gone quiet before then
+        (a cough, "mm-hm") lets it go on."""
         p = self._vad(frame)
+        t1 = t0 + FRAME_S
         if p >= self._on:
             self._voiced_s += FRAME_S
+            self._quiet_s = 0.0
         elif p < self._off:
-            self._voiced_s, self._barged = 0.0, False
-        if self._bot_speaking and not self._barged and self._voiced_s * 1000.0 >= self.turns.barge_in_min_ms:
-            self._barged = True
-            events.append(BargeIn(t0 + FRAME_S))
+            self._quiet_s += FRAME_S
+            if self._quiet_s >= CAPTION_QUIET_S:
+                if self._held:
+                    events.append(Resume(t1, "gone quiet"))
+                self._voiced_s, self._barged, self._held = 0.0, False, False
+        if not self._bot_speaking or self._barged:
+            return
+        if not self._held and self._voiced_s * 1000.0 >= self.turns.pause_after_ms:
+            self._held = True
+            events.append(HoldOn(t1))
+        if self._voiced_s * 1000.0 >= self.turns.barge_in_min_ms:
+            self._barge(t1, events)
+
+    def _overlap(self, t1: float, p: float, events: list[HearingEvent]) -> None:
+        """Someone talks over the bot: pause it once they have talked ``pause_after_ms`` (and ask
+        for their words at once), stop it for good once they have held the floor
+        ``barge_in_min_ms`` with words that are not (yet) a backchannel. Held the floor = talking
+        now, for so long since they started; short gaps between words do not reset it, a real
+        silence ends the utterance and does (``_settle`` then decides on its words)."""
+        if not self._bot_speaking or self._barged or self._silence_start is not None or p < self._on:
+            return
+        talked_ms = (t1 - self._run_start) * 1000.0
+        if not self._held and talked_ms >= self.turns.pause_after_ms:
+            self._held = True
+            events.append(HoldOn(t1))
+            if self._asr is not None and self._partial is None and (self._cand is None or self._cand.future.done()):
+                self._partial = self._submit("partial", len(self._buf))  # words by barge_in_min_ms
+                self._last_partial_t = t1
+        if talked_ms >= self.turns.barge_in_min_ms and not turn_rules.is_backchannel(self._partial_text):
+            self._barge(t1, events)
+
+    def _settle(self, text: str, t: float, events: list[HearingEvent]) -> None:
+        """The paused bot's fate once the utterance's words are known: no words or a backchannel
+        → it goes on; anything else is an interruption."""
+        if not self._held or self._barged:
+            return
+        self._held = False
+        if not turn_rules.words(text):
+            events.append(Resume(t, "no words"))
+        elif turn_rules.is_backchannel(text):
+            events.append(Resume(t, "backchannel"))
+        else:
+            self._barge(t, events)
+
+    def _barge(self, t: float, events: list[HearingEvent]) -> None:
+        self._barged, self._held = True, False
+        events.append(BargeIn(t))
 
     def _frame(self, frame: np.ndarray, t0: float, events: list[HearingEvent]) -> None:
         p = self._vad(frame)
@@ -270,14 +327,7 @@ class Hearing:
         if (self._silence_start is not None and self._cand is None
                 and len(self._buf) >= self._silence_idx + TAIL_FRAMES):
             self._cand = self._submit("candidate", len(self._buf))
-        # barge-in: the bot is talking and this person has held the floor long enough
-        # (held the floor = talking now, for barge_in_min_ms since they started; short gaps between
-        # words do not reset it, a real silence ends the utterance and does)
-        if (self._bot_speaking and not self._barged and self._silence_start is None and p >= self._on
-                and (t1 - self._run_start) * 1000.0 >= self.turns.barge_in_min_ms
-                and not turn_rules.is_backchannel(self._partial_text)):
-            self._barged = True
-            events.append(BargeIn(t1))
+        self._overlap(t1, p, events)
         # partial decode of the growing buffer while they talk
         if (self._silence_start is None and self._partial is None and (self._cand is None or self._cand.future.done())
                 and t1 - self._last_partial_t >= self._partial_s):
@@ -313,6 +363,7 @@ class Hearing:
             log.warning("recognition failed: %s", type(exc).__name__)
             rec = Recognition("")
         text = rec.text
+        self._settle(text, t, events)  # a paused bot need not wait for the end of the turn
         silence_ms = (t - self._silence_start) * 1000.0
         s = self.turns
         cue = turn_rules.completeness(text)

@@ -31,11 +31,28 @@ class EndOfTurn:
 
 
 @dataclass(slots=True)
+class HoldOn:
+    """A voice over the bot (``pause_after_ms`` of it): pause now, it may be an interruption.
+    Always followed by a ``BargeIn`` or a ``Resume``."""
+
+    t: float
+
+
+@dataclass(slots=True)
+class Resume:
+    """What paused the bot was no interruption: a backchannel, noise, no words. Go on."""
+
+    t: float
+    reason: str = ""  # backchannel | no words | not speech | gone quiet
+
+
+@dataclass(slots=True)
 class BargeIn:
-    """Someone spoke over the bot long enough to count: stop speaking now."""
+    """Someone spoke over the bot and it counts (real words, or talk held past ``barge_in_min_ms``):
+    stop speaking for good."""
 
     t: float
     speaker: str = "participant"
 
 
-HearingEvent = SpeechStarted | PartialTranscript | EndOfTurn | BargeIn
+HearingEvent = SpeechStarted | PartialTranscript | EndOfTurn | HoldOn | Resume | BargeIn

@@ -1,5 +1,6 @@
 """Turn-taking policy from the words themselves: is the thought complete, is it a backchannel,
-is the bot being addressed. Pure functions over text so they are cheap and testable.
+is someone taking the floor, is the bot being addressed. Pure functions over text so they are
+cheap and testable.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -23,8 +25,8 @@ TRAILING_INCOMPLETE = frozenset(_split(
 ))
 FILLERS = frozenset(_split("um umm uhm uh uhh erm er ehm hm hmm hum mm ah eh well"))
 BACKCHANNEL = frozenset(_split(
-    "uh-huh uhhuh uh huh mm-hmm mmhmm mhm mm hmm yeah yep yes ok okay right sure cool nice "
-    "great got it i see true exactly totally ah oh wow"
+    "uh-huh uhhuh uh huh mm-hmm mmhmm mm-hm mmhm mhmm mhm mm mmm hmm yeah yep yup yes ok okay alright "
+    "right sure cool nice great got it gotcha i see true exactly totally ah oh wow"
 ))
 QUESTION_START = frozenset(_split(
     "what what's whats who who's whom whose which when where why how how's is are was were "
@@ -70,6 +72,57 @@ def is_backchannel(text: str) -> bool:
     if joined in BACKCHANNEL:
         return True
     return all(x in BACKCHANNEL or x in FILLERS or x in ("huh", "uhhuh", "mmhmm") for x in w)
+
+
+# Someone taking the floor from the bot: a clause that opens with one of these is no question.
+FLOOR_OPENERS = tuple(tuple(p.split()) for p in (
+    "wait", "hold on", "hang on", "sorry", "stop", "one second", "one sec", "one moment", "a second",
+    "a sec", "a moment", "just a", "give me a", "let me", "actually", "excuse me", "pardon me",
+    "no no", "if i may", "sorry to interrupt", "quick question", "i need to", "i have to", "i want to",
+    "i'd like to", "i just", "i think", "hey", "please",
+))
+# "Can I jump in?": a question that asks for the floor, not for an answer.
+PERMISSION = re.compile(r"^(?:(?:so|but|and|um|uh|oh|okay|ok|sorry|wait)\s+)*(?:can|could|may|might|do you mind if|mind if)\s+"
+                        r"(?:i|we)\b(?:\s+(?:just|quickly|please|maybe))*\s+(?:jump|interrupt|cut|butt|chime|come|add|say|"
+                        r"stop|pause|ask|step|get|have|jump|make|raise|interject)\b")
+_WH = frozenset(_split("what what's whats who who's whom whose which when where why how how's"))
+_CLAUSES = re.compile(r"[,.;:!?…—]+|\s-\s")
+_LEAD_IN = frozenset(_split("oh okay ok so and but well um uh erm er hmm no yes yeah right"))
+
+Interruption = Literal["backchannel", "floor", "permission", "turn"]
+
+
+def _opens_with_floor(clause: list[str]) -> bool:
+    while clause and clause[0] in _LEAD_IN and len(clause) > 1:
+        clause = clause[1:]
+    return any(tuple(clause[:len(p)]) == p for p in FLOOR_OPENERS)
+
+
+def interruption(text: str) -> Interruption:
+    """What the words of someone who talked over the bot ask of it (one rule for the whole
+    session): ``backchannel`` ("mm-hm", "right": nothing, go on), ``floor`` ("Wait, sorry, let
+    me stop you there", "hold on", "actually, it's Monday": they take the floor, the bot yields
+    and says nothing), ``permission`` ("Sorry, can I jump in?": the only reply is "Sure, go
+    ahead."), or ``turn`` (anything else, a question first of all: "Wait, when is the demo?" is
+    answered). A floor-taking clause followed by a real question is a question."""
+    raw = text.strip()
+    if not words(raw):
+        return "backchannel"
+    if is_backchannel(raw):
+        return "backchannel"
+    clauses = [c for c in (words(x) for x in _CLAUSES.split(raw.lower().replace("-", " "))) if c]
+    permission = floor = False
+    for i, clause in enumerate(clauses):
+        joined = " ".join(clause)
+        if PERMISSION.match(joined) and not (_WH & set(clause)):
+            permission = True
+        elif _opens_with_floor(clause):
+            floor = True
+        elif clause[0] in QUESTION_START or (_WH & set(clause[:3])) or (i == len(clauses) - 1 and raw.endswith("?")):
+            return "turn"
+    if permission:
+        return "permission"
+    return "floor" if floor else "turn"
 
 
 def is_question(text: str) -> bool:

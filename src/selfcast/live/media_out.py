@@ -6,6 +6,12 @@ of it) and sends it to the meeting microphone; the pacer draws the k-th frame (t
 slightly ahead of playback, so a frame and the sound it shows are scheduled for the same moment.
 Each speaker voices its sentences on its own long-lived threads (two; see ``Speaker``), never
 a new thread per sentence; the event loop only moves buffers.
+
+Someone talking over the bot first *pauses* it (``Speaker.pause``: queued sound dropped at the
+sink, mouth closed, within a frame), so the bot falls silent as soon as a voice is heard. Then
+either it was nothing — a backchannel, a cough — and ``Speaker.resume`` says the rest, starting
+again from the beginning of the sentence that was cut (the audio already synthesised is replayed,
+nothing is voiced twice); or it was an interruption and ``Speaker.interrupt`` ends it for good.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import functools
 import itertools
 import logging
 import math
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -122,12 +129,31 @@ class Speaker:
         return handle
 
     async def interrupt(self) -> SpeechHandle | None:
-        """Barge-in: stop the utterance now; voice and mouth stop together."""
+        """Barge-in: stop the utterance now (or leave a paused one silent for good); voice and
+        mouth stop together."""
         h = self.current
         if h is None or h.done:
             return None
+        was_paused = h.paused
         h.cancel(self.sink.media_time())
+        if not was_paused:
+            await self._silence()
+        return h
+
+    async def pause(self) -> SpeechHandle | None:
+        """Someone may be taking the floor: silence the utterance now, keep it for ``resume``.
+        None when nothing is playing (or it is already paused)."""
+        h = self.current
+        if h is None or h.done or not h.pause(self.sink.media_time()):
+            return None
         await self._silence()
+        return h
+
+    async def resume(self) -> SpeechHandle | None:
+        """It was nothing: go on with the paused utterance from the start of its cut sentence."""
+        h = self.current
+        if h is None or not h.resume():
+            return None
         return h
 
     async def close(self) -> None:
@@ -151,18 +177,35 @@ class Speaker:
             # so sentences follow each other without gaps.
             q: asyncio.Queue[_Voiced] = asyncio.Queue(maxsize=SYNTH_AHEAD)
             producer = asyncio.create_task(self._synthesise(handle, sentences, q), name=f"tts-{handle.id}")
+            played: list[tuple[str, AudioChunk]] = []  # taken for playing (a pause says some again)
+            again: deque[tuple[str, AudioChunk]] = deque()  # to play again before taking more
+            voiced_all = False
             try:
                 while not handle.cancel_requested:
-                    item = await _get_or(handle, q)
-                    if item is None:
-                        handle.all_scheduled = not handle.cancel_requested
-                        break
+                    if handle.paused:
+                        if not await handle.resumed():
+                            break
+                        again = deque(_rewind(handle, played) + list(again))
+                        continue
+                    if again:
+                        item: _Voiced = again.popleft()
+                    elif voiced_all:
+                        if self.sink.media_time() >= handle.end:
+                            break  # all of it has been played
+                        await handle.halted_within(handle.end - self.sink.media_time())
+                        continue
+                    else:
+                        item = await _get_or(handle, q)
+                        if item is _HALTED:
+                            continue
+                        if item is None:
+                            voiced_all = handle.all_scheduled = True
+                            continue
                     if isinstance(item, BaseException):
                         raise item
-                    text, chunk = item
-                    await self._play(handle, text, chunk)
-                while not handle.cancel_requested and self.sink.media_time() < handle.end:
-                    await handle.cancelled_within(handle.end - self.sink.media_time())
+                    assert isinstance(item, tuple)
+                    played.append(item)
+                    await self._play(handle, *item)
             except asyncio.CancelledError:
                 handle.cancel(self.sink.media_time())
                 raise
@@ -222,7 +265,7 @@ class Speaker:
             if cut and meta.get("phonemes"):  # phoneme times are relative to the chunk's start
                 meta["phonemes"] = [(p, s - cut, e - cut) for p, s, e in meta["phonemes"] if e > cut]
         ahead = self.cursor - now - self.max_ahead
-        if ahead > 0 and await handle.cancelled_within(ahead):
+        if ahead > 0 and await handle.halted_within(ahead):
             return
         start = self._cursor
         out = AudioChunk(pcm, rate, start / rate, meta=meta)
@@ -230,14 +273,17 @@ class Speaker:
         # short pieces, never more than max_ahead early, so a barge-in has little queued sound to
         # drop and the handle knows what was really played.
         await asyncio.to_thread(self.avatar.push_audio, out)
+        if handle.halted:  # paused or cut while the face took it: the face must not mouth it
+            self.avatar.clear_buffer()
+            return
         self._cursor = start + pcm.size
         step = max(1, int(rate * PIECE_S))
         for i in range(0, pcm.size, step):
             pts = (start + i) / rate
             ahead = pts - self.sink.media_time() - self.max_ahead
-            if ahead > 0 and await handle.cancelled_within(ahead):
+            if ahead > 0 and await handle.halted_within(ahead):
                 return
-            if handle.cancel_requested:
+            if handle.halted:
                 return
             piece = AudioChunk(pcm[i:i + step], rate, pts)
             await self.sink.send_audio(piece)
@@ -253,13 +299,34 @@ async def _each(src: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
             yield s
 
 
+_HALTED = RuntimeError("halted")  # what ``_get_or`` returns when a pause or cancel came first
+
+
 async def _get_or(handle: SpeechHandle, q: asyncio.Queue[_Voiced]) -> _Voiced:
-    """The next queued item, or None once the handle is cancelled."""
+    """The next queued item, or ``_HALTED`` once the handle is paused or cancelled."""
+    if handle.halted:
+        return _HALTED
     get = asyncio.ensure_future(q.get())
-    stop = asyncio.ensure_future(handle.cancelled_within(None))
+    stop = asyncio.ensure_future(handle.halted_within(None))
     done, _ = await asyncio.wait({get, stop}, return_when=asyncio.FIRST_COMPLETED)
     stop.cancel()
     if get in done:
         return get.result()
     get.cancel()
-    return None
+    return _HALTED
+
+
+def _rewind(handle: SpeechHandle, played: list[tuple[str, AudioChunk]]) -> list[tuple[str, AudioChunk]]:
+    """The chunks to play again after a pause: every chunk from the first sentence not wholly heard
+    before it (``played`` keeps the rest). Chunks come in runs of one sentence each, in the order
+    the handle scheduled its sentences."""
+    kept = handle.rewind()
+    runs = 0
+    for i, (text, _) in enumerate(played):
+        if i == 0 or text != played[i - 1][0]:
+            runs += 1
+            if runs > kept:
+                again = played[i:]
+                del played[i:]
+                return again
+    return []

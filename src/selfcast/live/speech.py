@@ -4,6 +4,10 @@ LiveKit's lesson: the conversation must keep only the words that were actually p
 speaker stamps every sentence on the media clock as it schedules it; when the utterance is cut
 (barge-in, leave) the handle records the cut time, and ``heard_text`` keeps the sentences (and
 the share of the words of the sentence in flight) that were played before it.
+
+An utterance can also be *paused* (someone started talking over it, and it is not yet known
+whether they are taking the floor): nothing more is played until it is resumed or cancelled. A
+cancel while paused cuts it where the pause silenced it, not later.
 """
 
 from __future__ import annotations
@@ -31,8 +35,12 @@ class SpeechHandle:
     error: str = ""
     started_at: float | None = None  # media time of the first sample
     all_scheduled: bool = False  # the speaker has scheduled the last sentence (none is still to come)
+    paused_at: float | None = None  # media time its sound was stopped by a pause still in force
+    pauses: int = 0  # how often it was paused (each resume re-says the sentence in flight)
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _cancel: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _halt: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # paused or cancelled
+    _resumed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     # -- the speaker's side -----------------------------------------------------------------
     def schedule(self, text: str, start: float, end: float) -> None:
@@ -50,23 +58,78 @@ class SpeechHandle:
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
 
+    @property
+    def halted(self) -> bool:
+        """Nothing more may be played: paused or cancelled."""
+        return self._halt.is_set()
+
     async def cancelled_within(self, seconds: float | None) -> bool:
         """Wait up to ``seconds`` (None: for ever) for a cancel; True when it came."""
-        try:
-            await asyncio.wait_for(self._cancel.wait(), None if seconds is None else max(0.0, seconds))
-            return True
-        except TimeoutError:
-            return False
+        return await _set_within(self._cancel, seconds)
+
+    async def halted_within(self, seconds: float | None) -> bool:
+        """Wait up to ``seconds`` (None: for ever) for a pause or a cancel; True when one came."""
+        return await _set_within(self._halt, seconds)
+
+    async def resumed(self) -> bool:
+        """Wait out a pause: True once resumed, False when cancelled instead."""
+        while self.paused and not self.cancel_requested:
+            self._resumed.clear()
+            waiters = {asyncio.ensure_future(self._resumed.wait()), asyncio.ensure_future(self._cancel.wait())}
+            _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for w in pending:
+                w.cancel()
+        return not self.cancel_requested
+
+    def rewind(self) -> int:
+        """After a pause: forget the sentences not wholly played before it (they are said again
+        from their start); returns how many sentences were kept."""
+        at = self.paused_at if self.paused_at is not None else self.end
+        kept = 0
+        # the last one scheduled may still have chunks to come (a slow voice): only a later
+        # sentence, or the end of the utterance, proves it was all sent
+        while (kept < len(self.sentences) and self.sentences[kept].end <= at
+               and (kept < len(self.sentences) - 1 or self.all_scheduled)):
+            kept += 1
+        del self.sentences[kept:]
+        return kept
 
     # -- the session's side -----------------------------------------------------------------
+    def pause(self, at: float) -> bool:
+        """Stop playing at media time ``at`` for now (the speaker clears voice and mouth); False
+        when there is nothing to pause (finished, cancelled or already paused)."""
+        if self._done.is_set() or self._cancel.is_set() or self.paused_at is not None:
+            return False
+        self.paused_at = at
+        self.pauses += 1
+        self._halt.set()
+        return True
+
+    def resume(self) -> bool:
+        """Go on after a pause (the speaker says the sentence in flight again from its start)."""
+        if self.paused_at is None or self._cancel.is_set() or self._done.is_set():
+            return False
+        self.paused_at = None
+        self._halt.clear()
+        self._resumed.set()
+        return True
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
     def cancel(self, at: float) -> None:
-        """Stop at media time ``at`` (the speaker clears voice and mouth together)."""
+        """Stop at media time ``at`` (the speaker clears voice and mouth together); a paused
+        utterance was last heard when it was paused."""
         if self._done.is_set() or self._cancel.is_set():
             return
+        if self.paused_at is not None:
+            at = min(at, self.paused_at)
         # Cut mid-sound, or in a pause between sentences with more still to say.
         self.interrupted = at < self.end or not self.all_scheduled
         self.cut_at = at
         self._cancel.set()
+        self._halt.set()
 
     @property
     def done(self) -> bool:
@@ -107,6 +170,14 @@ class SpeechHandle:
         """What became of the utterance (read it once ``done``)."""
         return SpeechResult(self.id, self.source, self.text, self.heard_text, self.interrupted, self.error,
                             round(max(0.0, self.played_until() - (self.started_at or 0.0)), 3))
+
+
+async def _set_within(event: asyncio.Event, seconds: float | None) -> bool:
+    try:
+        await asyncio.wait_for(event.wait(), None if seconds is None else max(0.0, seconds))
+        return True
+    except TimeoutError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
