@@ -1,12 +1,13 @@
 """Sounds that are not speech, as a meeting's microphone picks them up: room tone, fan noise
 (white and pink), music (a melody of decaying harmonic notes), a cough (a band-passed noise burst
-with a sharp attack and a second, weaker expulsion) and typing (impulse trains of short decaying
-clicks). 16 kHz float32 mono, seeded: the same sound every run."""
+with a sharp attack and a second, weaker expulsion), typing (impulse trains of short decaying
+clicks), and the voiced sounds people make without saying anything (a cough's grunt, a hum).
+16 kHz float32 mono, seeded: the same sound every run."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, lfilter
+from scipy.signal import butter, lfilter, sawtooth
 
 from tests.hearing.speech import SR
 
@@ -60,3 +61,43 @@ def typing(seconds: float, peak: float = 0.4, seed: int = 4) -> np.ndarray:
         if p + click < n:
             out[p:p + click] += rng.standard_normal(click) * np.exp(-np.arange(click) / 30)
     return (out / max(1e-9, np.abs(out).max()) * peak).astype(np.float32)
+
+
+def _formants(x: np.ndarray, formants: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """A source through parallel two-pole resonators (centre Hz, bandwidth Hz): a vocal tract."""
+    y = np.zeros_like(x)
+    for f, bw in formants:
+        r = np.exp(-np.pi * bw / SR)
+        y += lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / SR), r * r], x)
+    return y
+
+
+def _glottal(seconds: float, f0: float) -> np.ndarray:
+    return sawtooth(2 * np.pi * f0 * np.arange(int(seconds * SR)) / SR)
+
+
+def voiced_cough(peak: float = 0.6, seed: int = 5) -> np.ndarray:
+    """0.5 s: the burst of ``cough`` plus the voiced grunt a real cough carries (110 Hz glottal
+    pulses through an /a/-like tract, 120 ms in). Unlike the bare burst, this trips the VAD."""
+    n = int(0.5 * SR)
+    t = np.arange(n) / SR
+    b, a = butter(2, [300 / (SR / 2), 4000 / (SR / 2)], "band")
+    burst = lfilter(b, a, np.random.default_rng(seed).standard_normal(n)) * (t / 0.015) * np.exp(1 - t / 0.015)
+    grunt = _formants(_glottal(0.5, 110), ((700, 110), (1220, 120), (2600, 160))) * np.exp(-(((t - 0.12) / 0.06) ** 2))
+    x = burst + 0.8 * grunt
+    return (x / np.abs(x).max() * peak).astype(np.float32)
+
+
+def coughing_fit() -> np.ndarray:
+    """Two voiced coughs 150 ms apart, the second weaker."""
+    c = voiced_cough()
+    return np.concatenate([c, np.zeros(int(0.15 * SR), np.float32), 0.8 * c])
+
+
+def hum(seconds: float = 1.5, peak: float = 0.3) -> np.ndarray:
+    """A closed-mouth "mmm": 140 Hz with a little vibrato through a nasal-ish tract."""
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = 140 * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))
+    x = _formants(sawtooth(2 * np.pi * np.cumsum(f0) / SR), ((500, 80), (900, 90), (2500, 150)))
+    x *= np.minimum(1, t / 0.05) * np.minimum(1, (seconds - t) / 0.05)
+    return (x / np.abs(x).max() * peak).astype(np.float32)

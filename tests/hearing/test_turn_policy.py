@@ -64,3 +64,5 @@ def test_recognition_tidy_joins_acronyms_and_cuts_the_short_window_echo():
     assert _tidy("What's the status of the API refactor? What's the") == "What's the status of the API refactor?"
     assert _tidy("who is working on the API refactor. Who was working on") == "who is working on the API refactor."
     assert _tidy("It works. It works fine.") == "It works. It works fine."
+    assert _tidy("Why? Why?") == "Why?" and _tidy("Why? Why") == "Why?"  # Whisper base's echo of a short question
+    assert _tidy("No, no.") == "No, no."

@@ -6,10 +6,14 @@ Whisper writes words for anything: on room tone, a cough, keyboard clicks or mus
 
 * the voice-activity detector heard too little speech in it (``min_voiced_s``): a cough or a click
   trips Silero for a frame or two, the shortest real question ("Why?") holds it for ~0.3 s;
-* the decoder itself says "no speech": its ``<|nospeech|>`` probability at the first step is high
-  (``max_no_speech_prob``, Whisper's own 0.6), or middling (``doubt_no_speech_prob``) while it is
-  unsure of every word it wrote (mean token log-probability under ``min_avg_logprob``): a voiced
-  cough read as "uh"/"I" scores ~0.4-0.65 and -3 to -4, real words ~0.0-0.3 and above -2;
+* the decoder itself doubts there were words: its ``<|nospeech|>`` probability at the first step
+  is high (``max_no_speech_prob``, Whisper's own 0.6); or above ``clear_max_no_speech_prob`` although
+  the audio is loud enough to be clear (``clear_dbfs``; quiet speech raises the doubt, so it is
+  excused); or above ``doubt_no_speech_prob`` while it is unsure of the words it wrote (mean token
+  log-probability under ``min_avg_logprob``). Measured through hearing on Whisper base: "Why?",
+  "And you?", "How come?" in two voices 0.10-0.26 and -1.5 to -0.3; voiced coughs, a coughing
+  fit, a hum 0.36-0.59 and mostly -2.4 to -4.9 ("Buh, Buh, Buh." 0.45 at -1.1); a "Why?" 25 dB
+  quieter than normal 0.48 at -1.4;
 * the text is one of Whisper's known silence phrases ("you", "thank you", "thanks for watching", …)
   and the segment is quiet (``quiet_dbfs``): said aloud, "Thank you." is a real turn.
 """
@@ -37,8 +41,10 @@ class GateRules:
 
     min_voiced_s: float = 0.15  # VAD speech in the segment; "Why?" has ~0.3 s, a music onset ~0.1 s
     max_no_speech_prob: float = 0.6  # decoder's "no speech" at or above this: not speech
-    doubt_no_speech_prob: float = 0.3  # ... at or above this, and
-    min_avg_logprob: float = -2.5  # ... its words this unsure: not speech
+    clear_dbfs: float = -35.0  # audio at least this loud is clear enough that ...
+    clear_max_no_speech_prob: float = 0.35  # ... this much doubt means no words were there
+    doubt_no_speech_prob: float = 0.3  # doubt at or above this, with
+    min_avg_logprob: float = -2.0  # ... words this unsure (mean log-probability per token): not speech
     quiet_dbfs: float = -45.0  # a silence phrase quieter than this (loudest frames) was invented
 
 
@@ -84,6 +90,8 @@ def judge(ev: SegmentEvidence, rules: GateRules | None = None) -> Verdict:
     nsp, lp = ev.no_speech_prob, ev.avg_logprob
     if nsp is not None and nsp >= r.max_no_speech_prob:
         return Verdict(False, f"not speech: the recogniser's no-speech probability is {nsp:.2f}")
+    if nsp is not None and nsp >= r.clear_max_no_speech_prob and ev.level_dbfs >= r.clear_dbfs:
+        return Verdict(False, f"not speech: no-speech probability {nsp:.2f} over clear audio ({ev.level_dbfs:.0f} dBFS)")
     if nsp is not None and lp is not None and nsp >= r.doubt_no_speech_prob and lp < r.min_avg_logprob:
         return Verdict(False, f"not speech: no-speech probability {nsp:.2f} and words at {lp:.1f} log-probability")
     if silence_phrase(ev.text) and ev.level_dbfs < r.quiet_dbfs:

@@ -139,6 +139,9 @@ def _tidy(text: str) -> str:
     t = re.sub(r"\b(?:[A-Za-z] ){1,5}[A-Za-z]\b", lambda m: m.group(0).replace(" ", "").upper(), text.strip())
     w = t.split()
     bare = [x.lower().strip("?.,!") for x in w]
+    half = len(w) // 2
+    if len(w) % 2 == 0 and half and w[half - 1][-1] in ".?!" and bare[:half] == bare[half:]:
+        return " ".join(w[:half])  # the whole sentence twice ("Why? Why"): the window's echo ("No, no." stays)
     for k in range(max(1, len(w) // 2), len(w) - 1):
         tail = bare[k:]
         if (w[k - 1][-1] in ".?!" and len(tail) >= 2
