@@ -1,5 +1,5 @@
 """The issue's bar, end to end: spoken questions (synthesised speech) go through hearing (VAD +
-Whisper + turn-taking) into the embedded brain grounded in the fixture workspace's card; the
+Whisper + turn-taking) into the extractive brain grounded in the fixture workspace's card; the
 answers carry the right facts, unknowns get "I don't know", and no planted secret appears in the
 card, the replies, the notes, the memory or the logs."""
 
@@ -43,7 +43,7 @@ def test_spoken_questions_get_grounded_answers_and_no_secret_leaks(workspace, ca
     caplog.set_level(logging.DEBUG)
     hearing = Hearing(HearingSettings(), bot_name="Robin", asr=WhisperASR())
     hearing.set_participants(["Robin", "Tom Okafor"])
-    brain = get_brain(BrainSettings())
+    brain = get_brain(BrainSettings(provider="extractive"))
     memory = MemoryStore(tmp_path / "memory", "robin")
     memory.add("Decided: the XML export is switched off on January 15", kind="decision", meeting_id="earlier")
     transcript: list[TranscriptLine] = []
@@ -76,5 +76,5 @@ def test_spoken_questions_get_grounded_answers_and_no_secret_leaks(workspace, ca
     everything = "\n".join([card.text, *replies, notes.to_json(), notes.to_markdown(),
                             memory.path.read_text(), caplog.text])
     assert leaked(everything) == []
-    assert "brain embedded replied" in caplog.text  # the logs were really captured
+    assert "brain extractive replied" in caplog.text  # the logs were really captured
     assert any("I don't know" in q or "budget" in q for q in notes.open_questions)

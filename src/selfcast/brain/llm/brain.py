@@ -26,6 +26,10 @@ from selfcast.settings import BrainSettings
 
 log = logging.getLogger(__name__)
 
+# a prefill given up on is lost work (the server drops the slot's half-read prompt): on a busy node
+# a long card may take minutes, and nothing waits on it but the bot's first answers (the fallback)
+PREFILL_READ_S = 600.0
+
 
 class LLMBrain(OpenAIBrain):
     name = "llm"
@@ -51,7 +55,7 @@ class LLMBrain(OpenAIBrain):
         self._warm_busy = False
         self.timings: dict[str, float] = {}
         self.last_prefill: dict[str, int] = {}
-        self._prefiller = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0),
+        self._prefiller = httpx.Client(timeout=httpx.Timeout(PREFILL_READ_S, connect=5.0),
                                        headers={"Authorization": f"Bearer {settings.llm_key}"})
 
     # -- availability ----------------------------------------------------------------------
@@ -97,8 +101,7 @@ class LLMBrain(OpenAIBrain):
         return super().complete(system, user, schema=schema, max_tokens=max_tokens)
 
     def _prefill(self, system: str, msgs: list[dict[str, str]]) -> float:
-        """One token's request: the server keeps the prompt in the slot (a long card on a busy
-        node may take most of a minute, hence the loopback client's own read timeout)."""
+        """One token's request: the server keeps the prompt in the slot."""
         t0 = time.perf_counter()
         response = self._prefiller.post(self.url + "/chat/completions",
                                         json=self._body(system, msgs, max_tokens=1, stream=False))
