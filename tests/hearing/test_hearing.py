@@ -134,17 +134,23 @@ def test_end_of_turn_follows_a_complete_question_within_300_ms_of_recognition(wh
     assert latency_ms <= max(300.0, tail_ms + decode_ms + 150.0), (latency_ms, ev.latency)
 
 
-def test_barge_in_is_reported_within_200_ms_of_the_threshold(whisper):
+def test_barge_in_is_reported_once_the_talk_reaches_the_threshold_and_its_words_are_known(whisper):
+    """Fed at real pace: the bot is paused first (``test_barge_in.py``), then the cut is final at
+    ``barge_in_min_ms`` of talk once the words asked for at the pause are in (never later than
+    ``WORDLESS_WAIT_MS`` after the threshold, recognised or not)."""
+    from selfcast.hearing.core import WORDLESS_WAIT_MS
+
     h = make(whisper)
     h.set_bot_speaking(True)
     interrupt = say("Wait, stop, I have a different question about the budget.")
     lead = 0.5
-    ev = feed_fast(h, np.concatenate([silence(lead), interrupt, silence(0.5)]))
+    ev = [e for e, _t, _w in feed_realtime(h, np.concatenate([silence(lead), interrupt, silence(0.5)]))]
     barges = [e for e in ev if isinstance(e, BargeIn)]
     assert len(barges) == 1
     started = lead + onset(interrupt)
     delay = barges[0].t - started
-    assert 0.5 <= delay <= 0.5 + 0.2, delay  # the configured 0.5 s of speech, reported at once
+    print(f"barge-in {delay * 1000:.0f} ms after the interruption's onset")
+    assert 0.5 <= delay <= 0.5 + WORDLESS_WAIT_MS / 1000 + 0.1, delay
 
 
 def test_barge_in_threshold_is_configurable_down_to_an_immediate_stop(whisper):

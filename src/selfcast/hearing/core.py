@@ -49,6 +49,12 @@ MAX_UTTERANCE_S = 28.0  # Whisper sees 30 s at most
 # off), which made the turn look unfinished and cost 1.3 s of extra patience on 3 of 8 questions.
 TAIL_FRAMES = 4  # 128 ms, inside the 200 ms a complete question waits anyway
 CAPTION_QUIET_S = 0.3  # captions-only: this much quiet ends a stretch of talk over the bot
+# Talk over a paused bot that reaches barge_in_min_ms while its words are being recognised waits
+# for them (the bot is silent already; a backchannel must not cut it), at most this much longer.
+WORDLESS_WAIT_MS = 1000
+# Words this unsure (mean log-probability per token) are no evidence of an interruption: the
+# recogniser guessing at a murmur ("uh-huh" written as "Ow." at -1.8, "Ciao" at -3.1); "Stop" is -1.2.
+UNSURE_LOGPROB = -1.5
 
 
 class _Job:
@@ -67,6 +73,10 @@ class _Job:
     def ms(self) -> float:
         """Submit → result (queue wait included), or so far."""
         return ((self.finished or time.perf_counter()) - self.started) * 1000.0
+
+
+def _unsure(rec: Recognition) -> bool:
+    return rec.avg_logprob is not None and rec.avg_logprob < UNSURE_LOGPROB
 
 
 class Hearing:
@@ -174,7 +184,7 @@ class Hearing:
             if self._cand is None or self._cand.n != self._n_voiced_until_silence():
                 self._cand = self._submit("candidate", self._n_voiced_until_silence())
             rec = self._cand.future.result(timeout=timeout_s)
-            self._settle(rec.text, self._now(), events)
+            self._settle(rec, self._now(), events)
             events.append(self._finish(rec, self._cand.level_dbfs, self._silence_start or self._now(), {}))
         return events
 
@@ -223,8 +233,10 @@ class Hearing:
         self._partial: _Job | None = None
         self._last_partial_t = 0.0
         self._partial_text = ""
+        self._partial_unsure = False  # the recogniser was only guessing at those words
         self._barged = False
         self._held = False  # HoldOn sent, neither BargeIn nor Resume yet
+        self._resumed = ""  # why this utterance let the paused bot go on (it is then no turn)
         self._quiet_s = 0.0  # captions-only: quiet since the last voiced frame
 
     def _n_voiced_until_silence(self) -> int:
@@ -260,7 +272,8 @@ class Hearing:
     def _overlap(self, t1: float, p: float, events: list[HearingEvent]) -> None:
         """Someone talks over the bot: pause it once they have talked ``pause_after_ms`` (and ask
         for their words at once), stop it for good once they have held the floor
-        ``barge_in_min_ms`` with words that are not (yet) a backchannel. Held the floor = talking
+        ``barge_in_min_ms`` with words that are not a backchannel (or no words, none being
+        recognised). Held the floor = talking
         now, for so long since they started; short gaps between words do not reset it, a real
         silence ends the utterance and does (``_settle`` then decides on its words)."""
         if not self._bot_speaking or self._barged or self._silence_start is not None or p < self._on:
@@ -272,21 +285,30 @@ class Hearing:
             if self._asr is not None and self._partial is None and (self._cand is None or self._cand.future.done()):
                 self._partial = self._submit("partial", len(self._buf))  # words by barge_in_min_ms
                 self._last_partial_t = t1
-        if talked_ms >= self.turns.barge_in_min_ms and not turn_rules.is_backchannel(self._partial_text):
-            self._barge(t1, events)
+        if talked_ms < self.turns.barge_in_min_ms:
+            return
+        if self._partial_text and not self._partial_unsure:  # words known: a backchannel never cuts
+            if not turn_rules.is_backchannel(self._partial_text):
+                self._barge(t1, events)
+        elif self._partial is None or talked_ms >= self.turns.barge_in_min_ms + WORDLESS_WAIT_MS:
+            self._barge(t1, events)  # no words coming (or too slow): talk held this long counts
 
-    def _settle(self, text: str, t: float, events: list[HearingEvent]) -> None:
-        """The paused bot's fate once the utterance's words are known: no words or a backchannel
-        → it goes on; anything else is an interruption."""
+    def _settle(self, rec: Recognition, t: float, events: list[HearingEvent]) -> None:
+        """The paused bot's fate once the utterance's words are known: no words, a backchannel or
+        a short murmur the recogniser only guessed at → it goes on; anything else interrupts."""
         if not self._held or self._barged:
             return
         self._held = False
-        if not turn_rules.words(text):
-            events.append(Resume(t, "no words"))
-        elif turn_rules.is_backchannel(text):
-            events.append(Resume(t, "backchannel"))
+        if not turn_rules.words(rec.text):
+            self._resumed = "no words"
+        elif turn_rules.is_backchannel(rec.text):
+            self._resumed = "backchannel"
+        elif _unsure(rec) and self._voiced_s * 1000.0 < self.turns.barge_in_min_ms:
+            self._resumed = "unclear"
         else:
             self._barge(t, events)
+            return
+        events.append(Resume(t, self._resumed))
 
     def _barge(self, t: float, events: list[HearingEvent]) -> None:
         self._barged, self._held = True, False
@@ -318,6 +340,7 @@ class Hearing:
                 if t0 - self._silence_start > 0.6:
                     self._run_start = t0  # a new stretch of talk (for barge-in), not one word's gap
                 self._silence_start = None
+                self._resumed = ""  # what let the bot go on was not all they had to say
                 if self._partial is None and self._cand is not None:
                     self._partial = self._cand  # what they said so far is still a good partial
                 self._cand = None
@@ -341,12 +364,13 @@ class Hearing:
         if job is not None and job.future.done():
             self._partial = None
             try:
-                text = job.future.result().text
+                rec = job.future.result()
             except Exception as exc:  # recognition failure must not kill the session
                 log.warning("partial recognition failed: %s", type(exc).__name__)
                 return
+            text = rec.text
             if text and self._state == "speaking" and self._silence_start is None:
-                self._partial_text = text
+                self._partial_text, self._partial_unsure = text, _unsure(rec)
                 events.append(PartialTranscript(text, self._now()))
 
     def _maybe_end(self, t: float, events: list[HearingEvent]) -> None:
@@ -363,7 +387,7 @@ class Hearing:
             log.warning("recognition failed: %s", type(exc).__name__)
             rec = Recognition("")
         text = rec.text
-        self._settle(text, t, events)  # a paused bot need not wait for the end of the turn
+        self._settle(rec, t, events)  # a paused bot need not wait for the end of the turn
         silence_ms = (t - self._silence_start) * 1000.0
         s = self.turns
         cue = turn_rules.completeness(text)
@@ -403,6 +427,8 @@ class Hearing:
             return EndOfTurn(seg, False, "no words", latency)
         if turn_rules.is_backchannel(seg.text):
             return EndOfTurn(seg, False, "backchannel", latency)
+        if self._resumed and not self._barged:  # it let the bot go on: answering it would contradict that
+            return EndOfTurn(seg, False, f"over the bot, no interruption ({self._resumed})", latency)
         addressed, why = self._addressing.decide(seg.text, t=seg.end, last_bot_reply_end=self._last_bot_end)
         if self._bot_speaking and addressed:
             why = why + " (over the bot)"
