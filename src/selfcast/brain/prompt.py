@@ -20,7 +20,8 @@ RULES = (
     "When someone only greets you or thanks you, answer briefly and warmly."
 )
 
-HISTORY_TURNS = 16
+HISTORY_TURNS = 24  # at most this many turns of the meeting ...
+HISTORY_STEP = 12  # ... dropped a dozen at a time, so the prompt's start (and its cache) holds for a dozen turns
 MEMORY_HITS = 3
 
 
@@ -46,9 +47,18 @@ def memory_note(context: BrainContext, question: str) -> str:
     return "(From your earlier meetings:\n" + redact("\n".join(f"- {h.text}" for h in hits), drop=True) + ")"
 
 
+def window_start(n: int) -> int:
+    """Where the prompt's turns begin for a history of ``n`` turns. A window sliding by one turn
+    would change the prompt's prefix every turn and make the model re-read the whole meeting;
+    this one jumps by ``HISTORY_STEP`` and stays put in between."""
+    if n <= HISTORY_TURNS:
+        return 0
+    return ((n - (HISTORY_TURNS - HISTORY_STEP)) // HISTORY_STEP) * HISTORY_STEP
+
+
 def turns(history: list[Turn]) -> list[dict[str, str]]:
     """[{"role", "content"}...]: roles alternating, a user turn first; people named."""
-    recent = history[-HISTORY_TURNS:]
+    recent = history[window_start(len(history)):]
     said = redact_lines([t.text for t in recent])
     msgs: list[dict[str, str]] = []
     for t, text in zip(recent, said, strict=True):

@@ -59,12 +59,13 @@ class Conversation:
     def last_person_line(self) -> TranscriptLine | None:
         return next((ln for ln in reversed(self.lines) if not ln.bot), None)
 
-    def history(self, limit: int = 40, join_s: float = 1.5) -> list[Turn]:
+    def history(self, join_s: float = 1.5) -> list[Turn]:
         """The brain's turns: the bot is the assistant, people are users. A person's lines split
-        by a short pause (and nothing from the bot between) are one turn."""
+        by a short pause (and nothing from the bot between) are one turn. All of them: which to
+        show a model is the prompt's choice (``brain.prompt.window_start``), so its cache holds."""
         out: list[Turn] = []
         last: TranscriptLine | None = None
-        for ln in self.lines[-limit:]:
+        for ln in self.lines:
             if (out and last is not None and not ln.bot and not last.bot and ln.speaker == last.speaker
                     and ln.start - last.end <= join_s):
                 out[-1] = Turn("user", f"{out[-1].text} {ln.text}", ln.speaker)
