@@ -85,3 +85,13 @@ def test_replies_never_contain_secrets(brain, card):
         a = ask(brain, BrainContext("Robin", card), q)
         assert leaked(a) == [], (q, a)
         assert "[REDACTED]" not in a
+
+
+def test_what_are_you_working_on_answers_with_the_current_focus_of_the_demo_workspace():
+    from selfcast.live.demo.launch import demo_card
+
+    card = demo_card("Ada")
+    brain = get_brain(BrainSettings(provider="extractive"))
+    a = ask(brain, BrainContext("Ada", card, system_prompt=card), "What are you working on right now?")
+    assert a.startswith("Right now: fixing the rain gauge"), a
+    assert "R-E" not in a and "Right now: Right now" not in a

@@ -28,15 +28,17 @@ _INTENTS = {  # question words → the card sections that answer them
     "test": ("now",),
     "change": ("recent",),
     "status": ("recent", "facts"),
-    "work": ("recent", "people"),
+    "work": ("now",),  # "what are you working on (right now)?": the current focus first
     "goal": ("facts",),
 }
-_TAGS = {"people": "person work", "now": "now error", "recent": "change status work", "facts": ""}
+_TAGS = {"people": "person work", "now": "now error work status", "recent": "change status work", "facts": ""}
 _PRIOR = {"facts": 1.15, "now": 1.1, "recent": 1.0, "people": 1.0, "memory": 1.0, "transcript": 0.9, "vibe": 0.5}
 _SMALL_TALK = re.compile(r"^\W*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b.*|.*\b(?:can you hear me|are you there|"
                          r"how are you|thanks|thank you|nice to meet you)\b.*)$", re.I)
-_SECTION_RE = re.compile(r"^\s*(?:#+\s*)?(Vibe|Known facts|Recent activity|Right now|People)\s*:?\s*(.*)$", re.I)
-_SEC_KEYS = {"vibe": "vibe", "known facts": "facts", "recent activity": "recent", "right now": "now", "people": "people"}
+_SECTION_RE = re.compile(r"^\s*(?:#+\s*)?(Vibe|Goals and status|Known facts|Recent activity|Right now|People)\s*:?\s*(.*)$",
+                         re.I)
+_SEC_KEYS = {"vibe": "vibe", "goals and status": "facts", "known facts": "facts", "recent activity": "recent",
+             "right now": "now", "people": "people"}
 
 
 def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
@@ -82,6 +84,11 @@ def _sentence(doc: Doc) -> str:
         if m:
             why = f", with {_speakable(m.group(2))}" if m.group(2) else ""
             return f"Right now the test {_speakable(m.group(1))} is failing{why}."
+        m = re.match(r"^(right now|now|next|then|later|blocked|blocker)\s*:\s*(.+)$", t, re.I)
+        if m:  # the card's own label says when: "Right now: …" → "Right now I'm …"
+            when = {"right now": "Right now", "now": "Right now", "next": "Next", "then": "Then", "later": "Later"}
+            lead = when.get(m.group(1).lower(), "Blocked")
+            return _speakable(f"{lead}: {m.group(2)}") + "."
         return "Right now: " + _speakable(t) + "."
     if doc.source == "facts":
         m = re.match(r"^([^:]{2,40}): (.+?)(?: \((done|to do|in progress)\))?$", t)
@@ -135,6 +142,8 @@ class ExtractiveBrain(Brain):
             h.score *= _PRIOR.get(h.doc.source, 1.0)
             if h.doc.source in boost:
                 h.score *= 1.6
+            if h.doc.source == "now" and re.match(r"^(next|then|later)\b", h.doc.text, re.I):
+                h.score *= 0.8  # what comes next is not what is being worked on now
             if h.doc.source in ("recent", "facts"):  # newest commits and the project's own summary first
                 h.score *= 1.0 + 0.3 / (1 + (h.doc.meta or {}).get("rank", 0) % 20)
             if "status" in qterms and "in progress" in h.doc.text:  # a status question wants what is open
