@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from selfcast.hearing import Hearing
-from selfcast.hearing.events import BargeIn
+from selfcast.hearing.events import BargeIn, EndOfTurn, HoldOn, Resume, SpeechStarted
 from selfcast.meeting.outcomes import EventKind
 from selfcast.settings import HearingSettings, TurnOptions
+from selfcast.transcript import TranscriptLine
 from tests.live.fakes import CannedBrain, FakeMeeting, engines
 from tests.live.session_run import SessionRun
 
@@ -160,3 +162,112 @@ async def test_brain_reads_the_card_while_joining_and_the_partial_words_while_so
         await run.until(run.bot_lines, why="an answer to the captioned question")
     assert brain.warmed[0] == "Ada, when is the"
     assert len(brain.asked) == 1  # warming never asked for a reply
+
+
+# ---------------------------------------------------------------- yielding the floor (two-stage barge-in)
+def _sound_sent_since(run: SessionRun, n: int) -> list[float]:
+    """pts of the sound pieces sent to the meeting after its first ``n`` pieces (what was sent
+    before a clear and not yet played is dropped by the clear: the meeting never plays it)."""
+    return [c.pts for c in run.port.audio[n:] if np.any(c.pcm)]
+
+
+async def _answer_playing(run: SessionRun, brain_key: str = "release") -> float:
+    t = run.port.media_time()
+    run.hearing.question(f"Ada, when is the {brain_key}?", start=t - 1, end=t)
+    await run.until(lambda: run.said_after(t) >= 0.5, why="half a second of the answer")
+    return t
+
+
+async def test_a_backchannel_pauses_the_answer_at_once_and_it_resumes_and_completes(tmp_path: Path) -> None:
+    brain = CannedBrain({"release": [LONG, "That is all."]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off") as run:
+        await run.ready()
+        await _answer_playing(run)
+        t_hold = run.port.media_time()
+        run.hearing.hear(SpeechStarted(t_hold - 0.16), HoldOn(t_hold))
+        await run.until(lambda: run.port.clears, why="the queued sound dropped at the pause")
+        n = len(run.port.audio)
+        assert run.engines.avatar.cleared >= 1  # type: ignore[attr-defined]  # the mouth closed
+        await asyncio.sleep(0.4)  # "mm-hm" is being said and recognised: the bot stays silent
+        assert _sound_sent_since(run, n) == []
+        assert run.reporter.first("hold_on")["paused_at"] <= run.port.clears[0] + 0.01
+        run.hearing.hear(Resume(run.port.media_time(), "backchannel"),
+                         EndOfTurn(TranscriptLine("Alice", "Mm-hm.", t_hold - 0.16, t_hold + 0.2), False, "backchannel"))
+        await run.until(run.bot_lines, timeout_s=8, why="the answer completes")
+        assert run.bot_lines() == [f"{LONG} That is all."]  # the whole reply, once, in the record
+        assert run.engines.voice.texts == [LONG, "That is all."]  # type: ignore[attr-defined]  # voiced once
+        assert "barge_in" not in run.reporter.kinds() and "resumed" in run.reporter.kinds()
+        # after the resume the cut sentence was said again from its start: all its 40 words' sound
+        resumed_at = run.port.clears[-1]
+        assert run.said_after(resumed_at) >= 40 * 0.05 - 1e-6
+        assert len(brain.asked) == 1  # the backchannel was not answered
+
+
+async def test_a_floor_taking_interruption_is_yielded_to_in_silence(tmp_path: Path) -> None:
+    brain = CannedBrain({"release": [LONG]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off") as run:
+        await run.ready()
+        await _answer_playing(run)
+        start = run.port.media_time()
+        run.hearing.hear(SpeechStarted(start), HoldOn(start + 0.16))
+        await run.until(lambda: run.port.clears, why="paused")
+        silent_from, n = run.port.clears[0], len(run.port.audio)
+        await asyncio.sleep(0.3)
+        words = "Wait, sorry, let me stop you there."
+        run.hearing.hear(BargeIn(start + 0.5),
+                         EndOfTurn(TranscriptLine("Alice", words, start, start + 1.6), True, "one-to-one (over the bot)"))
+        await run.until(lambda: len(run.bot_lines()) == 1 and "yielded" in run.reporter.kinds(), why="cut and yielded")
+        await asyncio.sleep(0.5)
+        assert _sound_sent_since(run, n) == []  # silent from the pause on
+        (heard,) = run.bot_lines()
+        assert heard.endswith("—") and LONG.startswith(heard.rstrip(" —"))
+        barge = run.reporter.first("barge_in")
+        assert barge["paused_first"] and barge["cut_at"] <= silent_from + 0.01  # cut where the pause silenced it
+        assert len(brain.asked) == 1, "the interruption was answered"
+        assert run.reporter.first("yielded") == {"text": words, "kind": "floor"}
+        # then their question is answered as usual
+        t = run.port.media_time()
+        run.hearing.question("When is the release?", start=t - 1, end=t)
+        await run.until(lambda: len(run.bot_lines()) == 2, why="the question after the interruption")
+        assert len(brain.asked) == 2
+
+
+async def test_asking_for_the_floor_gets_only_sure_go_ahead(tmp_path: Path) -> None:
+    brain = CannedBrain({"release": [LONG]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off") as run:
+        await run.ready()
+        await _answer_playing(run)
+        start = run.port.media_time()
+        run.hearing.hear(SpeechStarted(start), HoldOn(start + 0.16), BargeIn(start + 0.5),
+                         EndOfTurn(TranscriptLine("Alice", "Sorry, can I jump in?", start, start + 1.0), True, "one-to-one"))
+        await run.until(lambda: len(run.bot_lines()) == 2, why="the cut answer and the go-ahead")
+        assert run.bot_lines()[1] == "Sure, go ahead."
+        assert len(brain.asked) == 1
+
+
+async def test_an_interrupting_question_cuts_the_answer_and_is_answered(tmp_path: Path) -> None:
+    brain = CannedBrain({"release": [LONG], "demo": ["The demo is on Thursday."]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off") as run:
+        await run.ready()
+        await _answer_playing(run)
+        start = run.port.media_time()
+        run.hearing.hear(SpeechStarted(start), HoldOn(start + 0.16))
+        await run.until(lambda: run.port.clears, why="paused")
+        run.hearing.hear(BargeIn(start + 0.5),
+                         EndOfTurn(TranscriptLine("Alice", "Wait, when is the demo?", start, start + 1.2), True, "one-to-one"))
+        await run.until(lambda: len(run.bot_lines()) == 2, why="the cut answer and the new one")
+        first, second = run.bot_lines()
+        assert first.endswith("—") and second == "The demo is on Thursday."
+        assert "yielded" not in run.reporter.kinds()
+
+
+async def test_a_pause_nobody_settles_resumes_by_itself(tmp_path: Path) -> None:
+    brain = CannedBrain({"release": [LONG]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off", turns={"resume_after_ms": 300}) as run:
+        await run.ready()
+        await _answer_playing(run)
+        run.hearing.hear(HoldOn(run.port.media_time()))
+        await run.until(lambda: "resumed" in run.reporter.kinds(), why="the watchdog's resume")
+        assert [d["reason"] for k, d in run.reporter.events if k == "resumed"] == ["unsettled"]
+        await run.until(run.bot_lines, timeout_s=8, why="the answer completes")
+        assert run.bot_lines() == [LONG]

@@ -53,6 +53,7 @@ class TurnTaking:
         self.hearing_lag = 0.0  # capture → hearing, seconds (a backlog shows as a growing lag)
         self._reply: SpeechHandle | None = None
         self._barged_at: float | None = None  # media time of the last barge-in; its speaker's turn is next
+        self._recorded: set[str] = set()  # utterances whose heard words are in the conversation
 
     def now(self) -> float:
         return self.port.media_time() if self.port is not None else 0.0
@@ -113,6 +114,8 @@ class TurnTaking:
     async def barge_in(self, ev: BargeIn) -> None:
         self._barged_at = ev.t
         h = await self.speaker.interrupt()
+        if h is not None:
+            self._record(h)  # before the interrupter's words, which come next
         if h is not None and self.port is not None:
             cut = h.cut_at or 0.0
             await self.reporting.event("barge_in", {
@@ -135,7 +138,7 @@ class TurnTaking:
                 return
         now = self.now()
         pending = self._reply
-        if (pending is not None and not pending.done and prev is not None and prev.speaker == line.speaker
+        if (not interrupted and pending is not None and not pending.done and prev is not None and prev.speaker == line.speaker
                 and line.start - prev.end <= self.options.turns.continuation_s):
             if pending.started_at is not None and pending.started_at <= now:
                 return  # its answer is already being said; answering the tail again would be noise
@@ -160,10 +163,16 @@ class TurnTaking:
 
         async def record() -> None:
             await handle.wait()
-            self.conv.said(handle)
+            self._record(handle)
 
         self.tasks.spawn(record(), f"record-{handle.id}")
         return handle
+
+    def _record(self, handle: SpeechHandle) -> None:
+        """What was heard of ``handle`` enters the conversation, once."""
+        if handle.id not in self._recorded:
+            self._recorded.add(handle.id)
+            self.conv.said(handle)
 
     def on_speaking(self, speaking: bool) -> None:
         """The speaker's callback: hearing must know when the bot's own voice is playing."""
