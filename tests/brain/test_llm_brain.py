@@ -114,3 +114,18 @@ def test_the_model_answers_from_the_card_and_admits_what_it_does_not_know(brain:
     assert "rain gauge" in now and "r-e" not in now and "readme" not in now
     budget = ask(brain, "What's the marketing budget for next quarter?").lower()
     assert "don't know" in budget or "do not know" in budget or "not sure" in budget
+
+
+@pytest.mark.slow
+def test_the_node_server_answers_only_the_chat_api_and_only_with_its_key(model: LocalLLM) -> None:
+    import httpx
+
+    base = model.url.removesuffix("/v1")
+    body = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}
+    assert httpx.post(model.url + "/chat/completions", json=body, timeout=60).status_code == 401
+    assert httpx.post(model.url + "/chat/completions", json=body, timeout=60,
+                      headers={"Authorization": "Bearer sk-wrong"}).status_code == 401
+    auth = {"Authorization": f"Bearer {model.key}"}
+    assert httpx.get(base + "/slots", headers=auth, timeout=10).status_code in (404, 501)
+    assert httpx.get(base + "/", headers=auth, timeout=10).status_code in (404, 501)
+    assert model.url.startswith("http://127.0.0.1:")

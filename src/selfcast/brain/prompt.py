@@ -23,6 +23,7 @@ RULES = (
 HISTORY_TURNS = 24  # at most this many turns of the meeting ...
 HISTORY_STEP = 12  # ... dropped a dozen at a time, so the prompt's start (and its cache) holds for a dozen turns
 MEMORY_HITS = 3
+TURN_MAX_CHARS = 800  # a monologue keeps its end (where the question is); the slot's context stays bounded
 
 
 def system_prompt(context: BrainContext) -> str:
@@ -63,6 +64,8 @@ def turns(history: list[Turn]) -> list[dict[str, str]]:
     msgs: list[dict[str, str]] = []
     for t, text in zip(recent, said, strict=True):
         role = "assistant" if t.role == "assistant" else "user"
+        if len(text) > TURN_MAX_CHARS:
+            text = "…" + text[-TURN_MAX_CHARS:].split(" ", 1)[-1]
         line = text if role == "assistant" or not t.speaker else f"{t.speaker}: {text}"
         if msgs and msgs[-1]["role"] == role:
             msgs[-1]["content"] += "\n" + line

@@ -95,6 +95,11 @@ class LocalLLM:
             p.warmup = False
             p.cache_prompt = True
             p.n_threads_http = max(4, self.slots * 2)
+            # only the chat API: no web UI, no slot/props/metrics pages on the node's loopback port
+            p.ui = False
+            p.endpoint_slots = False
+            p.endpoint_props = False
+            p.endpoint_metrics = False
             self._server = xllamacpp.Server(p)
             self._ready.set()
             log.info("llm: %s loaded with %d slots at %s", path.name, self.slots, self.url)
