@@ -66,3 +66,38 @@ def test_recognition_tidy_joins_acronyms_and_cuts_the_short_window_echo():
     assert _tidy("It works. It works fine.") == "It works. It works fine."
     assert _tidy("Why? Why?") == "Why?" and _tidy("Why? Why") == "Why?"  # Whisper base's echo of a short question
     assert _tidy("No, no.") == "No, no."
+
+
+@pytest.mark.parametrize("text", ["Mm-hm.", "Mhmm.", "Yup, got it.", "Alright.", "I see."])
+def test_more_backchannels(text):
+    assert turns.is_backchannel(text) and turns.interruption(text) == "backchannel"
+
+
+@pytest.mark.parametrize("text,kind", [
+    # taking the floor: the bot yields in silence
+    ("Wait, sorry, let me stop you there.", "floor"),
+    ("Stop, stop. Wait a moment please.", "floor"),
+    ("Hold on.", "floor"),
+    ("Okay, hang on.", "floor"),
+    ("Wait, give me a second.", "floor"),
+    ("One second, let me check something.", "floor"),
+    ("Actually, it's Monday now.", "floor"),
+    ("Wait, stop, I have a different question about the budget.", "floor"),
+    ("Oh wait, sorry.", "floor"),
+    # asking for the floor: "Sure, go ahead." and nothing more
+    ("Sorry, can I jump in?", "permission"),
+    ("Could I interrupt for a second?", "permission"),
+    ("Can I ask you something?", "permission"),
+    # questions (and anything else) are turns: answered as usual
+    ("Wait, when is the demo?", "turn"),
+    ("Wait. When's the demo?", "turn"),
+    ("Hold on, is that the final date?", "turn"),
+    ("Actually, what about the tests?", "turn"),
+    ("Can I ask when the demo is?", "turn"),
+    ("Sorry, what?", "turn"),
+    ("Wait, Friday?", "turn"),
+    ("Hold on, hold on, tell me about the demo.", "turn"),
+    ("No, the demo is on Friday.", "turn"),
+])
+def test_what_an_interruption_asks_of_the_bot(text, kind):
+    assert turns.interruption(text) == kind
