@@ -139,6 +139,40 @@ async def test_interrupt_stops_voice_and_mouth_and_keeps_only_the_played_words(e
     assert max(mouth) < 0.1, mouth
 
 
+async def test_pause_silences_voice_and_mouth_and_resume_says_the_cut_sentence_again_from_its_start(engines):
+    """A backchannel over the bot: paused at once (nothing sent, mouth closed), then the rest is
+    heard, starting again at the beginning of the sentence the pause cut; nothing is voiced twice."""
+    s, voice = engines
+    avatar = load_avatar(s, None)
+    sink = RecordingSink()
+    pacer = VideoPacer(avatar, sink, fps=25, lead_s=0.12)
+    pacer.start()
+    spk = Speaker(voice, avatar, sink, audio_lead_s=0.18, max_ahead_s=0.6)
+    first = "Lighthouse is a small weather station dashboard with sensors on the roof."
+    second = "The first public release is planned for Friday."
+    h = spk.say([first, second])
+    while h.started_at is None or sink.media_time() < h.started_at + 1.0:
+        await asyncio.sleep(0.02)
+    assert await spk.pause() is h and h.paused
+    paused_at, n = h.paused_at, len(sink.audio)
+    assert sink.cleared  # the queued sound is dropped at the meeting
+    await asyncio.sleep(0.5)
+    assert len(sink.audio) == n, "audio was sent while paused"
+    mouth = [avatar.pose_at(paused_at + dt).mouth_open for dt in (0.3, 0.35, 0.4)]
+    assert max(mouth) < 0.1, mouth
+    resumed_at = sink.media_time()
+    assert await spk.resume() is h
+    await h.wait(60)
+    await pacer.stop()
+    assert not h.interrupted and h.heard_text == f"{first} {second}"
+    a, b = h.sentences
+    assert a.text == first and a.start >= resumed_at  # said again, from its start
+    assert a.end - a.start > 2.0 and abs(b.start - a.end) < 0.02
+    after = sorted((pts, end) for _, pts, end, _ in sink.audio[n:])
+    assert after[0][0] == pytest.approx(a.start) and after[-1][1] == pytest.approx(h.end)
+    assert sum(e - p for p, e in after) == pytest.approx(h.end - a.start, abs=0.01)  # no gap, no overlap
+
+
 def test_trim_onset_drops_the_voice_lead_in_but_keeps_10_ms():
     import numpy as np
 
