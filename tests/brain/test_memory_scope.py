@@ -133,3 +133,14 @@ def test_forgetting_while_another_process_writes_loses_nothing_else(tmp_path: Pa
     texts = [i.text for i in book.list(limit=200).items]
     assert len(texts) == 20 + 80 and len(set(texts)) == 100
     assert not {f"old note {i}" for i in range(0, 40, 2)} & set(texts)
+
+
+def test_a_bots_memory_keeps_the_newest_items_when_it_is_full(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import selfcast.brain.memory as memory
+
+    monkeypatch.setattr(memory, "MAX_ITEMS", 5)
+    m = MemoryStore(tmp_path, "Ada")
+    for day in range(4):
+        m.remember(MeetingNotes("", decisions=[f"We decided plan number {day}"], open_questions=[f"Question {day}?"]),
+                   meeting=MeetingInfo(f"m{day}", at=1_700_000_000.0 + day * DAY))
+    assert [i.meeting_id for i in MemoryStore(tmp_path, "Ada").items()] == ["m1", "m2", "m2", "m3", "m3"]

@@ -50,6 +50,7 @@ _LAST_TIME = re.compile(r"\b(last (time|meeting|call|session|sync|stand-?up)|pre
 _GENERIC = frozenset(terms("last time meeting call session sync standup yesterday previous earlier other day "
                            "decide decided agree agreed talk talked discuss discussed say promise promised plan did"))
 MAX_EXCHANGES = 20  # what people told / asked the bot in one meeting, at most
+MAX_ITEMS = 5000  # per bot: the oldest go first (a prompt only ever sees the few best matches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,26 +172,36 @@ class _File:
     def remove(self, item_id: str) -> MemoryItem | None:
         """Rewrite the file without ``item_id`` (atomic replace): gone from disk, not just hidden."""
         with self.locked():
-            try:
-                lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
-            except FileNotFoundError:
-                return None
-            keep, gone = [], None
-            for line in lines:
-                item = _parse(line)
-                if item is not None and item.id == item_id and gone is None:
-                    gone = item
-                elif item is not None:
-                    keep.append(line if line.endswith("\n") else line + "\n")
-            if gone is None:
-                return None
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
-                fh.writelines(keep)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            lines = self._lines()
+            gone = next((i for _, i in lines if i.id == item_id), None)
+            if gone is not None:
+                self._rewrite([line for line, i in lines if i.id != item_id])
             return gone
+
+    def trim(self, keep: int) -> int:
+        """Drop the oldest lines beyond ``keep``; how many were dropped."""
+        with self.locked():
+            lines = self._lines()
+            if len(lines) <= keep:
+                return 0
+            oldest = set(sorted(range(len(lines)), key=lambda n: lines[n][1].at)[:len(lines) - keep])
+            self._rewrite([line for n, (line, _) in enumerate(lines) if n not in oldest])
+            return len(oldest)
+
+    def _lines(self) -> list[tuple[str, MemoryItem]]:
+        try:
+            raw = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return [(line + "\n", i) for line in raw if (i := _parse(line)) is not None]
+
+    def _rewrite(self, lines: list[str]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.writelines(lines)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
 
 
 class MemoryStore:
@@ -267,6 +278,8 @@ class MemoryStore:
             with self._lock:
                 self._file.append(items)
                 self._cache = None
+                if len(self._file.read()) > MAX_ITEMS:
+                    self._file.trim(MAX_ITEMS)
         return len(items)
 
     def items(self) -> list[MemoryItem]:
