@@ -22,8 +22,9 @@ VOICE_LANGUAGES: frozenset[str] = frozenset({"en"})
 
 
 def check_language(code: str) -> str:
-    """``code`` normalised ("EN " → "en"), or a clear error naming the accepted codes."""
-    c = (code or "").strip().lower()
+    """``code`` normalised ("EN " → "en", "pt-BR" → "pt": Whisper knows languages, not regions),
+    or a clear error naming the accepted codes."""
+    c = (code or "").strip().lower().replace("_", "-").split("-")[0]
     if c not in WHISPER_LANGUAGES:
         raise BadInput(f"language {code!r} is not one Whisper recognises; use an ISO 639-1 code such as "
                        f"'en', 'de', 'fr', 'es' (one of: {', '.join(sorted(WHISPER_LANGUAGES))})")
@@ -33,3 +34,11 @@ def check_language(code: str) -> str:
 def voice_speaks(code: str) -> bool:
     """Can the bot's voice answer in this language? (Only English today.)"""
     return code in VOICE_LANGUAGES
+
+
+def reply_language_notice(code: str) -> str:
+    """What a session in ``code`` must say about its replies ("" when the voice speaks it)."""
+    if voice_speaks(code):
+        return ""
+    return (f"this meeting is heard in {code!r}, but the bot's voices speak English only: "
+            "its replies stay in English")

@@ -50,6 +50,7 @@ class SessionSpec:
     meeting_password: str = field(default="", repr=False)
     max_duration_s: float | None = None
     work_dir: Path = Path(".")
+    language: str = ""  # what the meeting speaks (a Whisper code, checked at launch); "" = hearing.language
 
 
 @dataclass(frozen=True)

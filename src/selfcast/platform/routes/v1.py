@@ -135,6 +135,7 @@ class SessionIn(BaseModel):
     system_prompt: str | None = None
     meeting_password: str | None = None
     max_duration_s: float | None = None
+    language: str | None = None  # what the meeting speaks (Whisper code: en, de, fr, ...); replies stay English
 
 
 class SegmentOut(BaseModel):
@@ -348,7 +349,7 @@ def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) ->
     row = launch(
         platform.registry, platform.executor, caller.account_id, meet_url=body.meet_url, platform=body.platform,
         bot_name=body.bot_name, voice_id=body.voice_id, avatar_path=avatar_path, system_prompt=body.system_prompt,
-        meeting_password=body.meeting_password, max_duration_s=body.max_duration_s,
+        meeting_password=body.meeting_password, max_duration_s=body.max_duration_s, language=body.language,
         server_base_url=platform.settings.base_url,
     )  # fmt: skip
     return SessionView.model_validate(row)

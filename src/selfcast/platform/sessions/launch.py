@@ -35,9 +35,11 @@ def launch(
     system_prompt: str | None = None,
     meeting_password: str | None = None,
     max_duration_s: float | None = None,
+    language: str | None = None,
     server_base_url: str,
 ) -> MeetingSession:
     from selfcast.errors import BadInput
+    from selfcast.hearing.languages import check_language
 
     link = resolve_platform(meet_url, platform, server_base_url=server_base_url, meeting=registry.settings.meeting)
     # What the request leaves out comes from the account's agent defaults (Model Settings).
@@ -50,6 +52,7 @@ def launch(
             avatar_path = Path(avatars.get(db, account_id, fallback.avatar_id).path)
     bot_name = bot_name or fallback.bot_name
     voice_id = voice_id or fallback.voice_id
+    language = language or fallback.language
     if max_duration_s is None and fallback.max_duration_min:
         max_duration_s = fallback.max_duration_min * 60
     if image is None and avatar_path is None:
@@ -67,6 +70,7 @@ def launch(
         system_prompt=system_prompt or "",
         meeting_password=meeting_password or "",
         max_duration_s=max_duration_s,
+        language=check_language(language) if language else "",  # 400 naming the accepted codes
     )
     with registry.store.read() as db:
         registry.validate(db, account_id, req)

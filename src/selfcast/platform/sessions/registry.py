@@ -46,6 +46,7 @@ class SessionRequest:
     system_prompt: str = ""
     meeting_password: str = ""
     max_duration_s: float | None = None
+    language: str = ""  # a Whisper language code, normalised by ``launch``; "" = hearing.language
 
 
 class SessionRegistry:
@@ -85,6 +86,7 @@ class SessionRegistry:
                 meeting_password=row.meeting_password,
                 max_duration_s=row.max_duration_s,
                 work_dir=self.work_dir(row.id),
+                language=row.language or "",
             )
 
     def work_dir(self, session_id: str) -> Path:
@@ -158,6 +160,7 @@ class SessionRegistry:
                 system_prompt=req.system_prompt,
                 meeting_password=req.meeting_password,
                 max_duration_s=req.max_duration_s,
+                language=req.language,
                 executor=executor,
                 created_at=now,
                 updated_at=now,

@@ -160,6 +160,7 @@ class MeetingSession(Base):
     system_prompt: Mapped[str] = mapped_column(Text, default="")
     meeting_password: Mapped[str] = mapped_column(String(200), default="")
     max_duration_s: Mapped[float | None] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(8), default="")  # "" = the server's hearing.language
     video_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     bot_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     error_code: Mapped[str | None] = mapped_column(String(60))
