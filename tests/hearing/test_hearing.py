@@ -1,5 +1,5 @@
 """Hearing on real audio: spoken sentences (Joe Piper voice) and public-domain recordings go
-through Silero VAD and Whisper tiny.en; turn-taking, barge-in and addressing are checked on the
+through Silero VAD and Whisper base (the default recogniser); turn-taking, barge-in and addressing are checked on the
 events that come out."""
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_a_question_whose_last_word_the_recogniser_clips_still_ends_the_turn_pro
     (turn,) = turns_of(ev)
     heard = turn.segment.text
     if not is_question(heard):
-        # tiny.en on some CPUs hears "Where are…" as "Well on…": no question is left to end the turn
+        # the recogniser (tiny.en on some CPUs) heard "Where are…" as "Well on…": no question is left to end the turn
         # on; the cue rule itself is proven in test_turn_policy.py.
         pytest.xfail(f"the recogniser lost the question word: {heard!r} ({turn.latency})")
     assert turn.latency["silence_ms"] <= 400, (heard, turn.latency)
