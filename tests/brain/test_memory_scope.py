@@ -144,3 +144,14 @@ def test_a_bots_memory_keeps_the_newest_items_when_it_is_full(tmp_path: Path, mo
         m.remember(MeetingNotes("", decisions=[f"We decided plan number {day}"], open_questions=[f"Question {day}?"]),
                    meeting=MeetingInfo(f"m{day}", at=1_700_000_000.0 + day * DAY))
     assert [i.meeting_id for i in MemoryStore(tmp_path, "Ada").items()] == ["m1", "m2", "m2", "m3", "m3"]
+
+
+def test_yesterday_means_yesterdays_meeting_even_after_a_later_one(tmp_path: Path) -> None:
+    import time
+
+    m = MemoryStore(tmp_path, "Ada")
+    m.remember(MeetingNotes("", decisions=["We decided to freeze the API"]), meeting=MeetingInfo("m-y", at=time.time() - DAY))
+    m.remember(MeetingNotes("", decisions=["We decided to order pizza"]), meeting=MeetingInfo("m-today", at=time.time()))
+    hit = m.search("What did we decide yesterday?", k=1)[0]
+    assert hit.meeting_id == "m-y" and hit.text.startswith("Yesterday (") and hit.text.endswith("freeze the API")
+    assert m.search("What did we decide last time?", k=1)[0].text.endswith("order pizza")

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -308,13 +308,15 @@ class MemoryStore:
     def search(self, query: str, k: int = 5) -> list[MemoryItem]:
         """The ``k`` memories that bear on ``query``, phrased for the brain with when they were
         said ("Last time (1 December): ..."). A "last time" question puts the latest meeting's
-        items first: those on its topic ("... about the checkout"), or, when it names none ("what
+        items first (a "yesterday" one, yesterday's meeting when there was one): those on its topic ("... about the checkout"), or, when it names none ("what
         did we decide last time?"), its decisions, actions and summary."""
         items, index = self._load()
         if not items:
             return []
         newest = max(i.at for i in items) or 1.0
         latest = max(items, key=lambda i: i.at).meeting_id
+        yesterday = _yesterdays(items) if re.search(r"\byesterday\b", query, re.I) else None
+        focus = yesterday or latest  # "yesterday" is yesterday's meeting when there was one
         scored: dict[int, float] = {}
         matched: dict[int, frozenset[str]] = {}
         for h in index.search(query, k=len(items) if _LAST_TIME.search(query) else max(k * 3, 10)):
@@ -326,16 +328,25 @@ class MemoryStore:
             weight = {"decision": 1.5, "action": 1.3, "question": 1.0, "asked": 0.9, "told": 0.9, "discussed": 0.8}
             for n, i in enumerate(items):
                 on_topic = not topic or bool(matched.get(n, frozenset()) & topic)
-                if i.meeting_id == latest and on_topic:
+                if i.meeting_id == focus and on_topic:
                     scored[n] = 1000.0 + (scored.get(n, 0.0) + 1.0) * weight.get(i.kind, 0.5)
                 elif topic and not on_topic:
                     scored.pop(n, None)  # "decided" alone is no match for "what did we decide about the budget?"
         best = sorted(scored, key=lambda n: -scored[n])[:k]
-        return [dataclasses.replace(items[n], text=_when(items[n], latest) + items[n].text) for n in best]
+        return [dataclasses.replace(items[n], text=_when(items[n], latest, yesterday) + items[n].text) for n in best]
 
 
-def _when(item: MemoryItem, latest: str) -> str:
+def _yesterdays(items: Sequence[MemoryItem]) -> str | None:
+    """The latest meeting held yesterday (UTC), if any."""
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    held = [i for i in items if datetime.fromtimestamp(i.at, tz=UTC).date() == yesterday]
+    return max(held, key=lambda i: i.at).meeting_id if held else None
+
+
+def _when(item: MemoryItem, latest: str, yesterday: str | None) -> str:
     day = datetime.fromtimestamp(item.at, tz=UTC).strftime("%-d %B")
+    if item.meeting_id == yesterday:
+        return f"Yesterday ({day}): "
     return f"Last time ({day}): " if item.meeting_id == latest else f"At the meeting of {day}: "
 
 
