@@ -1,6 +1,7 @@
 """The OpenAI-compatible recogniser against a local stand-in of ``POST /v1/audio/transcriptions``
 (multipart, as documented) that transcribes what it receives with the embedded Whisper: a dropped
-connection is sent again, a refused key and an unreachable server are clear errors."""
+connection is sent again, a refused key and an unreachable server are clear errors, the session's
+language goes in the ``language`` field."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
             if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (16_000, 1, 2):
                 return self._json(400, {"error": {"message": "expected 16 kHz mono 16-bit WAV"}})
             pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
-        self._json(200, {"text": self.server.asr.transcribe(pcm)})
+        lang = fields["language"].get_content().strip() if fields.get("language") is not None else "en"
+        self._json(200, {"text": self.server.recogniser(lang).transcribe(pcm)})
 
     def _json(self, status: int, payload: object) -> None:
         data = json.dumps(payload).encode()
@@ -72,7 +74,15 @@ class _Transcriptions(ThreadingHTTPServer):
     def __init__(self, asr: WhisperASR) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.asr, self.drop, self.bodies = asr, 0, []
+        self.others: dict[str, WhisperASR] = {}  # the API's ``language`` field, honoured as OpenAI does
         threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def recogniser(self, language: str) -> WhisperASR:
+        if language == self.asr.language:
+            return self.asr
+        if language not in self.others:
+            self.others[language] = WhisperASR(language=language)
+        return self.others[language]
 
     @property
     def url(self) -> str:
@@ -85,6 +95,8 @@ def server(whisper: WhisperASR) -> Iterator[_Transcriptions]:
     yield s
     s.shutdown()
     s.server_close()
+    for other in s.others.values():
+        other.close()
 
 
 def test_a_dropped_connection_is_sent_again(server: _Transcriptions, jfk_wav) -> None:  # type: ignore[no-untyped-def]
@@ -113,3 +125,15 @@ def test_refusals_and_unreachable_servers_are_clear_errors(server: _Transcriptio
     with pytest.raises(Unavailable, match=r"not reachable \(ConnectError after 3 attempts\)"):
         OpenAIASR(f"http://127.0.0.1:{port}/v1", KEY).transcribe(np.zeros(16_000, np.float32))
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_the_session_language_is_sent_as_the_api_expects(server: _Transcriptions) -> None:
+    from tests.hearing.speech import say, silence
+
+    german = np.concatenate([silence(0.3), say("Ich komme aus Deutschland.", voice="de", rate=120), silence(0.3)])
+    de = OpenAIASR(server.url, KEY, language="de", retry=FAST)
+    try:
+        assert "ich komme aus deutschland" in de.transcribe(german).lower()
+    finally:
+        de.close()
+    assert b'name="language"\r\n\r\nde\r\n' in server.bodies[-1]
