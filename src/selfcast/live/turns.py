@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 LAG_SMOOTHING = 0.02  # weight of each chunk in the hearing-lag average
 GO_AHEAD = "Sure, go ahead."  # the whole reply to "Can I jump in?"
+# A turn that starts this soon after a barge-in is the interrupter's (a caption line starts when
+# the platform first captions it, often after the audio's barge-in).
+INTERRUPTER_SLACK_S = 1.0
 
 
 class TurnTaking:
@@ -112,10 +115,10 @@ class TurnTaking:
             await self.reporting.event("resumed", {"t": round(self.now(), 3), "reason": "unsettled", "speech_id": h.id})
 
     async def barge_in(self, ev: BargeIn) -> None:
-        self._barged_at = ev.t
         h = await self.speaker.interrupt()
         if h is not None:
-            self._record(h)  # before the interrupter's words, which come next
+            self._barged_at = ev.t  # the interrupter's words come next
+            self._record(h)  # and the words they cut come before them
         if h is not None and self.port is not None:
             cut = h.cut_at or 0.0
             await self.reporting.event("barge_in", {
@@ -126,7 +129,8 @@ class TurnTaking:
         line = ev.segment
         prev = self.conv.last_person_line()
         self.conv.heard(line.speaker, line.text, line.start, line.end)
-        interrupted, self._barged_at = self._barged_at is not None and line.start <= self._barged_at, None
+        barged, self._barged_at = self._barged_at, None
+        interrupted = barged is not None and line.start <= barged + INTERRUPTER_SLACK_S
         if not (ev.addressed or self.options.reply_to == "all") or not line.text.strip():
             return
         if interrupted:  # the interrupter's words: a question is answered, taking the floor is not
