@@ -3,6 +3,7 @@ import json
 from selfcast.cli.main import main
 from tests.brain.fixture import leaked
 from tests.brain.test_memory_notes import TRANSCRIPT
+from tests.brain.test_notes_llm import SMOLLM
 
 
 def test_context_build_writes_the_card_atomically(workspace, home, tmp_path, capsys):
@@ -32,7 +33,7 @@ def test_context_build_bad_input_exits_2(tmp_path, capsys):
 def test_notes_make_from_a_transcript_file(tmp_path, capsys):
     path = tmp_path / "t.json"
     path.write_text(json.dumps([s.to_dict() for s in TRANSCRIPT]))
-    assert main(["notes", "make", str(path), "--bot-name", "Robin", "--format", "json"]) == 0
+    assert main(["notes", "make", str(path), "--bot-name", "Robin", "--format", "json", "--writer", "rules"]) == 0
     notes = json.loads(capsys.readouterr().out)
     assert any(a["owner"] == "Priya Nair" for a in notes["action_items"])
     assert leaked(json.dumps(notes)) == []
@@ -40,3 +41,19 @@ def test_notes_make_from_a_transcript_file(tmp_path, capsys):
     bad.write_text("{not json")
     assert main(["notes", "make", str(bad)]) == 2
     assert "is not JSON" in capsys.readouterr().err
+    assert main(["notes", "make", str(path), "--writer", "model"]) == 2
+    assert "use auto, llm or rules" in capsys.readouterr().err
+
+
+def test_notes_make_with_the_model_or_a_clear_error_when_there_is_none(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps([s.to_dict() for s in TRANSCRIPT[4:6]]))
+    monkeypatch.setenv("SELFCAST_BRAIN__PROVIDER", "extractive")
+    assert main(["notes", "make", str(path), "--writer", "llm"]) == 2
+    assert "has no model that writes notes" in capsys.readouterr().err
+    monkeypatch.setenv("SELFCAST_BRAIN__PROVIDER", "embedded")
+    monkeypatch.setenv("SELFCAST_BRAIN__MODEL_PATH", str(SMOLLM))
+    assert main(["notes", "make", str(path), "--writer", "llm", "--format", "json", "--attendee", "Maya Chen"]) == 0
+    notes = json.loads(capsys.readouterr().out)  # written by the model: --writer llm fails rather than fall back
+    assert notes["summary"] and set(notes["attendees"]) == {"Priya Nair", "Tom Okafor", "Maya Chen"}
+    assert {a["owner"] for a in notes["action_items"]} <= {"Priya Nair", "Tom Okafor", "Maya Chen"}

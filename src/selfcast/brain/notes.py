@@ -1,21 +1,30 @@
-"""Meeting notes from a transcript, without a model: summary, decisions, action items with
-owners, open questions, attendees. Extractive (the words people said) and redacted: a sentence
-that states a credential is left out whole. As JSON and Markdown."""
+"""Meeting notes from a transcript: summary, decisions, action items with owners and due dates,
+open questions, attendees; as JSON and Markdown.
+
+With a language model (``model``, see ``notes_llm``) the model writes them and the transcript
+checks them; without one, or when it fails, rules extract them from the words people said.
+Either way redacted: a sentence that states a credential never reaches the model or the notes.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from selfcast.brain.notes_llm import NotesModel, NotesModelError, Said, write
 from selfcast.brain.redact import MASK, redact, redact_lines
 from selfcast.brain.retrieval import STOPWORDS, terms
+from selfcast.errors import Unavailable
 from selfcast.sentences import split_sentences
 
 if TYPE_CHECKING:
     from selfcast.transcript import TranscriptLine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -81,8 +90,11 @@ def _task(text: str) -> str:
     return t[0].lower() + t[1:] if t else t
 
 
-def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: list[str] | tuple = ()) -> MeetingNotes:
-    """Notes for one meeting. ``attendees``: names from the platform; speakers are added."""
+def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: list[str] | tuple = (),
+               model: NotesModel | None = None, strict: bool = False) -> MeetingNotes:
+    """Notes for one meeting. ``attendees``: names from the platform; speakers are added.
+    ``model``: a chat model to write them (the rules write them when it is None or fails;
+    with ``strict`` its failure is raised as ``Unavailable`` instead)."""
     # Live sessions store segments as they complete, not as they began: put them in spoken order.
     segs = sorted((s for s in transcript if s.text.strip()), key=lambda s: s.start)
     people = list(dict.fromkeys([*attendees, *(s.speaker for s in segs if s.speaker)]))
@@ -117,14 +129,40 @@ def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: li
         elif _OPEN.search(sent):
             questions.append(sent.rstrip("."))
 
+    duration = round(max((s.end for s in segs), default=0.0) - min((s.start for s in segs), default=0.0), 1)
+    if model is not None and sentences:
+        said = _said(sentences, [s.speaker for s in segs])
+        try:
+            m = write(model, said, people, bot_name)
+        except NotesModelError as exc:
+            if strict:
+                raise Unavailable(f"{model.name} could not write the notes: {exc}") from exc
+            log.warning("notes: %s could not write them (%s); the rule-based notes stand in", model.name, exc)
+        else:
+            for why in m.dropped:
+                log.info("notes: dropped the model's action item %s", why)
+            return MeetingNotes(summary=m.summary, decisions=m.decisions,
+                                action_items=[ActionItem(o, t, d) for o, t, d in m.action_items],
+                                open_questions=m.open_questions, attendees=people, duration_s=duration)
     return MeetingNotes(
         summary=_summary(sentences, bot_name),
         decisions=list(dict.fromkeys(decisions)),
         action_items=list({(a.owner, a.task): a for a in actions}.values()),
         open_questions=list(dict.fromkeys(questions)),
         attendees=people,
-        duration_s=round(max((s.end for s in segs), default=0.0) - min((s.start for s in segs), default=0.0), 1),
+        duration_s=duration,
     )
+
+
+def _said(sentences: list[tuple[int, str, str]], speakers: list[str]) -> list[Said]:
+    """Each segment's redacted sentences back together, in spoken order, for the model."""
+    joined: list[tuple[int, str]] = []
+    for i, _speaker, sent in sentences:
+        if joined and joined[-1][0] == i:
+            joined[-1] = (i, joined[-1][1] + " " + sent)
+        else:
+            joined.append((i, sent))
+    return [Said(speakers[i] or "participant", text) for i, text in joined]
 
 
 def _summary(sentences: list[tuple[int, str, str]], bot_name: str) -> str:

@@ -60,13 +60,20 @@ def register(app: typer.Typer) -> None:
         attendee: list[str] = typer.Option([], "--attendee", help="A participant's name (repeatable)."),
         fmt: str = typer.Option("markdown", "--format", help="markdown or json"),
         out: Path | None = typer.Option(None, "--out"),
+        writer: str = typer.Option("auto", "--writer", help="auto (the configured brain's model, else rules), "
+                                   "llm (the model or an error) or rules"),
     ) -> None:
-        """Summary, decisions, action items with owners and open questions from a transcript."""
+        """Summary, decisions, action items with owners and open questions from a transcript,
+        written by the configured brain's model (as after a meeting) or, without one, by rules."""
         from selfcast.brain.notes import make_notes
+        from selfcast.brain.notes_llm import notes_model
+        from selfcast.settings import Settings
         from selfcast.transcript import TranscriptLine
 
         if fmt not in ("markdown", "json"):
             raise BadInput(f"--format {fmt!r}: use markdown or json")
+        if writer not in ("auto", "llm", "rules"):
+            raise BadInput(f"--writer {writer!r}: use auto, llm or rules")
         try:
             raw = json.loads(transcript.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
@@ -76,7 +83,16 @@ def register(app: typer.Typer) -> None:
         items = raw.get("segments", raw) if isinstance(raw, dict) else raw
         if not isinstance(items, list) or not all(isinstance(x, dict) and "text" in x for x in items):
             raise BadInput("the transcript must be a JSON list of objects with speaker, start, end and text")
-        result = make_notes([TranscriptLine.from_dict(x) for x in items], bot_name=bot_name, attendees=attendee)
+        lines = [TranscriptLine.from_dict(x) for x in items]
+        if writer == "rules":
+            result = make_notes(lines, bot_name=bot_name, attendees=attendee)
+        else:
+            brain = Settings().brain
+            with notes_model(brain) as model:
+                if model is None and writer == "llm":
+                    raise BadInput(f"--writer llm: brain provider {brain.provider!r} has no model that writes notes "
+                                   "(use 'embedded' or an OpenAI-compatible one), or pass --writer rules")
+                result = make_notes(lines, bot_name=bot_name, attendees=attendee, model=model, strict=writer == "llm")
         text = result.to_json() + "\n" if fmt == "json" else result.to_markdown()
         if out is not None:
             _write_atomic(out, text)
