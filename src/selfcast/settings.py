@@ -187,6 +187,22 @@ class MeetingSettings(BaseModel):
     browser_user: str = "selfcast-browser"
 
 
+class WebhookSettings(BaseModel):
+    """Outgoing webhooks (``SELFCAST_WEBHOOKS__*``): how hard the dispatcher tries and what it may reach.
+
+    Receivers must be public https URLs; ``allow_loopback`` also lets http://127.0.0.1 (and
+    localhost, ::1) through, for tests and a receiver on the same machine. ``retry_s`` is the
+    wait before each retry: 8 attempts over about an hour by default.
+    """
+
+    allow_loopback: bool = False
+    timeout_s: float = 10.0  # one attempt: connect + send + the response head
+    max_response_bytes: int = 64 * 1024  # read (and dropped) from a receiver's answer
+    retry_s: list[float] = [5.0, 30.0, 120.0, 300.0, 600.0, 1200.0, 1800.0]
+    poll_s: float = 1.0  # how often the dispatcher looks for due deliveries
+    batch: int = 20  # deliveries claimed per look
+
+
 class PortalSettings(BaseModel):
     """The developer portal: browser sessions, sign-in throttling and an optional OIDC provider."""
 
@@ -231,6 +247,7 @@ class Settings(BaseSettings):
     meeting: MeetingSettings = MeetingSettings()
     live: SessionOptions = SessionOptions()
     portal: PortalSettings = PortalSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @classmethod
     def settings_customise_sources(

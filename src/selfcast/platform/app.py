@@ -27,11 +27,12 @@ from selfcast.platform.diskspace import disk_full, is_disk_full
 from selfcast.platform.limits import BodyLimitMiddleware
 from selfcast.platform.payments import provider_for
 from selfcast.platform.quotas import retry_headers
-from selfcast.platform.routes import commands, memory, payments, pika, v1
+from selfcast.platform.routes import commands, memory, payments, pika, v1, webhooks
 from selfcast.platform.sessions.executor import Executor, LocalExecutor
 from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.store import Store
+from selfcast.platform.webhooks.dispatcher import WebhookDispatcher
 from selfcast.settings import Settings
 
 log = logging.getLogger("selfcast.platform")
@@ -133,14 +134,17 @@ def create_app(
         executor=executor,
         payments=provider_for(settings),
         monitor=SessionMonitor(registry, executor, interval_s=monitor_interval_s),
+        webhooks=WebhookDispatcher(store, settings.webhooks),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         platform.monitor.start()
+        platform.webhooks.start()
         try:
             yield
         finally:
+            platform.webhooks.stop()
             platform.monitor.stop()
             executor.shutdown()
             platform.monitor.sweep()
@@ -163,6 +167,7 @@ def create_app(
     app.include_router(v1.router)
     app.include_router(commands.build_router())
     app.include_router(memory.build_router())
+    app.include_router(webhooks.build_router())
     app.include_router(pika.router)
     app.include_router(payments.router)
     app.include_router(portal.build_router(settings))

@@ -9,6 +9,7 @@ from selfcast.platform.sessions.executor import Executor
 from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.store import Store
+from selfcast.platform.webhooks.dispatcher import WebhookDispatcher
 from selfcast.settings import Settings
 
 
@@ -20,3 +21,4 @@ class Platform:
     executor: Executor
     payments: PaymentProvider
     monitor: SessionMonitor
+    webhooks: WebhookDispatcher

@@ -28,6 +28,7 @@ from selfcast.platform.sessions.states import ACTIVE, TERMINAL, State, check_mov
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import MeetingSession, NotesRow, SessionEvent, TranscriptRow, Voice
 from selfcast.platform.store.owned import owned
+from selfcast.platform.webhooks import outbox
 from selfcast.settings import Settings
 from selfcast.transcript import TranscriptLine
 
@@ -280,7 +281,8 @@ class SessionRegistry:
         if len(lines) > MAX_TRANSCRIPT_SEGMENTS:
             raise BadInput(f"at most {MAX_TRANSCRIPT_SEGMENTS} transcript lines per call")
         with self.store.write() as db:
-            self._lock(db, session_id)
+            row = self._lock(db, session_id)
+            outbox.transcript(db, row.account_id, session_id, lines)  # webhooks, in this transaction
             for seg in lines:
                 db.add(
                     TranscriptRow(
@@ -295,7 +297,7 @@ class SessionRegistry:
 
     def store_notes(self, session_id: str, data: dict[str, Any], markdown: str) -> None:
         with self.store.write() as db:
-            self._lock(db, session_id)
+            outbox.notes(db, self._lock(db, session_id).account_id, session_id, markdown)
             row = db.get(NotesRow, session_id)
             if row is None:
                 db.add(NotesRow(session_id=session_id, data=data, markdown=markdown, created_at=utcnow()))
@@ -359,6 +361,7 @@ class SessionRegistry:
 
     def _event(self, db: Session, session_id: str, kind: str, data: dict[str, Any]) -> None:
         db.add(SessionEvent(session_id=session_id, kind=kind, data=data, created_at=utcnow()))
+        outbox.session_event(db, session_id, kind, data)  # state changes and low balance: webhooks
 
     def _minutes_due(self, row: MeetingSession, end: datetime) -> int:
         if row.ready_at is None:

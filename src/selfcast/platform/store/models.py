@@ -161,6 +161,7 @@ class MeetingSession(Base):
     meeting_password: Mapped[str] = mapped_column(String(200), default="")
     max_duration_s: Mapped[float | None] = mapped_column(Float)
     language: Mapped[str] = mapped_column(String(8), default="")  # "" = the server's hearing.language
+    consent_text: Mapped[str] = mapped_column(Text, default="")  # said and posted on joining; "" = none
     video_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     bot_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     error_code: Mapped[str | None] = mapped_column(String(60))
@@ -296,6 +297,8 @@ class AgentDefaults(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     max_duration_s: Mapped[float | None] = mapped_column(Float)
     alone_timeout_s: Mapped[float | None] = mapped_column(Float)
+    announce: Mapped[bool] = mapped_column(Boolean, default=False)  # the consent announcement by default
+    consent_text: Mapped[str] = mapped_column(Text, default="")  # "" = the default announcement
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -312,3 +315,45 @@ class UsageEvent(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     action: Mapped[str] = mapped_column(String(20))  # avatar_generate | upload | voice_clone
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """An account's webhook receiver. The signing secret is kept as given out (the server signs
+    every delivery with it); ``events`` is space-separated event types."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(String(300))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event owed to one endpoint (the outbox): written in the transaction that records the
+    event, sent by the server's dispatcher until delivered or out of attempts. ``message_id`` is
+    the ``webhook-id`` header, the same for every attempt, so receivers can deduplicate."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "message_id", name="uq_webhook_delivery_message"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(40))
+    message_id: Mapped[str] = mapped_column(String(60))
+    event_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)  # the exact JSON sent on every attempt
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
