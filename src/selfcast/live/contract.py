@@ -51,6 +51,7 @@ class SessionSpec:
     max_duration_s: float | None = None
     work_dir: Path = Path(".")
     language: str = ""  # what the meeting speaks (a Whisper code, checked at launch); "" = hearing.language
+    consent_text: str = ""  # announced (said and posted in the chat) on joining; "" = no announcement
 
 
 @dataclass(frozen=True)

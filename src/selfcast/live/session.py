@@ -23,6 +23,7 @@ from typing import Any
 
 from selfcast.brain.memory import MeetingInfo
 from selfcast.live.commands import Commands
+from selfcast.live.consent import Announcement
 from selfcast.live.contract import SessionReporter, SessionSpec
 from selfcast.live.conversation import Conversation, opening_context
 from selfcast.live.engines import Engines, load_engines, memory_for
@@ -56,6 +57,7 @@ class LiveSession:
         self.signal = LeaveSignal()
         self.connection = Connection(spec, settings, make_port)
         self.greeter = Greeter(self.options.greeting, self.options.greeting_text, spec.bot_name)
+        self.consent = Announcement(spec.consent_text)
         self.watch = MeetingWatch(reporting=self.reporting, policy=self.policy, signal=self.signal,
                                   on_people=self._greet)
         self.engines = engines
@@ -202,6 +204,9 @@ class LiveSession:
     async def _greet(self) -> None:
         if self.state != "ready" or self.connection.crashes or self.turns is None:
             return
+        if self.connection.port is not None:  # the consent announcement comes before any greeting
+            await self.consent.make(self.connection.port, self.turns, self.reporting,
+                                    people=len(self.watch.participants))
         text = self.greeter.line(len(self.watch.participants))
         if text:
             self.turns.say([text], source="greeting")
@@ -253,7 +258,7 @@ class LiveSession:
         try:
             record = await asyncio.to_thread(build_notes, self.conv.transcript(), bot_name=self.spec.bot_name,
                                              participants=self.watch.participants)
-            await self.reporting.store_notes(record.data, record.markdown)
+            await self.reporting.store_notes(*self.consent.annotate(record.data, record.markdown))
             if self.conv.memory is not None:
                 meeting = MeetingInfo(self.spec.session_id, platform=self.spec.platform)
                 await asyncio.to_thread(self.conv.memory.remember, record.notes, meeting=meeting,

@@ -136,6 +136,9 @@ class SessionIn(BaseModel):
     meeting_password: str | None = None
     max_duration_s: float | None = None
     language: str | None = None  # what the meeting speaks (Whisper code: en, de, fr, ...); replies stay English
+    announce: bool | None = Field(default=None, description="say and post the consent announcement on joining; "
+                                  "default: the account's setting (on when consent_text is given)")
+    consent_text: str | None = Field(default=None, description="the announcement; {name} = the bot, {owner} = you")
 
 
 class SegmentOut(BaseModel):
@@ -350,7 +353,7 @@ def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) ->
         platform.registry, platform.executor, caller.account_id, meet_url=body.meet_url, platform=body.platform,
         bot_name=body.bot_name, voice_id=body.voice_id, avatar_path=avatar_path, system_prompt=body.system_prompt,
         meeting_password=body.meeting_password, max_duration_s=body.max_duration_s, language=body.language,
-        server_base_url=platform.settings.base_url,
+        announce=body.announce, consent_text=body.consent_text, server_base_url=platform.settings.base_url,
     )  # fmt: skip
     return SessionView.model_validate(row)
 

@@ -36,6 +36,8 @@ def launch(
     meeting_password: str | None = None,
     max_duration_s: float | None = None,
     language: str | None = None,
+    announce: bool | None = None,
+    consent_text: str | None = None,
     server_base_url: str,
 ) -> MeetingSession:
     from selfcast.errors import BadInput
@@ -43,14 +45,15 @@ def launch(
 
     link = resolve_platform(meet_url, platform, server_base_url=server_base_url, meeting=registry.settings.meeting)
     # What the request leaves out comes from the account's agent defaults (Model Settings).
-    from selfcast.platform import avatars
+    from selfcast.platform import avatars, consent
     from selfcast.platform.portal import defaults as agent_defaults
 
     with registry.store.read() as db:
         fallback = agent_defaults.get(db, account_id)
         if image is None and avatar_path is None and fallback.avatar_id:
             avatar_path = Path(avatars.get(db, account_id, fallback.avatar_id).path)
-    bot_name = bot_name or fallback.bot_name
+        bot_name = bot_name or fallback.bot_name
+        announcement = consent.resolve(db, account_id, announce=announce, text=consent_text, bot_name=bot_name or "")
     voice_id = voice_id or fallback.voice_id
     language = language or fallback.language
     if max_duration_s is None and fallback.max_duration_min:
@@ -71,6 +74,7 @@ def launch(
         meeting_password=meeting_password or "",
         max_duration_s=max_duration_s,
         language=check_language(language) if language else "",  # 400 naming the accepted codes
+        consent_text=announcement,
     )
     with registry.store.read() as db:
         registry.validate(db, account_id, req)

@@ -48,6 +48,7 @@ class SessionRequest:
     meeting_password: str = ""
     max_duration_s: float | None = None
     language: str = ""  # a Whisper language code, normalised by ``launch``; "" = hearing.language
+    consent_text: str = ""  # the announcement on joining, resolved by ``launch``; "" = none
 
 
 class SessionRegistry:
@@ -88,6 +89,7 @@ class SessionRegistry:
                 max_duration_s=row.max_duration_s,
                 work_dir=self.work_dir(row.id),
                 language=row.language or "",
+                consent_text=row.consent_text or "",
             )
 
     def work_dir(self, session_id: str) -> Path:
@@ -162,6 +164,7 @@ class SessionRegistry:
                 meeting_password=req.meeting_password,
                 max_duration_s=req.max_duration_s,
                 language=req.language,
+                consent_text=req.consent_text,
                 executor=executor,
                 created_at=now,
                 updated_at=now,
