@@ -76,3 +76,17 @@ def test_a_session_in_a_language_the_voice_cannot_speak_says_its_replies_stay_en
     rep_en = MemoryReporter()
     same = with_language(SessionSpec("s", "a", "jitsi", "u", "Robin", "v", None), rep_en, settings)
     assert same.hearing.language == "en" and rep_en.events == []
+
+
+def test_the_short_window_decoder_prompt_names_language_and_task(whisper):
+    def names(asr: WhisperASR) -> list[str]:
+        return [asr.tokenizer().tokenizer.id_to_token(i) for i in asr.decoder_prompt()]
+
+    assert names(whisper) == ["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>"]
+    fr, tiny = WhisperASR(language="fr"), WhisperASR(TINY_EN)
+    try:
+        assert names(fr)[1] == "<|fr|>"
+        assert names(tiny) == ["<|startoftranscript|>", "<|notimestamps|>"]
+    finally:
+        fr.close()
+        tiny.close()

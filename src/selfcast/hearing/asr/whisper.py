@@ -85,6 +85,21 @@ class WhisperASR(ASR):
     def multilingual(self) -> bool:
         return bool(self._model.model.is_multilingual)
 
+    def tokenizer(self) -> Tokenizer:
+        if self._tok is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            multi = self.multilingual
+            self._tok = Tokenizer(self._model.hf_tokenizer, multi, task="transcribe",
+                                  language=self.language if multi else None)
+        return self._tok
+
+    def decoder_prompt(self) -> list[int]:
+        """The short path's start: ``<|startoftranscript|><|lang|><|transcribe|><|notimestamps|>``
+        (multilingual) or ``<|startoftranscript|><|notimestamps|>`` (English-only)."""
+        tok = self.tokenizer()
+        return [*tok.sot_sequence, tok.no_timestamps]
+
     def transcribe(self, pcm: np.ndarray, *, prompt: str = "") -> str:
         return self.recognise(pcm, prompt=prompt).text
 
@@ -111,12 +126,7 @@ class WhisperASR(ASR):
         import ctranslate2
 
         m = self._model
-        if self._tok is None:
-            from faster_whisper.tokenizer import Tokenizer
-
-            multi = self.multilingual
-            self._tok = Tokenizer(m.hf_tokenizer, multi, task="transcribe", language=self.language if multi else None)
-        tok = self._tok
+        tok = self.tokenizer()
         feats = m.feature_extractor(pcm)
         n = min(3000, max(int(self.min_window_s * 100), math.ceil(pcm.size / 16_000 + 1.0) * 100))
         feats = feats[:, :n]
@@ -124,7 +134,7 @@ class WhisperASR(ASR):
             feats = np.pad(feats, ((0, 0), (0, n - feats.shape[1])))
         enc = m.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None], dtype=np.float32)),
                              to_cpu=False)
-        res = m.model.generate(enc, [[*tok.sot_sequence, tok.no_timestamps]], beam_size=1, suppress_blank=True,
+        res = m.model.generate(enc, [self.decoder_prompt()], beam_size=1, suppress_blank=True,
                                suppress_tokens=[-1], repetition_penalty=self.repetition_penalty, return_no_speech_prob=True,
                                return_scores=True, max_length=min(224, int(pcm.size / 16_000 * 7) + 12))
         r = res[0]
