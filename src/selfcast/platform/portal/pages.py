@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
-from selfcast.platform.portal import account, auth, memory, studio
+from selfcast.platform.portal import account, auth, memory, studio, webhooks
 from selfcast.platform.portal.web import HERE, Portal, route_class_for
 from selfcast.settings import Settings
 
@@ -32,4 +32,5 @@ def build_router(settings: Settings) -> APIRouter:
     account.add_routes(router, portal)
     studio.add_routes(router, portal)
     memory.add_routes(router, portal)
+    webhooks.add_routes(router, portal)
     return router

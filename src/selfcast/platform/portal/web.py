@@ -44,6 +44,7 @@ NAV = (
     ("topup", "/account/topup", "Top up"),
     ("media", "/account/media", "Voices & avatars"),
     ("memory", "/account/memory", "Memory"),
+    ("webhooks", "/account/webhooks", "Webhooks & consent"),
 )
 
 
