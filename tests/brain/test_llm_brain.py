@@ -129,3 +129,13 @@ def test_the_node_server_answers_only_the_chat_api_and_only_with_its_key(model: 
     assert httpx.get(base + "/slots", headers=auth, timeout=10).status_code in (404, 501)
     assert httpx.get(base + "/", headers=auth, timeout=10).status_code in (404, 501)
     assert model.url.startswith("http://127.0.0.1:")
+
+
+def test_a_rambling_model_is_cut_after_a_few_sentences() -> None:
+    server = ChatServer([f"Sentence number {i} is here. " for i in range(12)])
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k"))
+        out = list(brain.reply([Turn("user", "Tell me everything.", "Tom")], BrainContext("Ada", CARD)))
+        assert len(out) == LLMBrain.max_sentences and out[0] == "Sentence number zero is here."
+    finally:
+        server.close()

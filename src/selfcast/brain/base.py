@@ -88,6 +88,7 @@ class Brain:
 
     name = "base"
     first_clause_words = 0  # >0: the first piece given to the voice may be a clause this long
+    max_sentences = 0  # >0: a reply ends after this many sentences (a model that rambles is cut)
 
     def __init__(self, settings, *, fallback: Brain | None = None) -> None:
         self.settings = settings
@@ -160,6 +161,9 @@ class Brain:
                     for s in _spoken(splitter.push(val)):
                         said += 1
                         yield s
+                        if self.max_sentences and said >= self.max_sentences:
+                            log.info("brain %s: %d sentences said, the rest dropped", self.name, said)
+                            return  # spoken replies stay short; the finally cancels the provider
                 elif kind == "done":
                     for s in _spoken(splitter.flush()):
                         said += 1

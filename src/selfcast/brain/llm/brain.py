@@ -37,6 +37,7 @@ class LLMBrain(OpenAIBrain):
     default_url = ""
     default_model = "local"
     first_clause_words = 6
+    max_sentences = 4  # "one to three spoken sentences", and a first clause may be one of them
 
     def __init__(self, settings: BrainSettings, *, fallback: Brain | None = None) -> None:
         self._own: LocalLLM | None = None
