@@ -184,7 +184,7 @@ class Hearing:
             if self._cand is None or self._cand.n != self._n_voiced_until_silence():
                 self._cand = self._submit("candidate", self._n_voiced_until_silence())
             rec = self._cand.future.result(timeout=timeout_s)
-            self._settle(rec, self._now(), events)
+            self._settle(rec, self._cand.level_dbfs, self._now(), events)
             events.append(self._finish(rec, self._cand.level_dbfs, self._silence_start or self._now(), {}))
         return events
 
@@ -233,7 +233,7 @@ class Hearing:
         self._partial: _Job | None = None
         self._last_partial_t = 0.0
         self._partial_text = ""
-        self._partial_unsure = False  # the recogniser was only guessing at those words
+        self._partial_unsure = False  # the recogniser was only guessing at those words (or the gate says no speech)
         self._barged = False
         self._held = False  # HoldOn sent, neither BargeIn nor Resume yet
         self._resumed = ""  # why this utterance let the paused bot go on (it is then no turn)
@@ -296,14 +296,18 @@ class Hearing:
             self._partial = self._submit("partial", len(self._buf))  # none or only guesses yet: ask again
             self._last_partial_t = t1
 
-    def _settle(self, rec: Recognition, t: float, events: list[HearingEvent]) -> None:
-        """The paused bot's fate once the utterance's words are known: no words, a backchannel or
-        a short murmur the recogniser only guessed at → it goes on; anything else interrupts."""
+    def _settle(self, rec: Recognition, level: float, t: float, events: list[HearingEvent]) -> None:
+        """The paused bot's fate once the utterance's words are known: no words, not speech (the
+        speech gate: a coughing fit written "Buh, Buh."), a backchannel or a short murmur the
+        recogniser only guessed at → it goes on; anything else interrupts."""
         if not self._held or self._barged:
             return
         self._held = False
+        evidence = SegmentEvidence(rec.text, round(self._voiced_s, 3), rec.no_speech_prob, rec.avg_logprob, level)
         if not turn_rules.words(rec.text):
             self._resumed = "no words"
+        elif not judge(evidence, self.gate).speech:
+            self._resumed = "not speech"
         elif turn_rules.is_backchannel(rec.text):
             self._resumed = "backchannel"
         elif _unsure(rec) and self._voiced_s * 1000.0 < self.turns.barge_in_min_ms:
@@ -373,7 +377,10 @@ class Hearing:
                 return
             text = rec.text
             if text and self._state == "speaking" and self._silence_start is None:
-                self._partial_text, self._partial_unsure = text, _unsure(rec)
+                evidence = SegmentEvidence(text, round(self._voiced_s, 3), rec.no_speech_prob, rec.avg_logprob,
+                                           job.level_dbfs)
+                self._partial_text = text
+                self._partial_unsure = _unsure(rec) or not judge(evidence, self.gate).speech
                 events.append(PartialTranscript(text, self._now()))
 
     def _maybe_end(self, t: float, events: list[HearingEvent]) -> None:
@@ -390,7 +397,7 @@ class Hearing:
             log.warning("recognition failed: %s", type(exc).__name__)
             rec = Recognition("")
         text = rec.text
-        self._settle(rec, t, events)  # a paused bot need not wait for the end of the turn
+        self._settle(rec, self._cand.level_dbfs, t, events)  # a paused bot need not wait for the end of the turn
         silence_ms = (t - self._silence_start) * 1000.0
         s = self.turns
         cue = turn_rules.completeness(text)
