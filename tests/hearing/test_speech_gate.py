@@ -152,7 +152,8 @@ def test_each_sign_alone_is_enough_and_none_rejects_speech():
 
 
 @pytest.mark.parametrize("text", ["you", "You.", "Thank you.", "thanks for watching!", "Thank you for watching.",
-                                  "Bye.", ".", "…", " you "])
+                                  "Bye.", ".", "…", " you ", "Vielen Dank.", "Untertitel im Auftrag des ZDF, 2017",
+                                  "Sous-titres réalisés para la communauté d'Amara.org"])
 def test_whisper_silence_phrases_are_known(text):
     assert silence_phrase(text)
 

@@ -32,6 +32,11 @@ SILENCE_PHRASES = frozenset({
     "thank you so much for watching", "bye", "bye bye", "please subscribe", "",  # "" is "." or "…"
 })
 
+# Other languages' (a session may set one): the same thanks, and the subtitle credits Whisper learnt
+# from film subtitles ("Untertitel im Auftrag des ZDF", "Sous-titres réalisés par Amara.org").
+SILENCE_PHRASES_OTHER = frozenset({"vielen dank", "danke", "merci", "merci beaucoup", "gracias", "grazie", "obrigado"})
+SUBTITLE_CREDITS = ("amara org", "untertitel", "sous titres", "sous titrage", "subtítulos", "sottotitoli", "субтитры")
+
 _PUNCT = re.compile(r"[^\w\s']+")
 
 
@@ -79,7 +84,8 @@ def level_dbfs(pcm: np.ndarray, frame: int = 512) -> float:
 
 def silence_phrase(text: str) -> bool:
     """Is the text one of Whisper's stock inventions ("You", "Thank you.", "…")?"""
-    return " ".join(_PUNCT.sub(" ", text.lower()).split()) in SILENCE_PHRASES
+    t = " ".join(_PUNCT.sub(" ", text.lower()).split())
+    return t in SILENCE_PHRASES or t in SILENCE_PHRASES_OTHER or any(c in t for c in SUBTITLE_CREDITS)
 
 
 def judge(ev: SegmentEvidence, rules: GateRules | None = None) -> Verdict:
