@@ -258,6 +258,44 @@ def _summary(v: object) -> str:
 OPENAI_COMPATIBLE = ("openai", "ollama", "vllm", "lmstudio", "llamacpp")
 
 
+class WholeAnswerBrain(Protocol):
+    """A brain that can give one whole, schema-constrained answer (the embedded LLM, OpenAI-compatible)."""
+
+    name: str
+
+    def complete(self, system: str, user: str, *, schema: dict | None = None, max_tokens: int = 800) -> str: ...
+
+
+@dataclass(frozen=True)
+class BrainWriter:
+    """A session's own brain as the notes' model: after the meeting its slot on the node's server
+    is free, and the notes cost no second copy of the model."""
+
+    brain: WholeAnswerBrain
+    context_tokens: int
+
+    @property
+    def name(self) -> str:
+        return f"brain {self.brain.name}"
+
+    def complete_json(self, system: str, user: str, schema: dict[str, object], max_tokens: int) -> str:
+        try:
+            return self.brain.complete(system, user, schema=schema, max_tokens=max_tokens)
+        except Exception as exc:  # any failure of the provider: the rules write the notes instead
+            raise NotesModelError(f"{type(exc).__name__}: {redact(str(exc))[:200]}") from exc
+
+
+def notes_model_for(brain: object) -> NotesModel | None:
+    """The notes' model for a live session's brain, or None when it cannot answer whole (the
+    extractive responder, Anthropic): then the rules write the notes."""
+    if not callable(getattr(brain, "complete", None)):
+        return None
+    settings = getattr(brain, "settings", None)
+    local = getattr(brain, "name", "") == "llm"
+    ctx = int(getattr(settings, "llm_ctx_per_slot", 4096)) if local else 32_000
+    return BrainWriter(brain, ctx)  # type: ignore[arg-type]
+
+
 @contextmanager
 def notes_model(settings: BrainSettings, *, load_wait_s: float = 180.0) -> Iterator[NotesModel | None]:
     """The model that writes the notes for ``brain`` settings, or None (the rules write them).

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from selfcast.brain.notes import MeetingNotes, make_notes
+from selfcast.brain.notes_llm import NotesModel
 from selfcast.transcript import TranscriptLine
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ def said_to_bot(lines: Sequence[TranscriptLine]) -> tuple[tuple[str, str], ...]:
     return tuple((who, said) for who, said in out if said)
 
 
-def build_notes(lines: Sequence[TranscriptLine], *, bot_name: str, participants: Sequence[str] = ()) -> MeetingRecord:
+def build_notes(lines: Sequence[TranscriptLine], *, bot_name: str, participants: Sequence[str] = (),
+                model: NotesModel | None = None) -> MeetingRecord:
+    """``model``: the session brain's model writes the notes (``notes_model_for``); None: rules."""
     data = _record(lines, bot_name, participants)
-    notes = make_notes(list(lines), bot_name=bot_name, attendees=list(participants))
+    notes = make_notes(list(lines), bot_name=bot_name, attendees=list(participants), model=model)
     data.update({k: v for k, v in notes.to_dict().items() if k not in data})
     return MeetingRecord(data, notes.to_markdown(), notes, said_to_bot(lines))

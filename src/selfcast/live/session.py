@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from selfcast.brain.memory import MeetingInfo
+from selfcast.brain.notes_llm import notes_model_for
 from selfcast.live.commands import Commands
 from selfcast.live.consent import Announcement
 from selfcast.live.contract import SessionReporter, SessionSpec
@@ -257,7 +258,8 @@ class LiveSession:
             return  # never in the meeting: nothing to take notes of
         try:
             record = await asyncio.to_thread(build_notes, self.conv.transcript(), bot_name=self.spec.bot_name,
-                                             participants=self.watch.participants)
+                                             participants=self.watch.participants,
+                                             model=notes_model_for(self.engines.brain if self.engines else None))
             await self.reporting.store_notes(*self.consent.annotate(record.data, record.markdown))
             if self.conv.memory is not None:
                 meeting = MeetingInfo(self.spec.session_id, platform=self.spec.platform)
