@@ -135,7 +135,10 @@ class SessionIn(BaseModel):
     system_prompt: str | None = None
     meeting_password: str | None = None
     max_duration_s: float | None = None
-    language: str | None = None  # what the meeting speaks (Whisper code: en, de, fr, ...); replies stay English
+    language: str | None = Field(default=None, description=(
+        "What the meeting speaks, for recognition: a Whisper language code (en, de, fr, es, pt-BR → pt, ...); "
+        "left out, the account's Model Settings language. The voices speak English only: in another "
+        "language the bot still replies in English, and the session's events say so ('language')."))
     announce: bool | None = Field(default=None, description="say and post the consent announcement on joining; "
                                   "default: the account's setting (on when consent_text is given)")
     consent_text: str | None = Field(default=None, description="the announcement; {name} = the bot, {owner} = you")
