@@ -33,17 +33,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SYSTEM = (
-    "You write the notes of a meeting from its transcript. Answer with one JSON object.\n"
-    "- summary: 3 to 6 sentences in your own words saying what was discussed and what was concluded. "
-    "Do not quote people.\n"
-    "- decisions: what the group settled on, as it stood at the END of the meeting. When a decision was "
-    "changed later in the meeting, give only the final one.\n"
-    "- action_items: only work that someone agreed to do, or was asked by name to do, during this meeting. "
-    "owner: that person's name exactly as the transcript writes it. task: a short imperative phrase. "
-    "due: the deadline as it was said (for example \"Friday\"), or \"\" when none was said. "
-    "Something a person reports they already did is NOT an action item.\n"
-    "- open_questions: questions raised that nobody answered, or that were explicitly left open.\n"
-    "Use only what the transcript says; never invent names, dates or tasks."
+    "You write the notes of a meeting from its transcript, as one JSON object.\n"
+    "- decisions: what the group agreed or settled, as it stood at the END of the meeting; when a decision "
+    "was changed later, give only the final one. A task someone will do is not a decision.\n"
+    "- action_items: work that someone agreed to do, or was asked by name to do, in this meeting. owner: that "
+    "person's name exactly as the transcript writes it; task: a short imperative phrase; due: the deadline as "
+    "it was said (\"Friday\"), or \"\" when none was said. What a person says they already did (\"I finished "
+    "X\", \"I ran Y\") is a report, not an action item.\n"
+    "- open_questions: questions that were raised and not answered, or explicitly left open.\n"
+    "- summary: 3 to 6 sentences in your own words: what was discussed and what was concluded. No quotes.\n"
+    "Use only what the transcript says; never invent names, dates or tasks.\n\n"
+    "Example transcript:\n"
+    "Ann Lee: I fixed the login bug yesterday.\n"
+    "Bo Chan: Great. Let's ship on Monday. Ann, can you write the release notes by Friday?\n"
+    "Ann Lee: Sure.\n"
+    "Bo Chan: Actually, Monday is a holiday, so we ship on Tuesday instead.\n"
+    "Bo Chan: Does marketing need screenshots? Nobody knows yet.\n"
+    "Its notes:\n"
+    '{"decisions": ["Ship on Tuesday"], "action_items": [{"owner": "Ann Lee", "task": "Write the release notes", '
+    '"due": "Friday"}], "open_questions": ["Does marketing need screenshots?"], "summary": "Ann fixed the login '
+    'bug. The release was moved from Monday to Tuesday because of a holiday, and Ann will write the release '
+    'notes by Friday. Whether marketing needs screenshots is still open."}'
 )
 MAX_TOKENS = 1000
 PROMPT_TOKENS = 450  # the instructions and the schema's grammar, with room to spare
@@ -113,16 +123,16 @@ def schema(people: Sequence[str]) -> dict[str, object]:
     line = {"type": "string"}
     return {
         "type": "object",
-        "properties": {
-            "summary": {"type": "string"},
+        "properties": {  # extracted first, summarised last: the summary then follows what was found
             "decisions": {"type": "array", "items": line, "maxItems": 8},
             "action_items": {"type": "array", "maxItems": 10, "items": {
                 "type": "object",
                 "properties": {"owner": owner, "task": line, "due": line},
                 "required": ["owner", "task", "due"], "additionalProperties": False}},
             "open_questions": {"type": "array", "items": line, "maxItems": 8},
+            "summary": {"type": "string"},
         },
-        "required": ["summary", "decisions", "action_items", "open_questions"],
+        "required": ["decisions", "action_items", "open_questions", "summary"],
         "additionalProperties": False,
     }
 
