@@ -188,7 +188,7 @@ def main() -> None:
         return
     print(f"machine: {result['machine']}")
     r = result["recognition"]
-    print(f"\nrecognition (Whisper tiny.en int8): JFK WER {r['jfk_wer']}, LibriVox mean WER {r['librivox_wer_mean']}, "
+    print(f"\nrecognition (the configured Whisper, int8): JFK WER {r['jfk_wer']}, LibriVox mean WER {r['librivox_wer_mean']}, "
           f"median RTF {r['rtf_median']}")
     for c in r["clips"]:
         print(f"  {c['clip']:<26} {c['seconds']:>5}s  WER {c['wer']:<6} RTF {c['rtf']}")

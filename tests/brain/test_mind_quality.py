@@ -1,0 +1,44 @@
+"""The mind's bar on the dev set, with the default model (Qwen2.5-Coder-1.5B through the node's
+llama.cpp server): five unseen workspaces, ten questions each. Speed is not judged here (the
+first-sentence deadline is raised so a busy CI machine measures what the model says, not how
+fast); ``bench/live.py`` measures speed at the participant."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from bench.mind_devset import _Tally, run_workspace
+
+from selfcast.brain import get_brain
+from selfcast.settings import BrainSettings
+from tests.devset.devset import load_workspaces
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def brain():
+    b = get_brain(BrainSettings(llm_first_sentence_s=300, first_token_timeout_s=300, timeout_s=600))
+    b.fallback = _Tally(b.fallback)  # counts any answer the extractive fallback gave instead
+    yield b
+    b.close()
+
+
+def test_the_default_model_answers_the_dev_set_right_honestly_and_without_inventing(brain, tmp_path: Path) -> None:
+    rows = [run_workspace(brain, ws, tmp_path, verbose=bool(os.environ.get("SELFCAST_DEVSET_VERBOSE")))
+            for ws in load_workspaces()]
+    answerable = sum(r["answerable"] for r in rows)
+    right = sum(r["right"] for r in rows)
+    unanswerable = sum(r["unanswerable"] for r in rows)
+    honest = sum(r["honest"] for r in rows)
+    report = {r["workspace"]: {k: r[k] for k in ("right", "answerable", "honest", "invented", "leaks", "fallback")}
+              for r in rows}
+    wrong = [(r["workspace"], q["question"], q["answer"]) for r in rows for q in r["questions"]
+             if q["verdict"] not in ("right", "honest")]
+    assert sum(r["leaks"] for r in rows) == 0, wrong
+    assert sum(r["fallback"] for r in rows) == 0, report  # the model itself answered every question
+    assert sum(r["invented"] for r in rows) == 0, wrong
+    assert honest == unanswerable, wrong
+    assert right >= 0.9 * answerable, (report, wrong)
