@@ -36,6 +36,7 @@ def test_keywords_match_whole_words_only():
     pr = Question("Which PRs are open?", "paraphrase", (("pr",),))
     assert score_answer(pr, "Nothing is in production yet.").verdict == "invented"
     assert score_answer(pr, "One PR, the FX cache.").verdict == "right"
+    assert score_answer(pr, "Two PRs are open.").verdict == "right"
 
 
 def test_an_unanswerable_is_honest_only_when_the_answer_says_it_does_not_know():

@@ -68,15 +68,27 @@ class MeetingNotes:
         return "\n".join(out)
 
 
-_DECISION = re.compile(r"\b(?:we(?:'ve| have)? (?:decided|agreed)|(?:it's|it is) decided|let's go with|"
-                       r"we(?:'ll| will) go with|decision(?: is)?:|agreed[:,]|we're going with|we are going with|"
-                       r"the plan is|final(?:ly)?,? we)\b", re.I)
+_DECISION = re.compile(r"\b(?:we(?:'ve| have)? (?:decided|agreed)|(?:it's|it is|that's|that is) decided|let's go with|"
+                       r"we(?:'ll| will)? go with|decision(?: is)?:|agreed[:,]|we're going with|we are going with|"
+                       r"the plan is|final(?:ly)?,? we|let's agree|(?:move|moves)(?: [\w'-]+){0,3} to\b|"
+                       r"\binstead\b|we(?:'ll| will) use)", re.I)
+_NAME = r"([A-Z][^\W\d_]+)"  # a first name as people write it (Tomás, Zoë)
 _SELF_ACTION = re.compile(r"\b(?:I'll|I will|I'm going to|I am going to|I can take|let me)\s+(.+)", re.I)
-_NAMED_ACTION = re.compile(r"\b([A-Z][a-z]+)(?:,)?\s+(?:will|is going to|should|needs to|to)\s+(.+)")
-_ASK_ACTION = re.compile(r"\b([A-Z][a-z]+),?\s+(?:can|could|would) you(?: please)?\s+(.+?)\??$")
+_NAMED_ACTION = re.compile(rf"\b{_NAME}(?:,)?\s+(?:will|is going to|should|needs to|to)\s+(.+)")
+_ASK_ACTION = re.compile(rf"\b{_NAME},?\s+(?:(?:can|could|would|will) you(?: please)?|please)\s+(.+?)\??$")
 _ACTION_ITEM = re.compile(r"\baction item[s]?:?\s*(.+)", re.I)
-_UNKNOWN = re.compile(r"\b(?:don't know|do not know|not sure|no idea|isn't in|not in what I)\b", re.I)
-_OPEN = re.compile(r"\b(?:open question|still need to (?:figure out|decide)|to be decided|tbd)\b", re.I)
+# "I'll do that", "Yes, I can do that this week": agreeing to what was just asked, not a new task
+_AGREE = re.compile(r"^(?:(?:sure|yes|yeah|ok(?:ay)?|will do)\W+)*(?:I'll|I will|I can)\s+(?:do|have|get|take care of|"
+                    r"handle|finish)\s+(?:that|it|this)\b(.*)$", re.I)
+_DUE = re.compile(r"\b(?:(?:by|on|before|until|for)\s+)?((?:next\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|"
+                  r"sunday)|today|tonight|tomorrow|this week|next week|end of (?:the )?(?:day|week|month)|"
+                  r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+                  r"\s+\d{1,2}(?:st|nd|rd|th)?)\b", re.I)
+_UNKNOWN = re.compile(r"\b(?:don't know|do not know|not sure|no idea|isn't in|not in what I|nobody knows|no one knows|"
+                      r"nobody could tell|nobody has (?:checked|measured|asked|looked)|haven't heard back|"
+                      r"leave (?:that|it) open|decide (?:that|it) (?:next|later))\b", re.I)
+_OPEN = re.compile(r"\b(?:open question|still need to (?:figure out|decide)|to be decided|tbd|still (?:don't|do not) know)"
+                   r"\b", re.I)
 
 
 # Words that carry the conversation, not its subject.
@@ -88,6 +100,15 @@ _CHATTER = frozenset(
 def _task(text: str) -> str:
     t = re.sub(r"\s+", " ", text).strip().rstrip(".?!")
     return t[0].lower() + t[1:] if t else t
+
+
+def _due(text: str) -> str:
+    m = _DUE.search(text)
+    return m.group(1) if m else ""
+
+
+def _action(owner: str, body: str) -> ActionItem:
+    return ActionItem(owner, _task(body), _due(body))
 
 
 def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: list[str] | tuple = (),
@@ -114,17 +135,25 @@ def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: li
             m = _ACTION_ITEM.search(sent)
             if m:
                 body = m.group(1)
-                owner = next((known[w.lower()] for w in re.findall(r"[A-Z][a-z]+", body) if w.lower() in known), "")
-                actions.append(ActionItem(owner, _task(body)))
+                owner = next((known[w.lower()] for w in re.findall(r"[A-Z][^\W\d_]+", body) if w.lower() in known), "")
+                actions.append(_action(owner, body))
             elif ((m := _ASK_ACTION.search(sent)) and m.group(1).lower() in known) or ((m := _NAMED_ACTION.search(sent)) and m.group(1).lower() in known and not sent.endswith("?")):
-                actions.append(ActionItem(known[m.group(1).lower()], _task(m.group(2))))
+                actions.append(_action(known[m.group(1).lower()], m.group(2)))
+            elif (m := _AGREE.search(sent)) and not sent.endswith("?"):
+                # agreeing to what they were just asked: its due date, if this says one, not a new task
+                mine = next((a for a in reversed(actions) if a.owner == speaker), None)
+                if mine is not None and not mine.due:
+                    mine.due = _due(m.group(1))
             elif (m := _SELF_ACTION.search(sent)) and not sent.endswith("?"):
-                actions.append(ActionItem(speaker, _task(m.group(1))))
+                actions.append(_action(speaker, m.group(1)))
         if sent.endswith("?") and not is_bot:
-            # open when nobody answered it: the next thing said is the bot not knowing,
-            # another question, or nothing at all
-            nxt = next(((sp, t) for (j, sp, t) in sentences[idx + 1:] if j != i), None)
-            if nxt is None or (nxt[0] == bot_name and _UNKNOWN.search(nxt[1])) or nxt[0] == speaker:
+            # open when nobody answered it: what follows (the rest of this turn and the next one)
+            # says nobody knows, or the next thing said is another question of theirs or nothing
+            nxt_at = next((k for k in range(idx + 1, len(sentences)) if sentences[k][0] != i), None)
+            nxt = (sentences[nxt_at][1], sentences[nxt_at][2]) if nxt_at is not None else None
+            after = [t for (j, _sp, t) in sentences[idx + 1:]
+                     if j == i or (nxt_at is not None and j == sentences[nxt_at][0])]
+            if nxt is None or nxt[0] == speaker or any(_UNKNOWN.search(t) for t in after):
                 questions.append(sent)
         elif _OPEN.search(sent):
             questions.append(sent.rstrip("."))
