@@ -244,3 +244,60 @@ def test_an_outbox_row_is_written_in_the_event_transaction_or_not_at_all(setting
             assert db.query(WebhookDelivery).count() == 0
     finally:
         store.dispose()
+
+
+def test_low_balance_from_the_billing_heartbeat_is_delivered_as_balance_low(
+    settings: Settings, receiver: Receiver
+) -> None:
+    from datetime import timedelta
+
+    from selfcast.platform.billing import ledger
+    from selfcast.platform.sessions.registry import SessionRegistry, SessionRequest
+    from selfcast.platform.store.models import MeetingSession
+
+    receiver.fail_first = 0
+    receiver.start()
+    store = Store.open(settings.db_url)
+    try:
+        with store.write() as db:
+            acct = accounts.sign_up(db, "low@x.io", "password123")
+            ledger.credit(db, acct.id, 100, kind="grant")
+            ep = endpoints.create(db, acct.id, f"http://127.0.0.1:{receiver.port}/h", ["balance.low"],
+                                  allow_loopback=True)
+        registry = SessionRegistry(store, settings)
+        registry.create(acct.id, "sess_low", SessionRequest(
+            meet_url="https://meet.jit.si/x", platform="jitsi", bot_name="Ada", voice_id="English_radiant_girl"))
+        for state in ("joining", "ready"):
+            registry.set_state("sess_low", state)
+        with store.write() as db:  # ready a minute earlier: minute 2 is charged, 45 credits left
+            row = db.get(MeetingSession, "sess_low")
+            row.ready_at = row.ready_at - timedelta(seconds=60)
+        assert registry.heartbeat("sess_low").low_balance
+        registry.heartbeat("sess_low")  # still low: no second event
+        WebhookDispatcher(store, FAST).run_once()
+        (payload,) = receiver.verified(ep.secret).values()
+        assert payload["type"] == "balance.low" and payload["data"]["session_id"] == "sess_low"
+        assert payload["data"]["credits_left"] == 45.0
+    finally:
+        store.dispose()
+
+
+def test_every_attempt_checks_the_url_again_and_never_reaches_a_host_no_longer_allowed(
+    settings: Settings, receiver: Receiver
+) -> None:
+    receiver.fail_first = 0
+    receiver.start()
+    store = Store.open(settings.db_url)
+    try:
+        with store.write() as db:
+            acct = accounts.sign_up(db, "recheck@x.io", "password123")
+            ep = endpoints.create(db, acct.id, f"http://127.0.0.1:{receiver.port}/h", None, allow_loopback=True).row
+            outbox.enqueue(db, acct.id, "notes.ready", {"markdown": "x"})
+        # The operator turned loopback off after the endpoint was made: the attempt is refused here.
+        WebhookDispatcher(store, WebhookSettings(retry_s=[60.0])).run_once()
+        with store.read() as db:
+            (row,) = endpoints.deliveries(db, acct.id, ep.id)
+        assert row.status == "pending" and row.attempts == 1 and "points at this machine" in row.last_error
+        assert receiver.requests == []
+    finally:
+        store.dispose()

@@ -52,6 +52,10 @@ class WebhookDispatcher:
     def claim(self) -> list[Claimed]:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.timeout_s + CLAIM_MARGIN_S)
+        with self.store.read() as db:  # most rounds find nothing: no write lock for them (SQLite)
+            if db.scalar(select(WebhookDelivery.id).where(
+                    WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now).limit(1)) is None:
+                return []
         with self.store.write() as db:
             rows = list(db.scalars(
                 select(WebhookDelivery)
