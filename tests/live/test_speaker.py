@@ -173,6 +173,29 @@ async def test_pause_silences_voice_and_mouth_and_resume_says_the_cut_sentence_a
     assert sum(e - p for p, e in after) == pytest.approx(h.end - a.start, abs=0.01)  # no gap, no overlap
 
 
+async def test_a_resume_after_a_phrase_pause_takes_the_sentence_up_again_there(engines):
+    """Paused 3 s into "Sensors on the roof send readings every minute, and the dashboard shows
+    …": the rest is heard from "and the dashboard", not from "Sensors" again."""
+    s, voice = engines
+    avatar = load_avatar(s, None)
+    sink = RecordingSink()
+    spk = Speaker(voice, avatar, sink, audio_lead_s=0.18, max_ahead_s=0.6)
+    long = "Sensors on the roof send readings every minute, and the dashboard shows temperature, wind and rain."
+    whole = sum(c.duration for c in voice.stream(long))
+    h = spk.say(["Maria leads the project.", long])
+    while len(h.sentences) < 2 or sink.media_time() < h.sentences[1].start + 3.0:
+        await asyncio.sleep(0.02)
+    await spk.pause()
+    n, into = len(sink.audio), h.paused_at - h.sentences[1].start
+    await asyncio.sleep(0.3)
+    await spk.resume()
+    await h.wait(60)
+    again = sum(e - p for _, p, e, _ in sink.audio[n:])
+    assert h.heard_text == f"Maria leads the project. {long}" and not h.interrupted
+    assert whole - into <= again <= whole - 1.0, (whole, into, again)  # from a phrase pause, not the start
+    assert h.sentences[1].text == long and h.sentences[1].end == pytest.approx(h.end)
+
+
 def test_trim_onset_drops_the_voice_lead_in_but_keeps_10_ms():
     import numpy as np
 

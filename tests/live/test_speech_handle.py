@@ -2,7 +2,12 @@
 
 import asyncio
 
+import numpy as np
+import pytest
+
+from selfcast.live.media_out import _Piece, _rewind
 from selfcast.live.speech import SpeechHandle
+from selfcast.media.frames import AudioChunk
 
 
 def _handle() -> SpeechHandle:
@@ -104,3 +109,39 @@ def test_resumed_waits_for_a_resume_or_a_cancel():
         assert h.cut_at == 12.5
 
     asyncio.run(go())
+
+
+def _tone(seconds: float, sr: int = 16_000) -> np.ndarray:
+    return (0.3 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
+
+
+def _three_sentences() -> tuple[SpeechHandle, list[_Piece]]:
+    sr = 16_000
+    two = np.concatenate([_tone(0.6), np.zeros(int(0.2 * sr), np.float32), _tone(0.8)])  # a phrase pause at 0.6-0.8 s
+    played = [_Piece("One.", AudioChunk(_tone(1.0), sr), origin=10.0),
+              _Piece("Two, three.", AudioChunk(two, sr, meta={"phonemes": [("t", 0.0, 0.1), ("θ", 0.8, 0.9)]}), origin=11.0),
+              _Piece("Four.", AudioChunk(_tone(0.5), sr), origin=12.6)]
+    h = SpeechHandle("s")
+    for p in played:
+        h.schedule(p.text, p.origin, p.origin + p.chunk.duration)
+    return h, played
+
+
+def test_a_resume_takes_the_sentence_up_again_at_its_last_pause_between_phrases():
+    h, played = _three_sentences()
+    h.pause(12.0)  # 1.0 s into "Two, three.", after its phrase pause
+    h.resume()
+    again = _rewind(h, played)
+    assert [p.text for p in again] == ["Two, three.", "Four."] and [p.text for p in played] == ["One."]
+    assert again[0].chunk.duration == pytest.approx(0.9, abs=0.011)  # from the middle of the pause on
+    assert again[0].chunk.meta["phonemes"] == [("θ", pytest.approx(0.1), pytest.approx(0.2))]
+    assert [(s.text, s.end) for s in h.sentences] == [("One.", 11.0), ("Two, three.", pytest.approx(11.7))]
+
+
+def test_a_resume_before_any_pause_between_phrases_says_the_sentence_again_from_its_start():
+    h, played = _three_sentences()
+    h.pause(11.3)
+    h.resume()
+    again = _rewind(h, played)
+    assert [p.text for p in again] == ["Two, three.", "Four."] and again[0].chunk.duration == pytest.approx(1.6)
+    assert [s.text for s in h.sentences] == ["One."]

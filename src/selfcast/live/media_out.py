@@ -9,9 +9,10 @@ a new thread per sentence; the event loop only moves buffers.
 
 Someone talking over the bot first *pauses* it (``Speaker.pause``: queued sound dropped at the
 sink, mouth closed, within a frame), so the bot falls silent as soon as a voice is heard. Then
-either it was nothing — a backchannel, a cough — and ``Speaker.resume`` says the rest, starting
-again from the beginning of the sentence that was cut (the audio already synthesised is replayed,
-nothing is voiced twice); or it was an interruption and ``Speaker.interrupt`` ends it for good.
+either it was nothing — a backchannel, a cough — and ``Speaker.resume`` says the rest, taking the
+cut sentence up again at the last pause between phrases before the cut (the start of its piece
+when there is none; the audio already synthesised is replayed, nothing is voiced twice); or it was an
+interruption and ``Speaker.interrupt`` ends it for good.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import math
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -57,6 +59,20 @@ def trim_onset(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 _Voiced = tuple[str, AudioChunk] | BaseException | None  # a chunk of a sentence, a failure, the end
+RESUME_BACK_S = 0.12  # a resume repeats at least this much before the cut (the word it cut)
+# Quiet this long inside a piece is a pause between phrases (Joe voice: its comma pauses are
+# 0.15-0.25 s; at 0.05-0.08 s the closure of a "b" or "p" counts too, "dash|board", "tem|perature").
+PHRASE_GAP_S = 0.11
+QUIET_LEVEL = 0.05  # "quiet": 10 ms frames below this fraction of the piece's loudest
+
+
+@dataclass(slots=True)
+class _Piece:
+    """One synthesised chunk of a sentence taken for playing, and where it went on the clock."""
+
+    text: str
+    chunk: AudioChunk
+    origin: float | None = None  # media time its first sample was (or would have been) played at
 
 
 class MediaSink(VideoSink, Protocol):
@@ -177,8 +193,8 @@ class Speaker:
             # so sentences follow each other without gaps.
             q: asyncio.Queue[_Voiced] = asyncio.Queue(maxsize=SYNTH_AHEAD)
             producer = asyncio.create_task(self._synthesise(handle, sentences, q), name=f"tts-{handle.id}")
-            played: list[tuple[str, AudioChunk]] = []  # taken for playing (a pause says some again)
-            again: deque[tuple[str, AudioChunk]] = deque()  # to play again before taking more
+            played: list[_Piece] = []  # taken for playing (a pause says some again)
+            again: deque[_Piece] = deque()  # to play again before taking more
             voiced_all = False
             try:
                 while not handle.cancel_requested:
@@ -188,24 +204,26 @@ class Speaker:
                         again = deque(_rewind(handle, played) + list(again))
                         continue
                     if again:
-                        item: _Voiced = again.popleft()
-                    elif voiced_all:
+                        piece = again.popleft()
+                        played.append(piece)
+                        await self._play(handle, piece)
+                        continue
+                    if voiced_all:
                         if self.sink.media_time() >= handle.end:
                             break  # all of it has been played
                         await handle.halted_within(handle.end - self.sink.media_time())
                         continue
-                    else:
-                        item = await _get_or(handle, q)
-                        if item is _HALTED:
-                            continue
-                        if item is None:
-                            voiced_all = handle.all_scheduled = True
-                            continue
+                    item = await _get_or(handle, q)
+                    if item is _HALTED:
+                        continue
+                    if item is None:
+                        voiced_all = handle.all_scheduled = True
+                        continue
                     if isinstance(item, BaseException):
                         raise item
-                    assert isinstance(item, tuple)
-                    played.append(item)
-                    await self._play(handle, *item)
+                    piece = _Piece(*item)
+                    played.append(piece)
+                    await self._play(handle, piece)
             except asyncio.CancelledError:
                 handle.cancel(self.sink.media_time())
                 raise
@@ -246,7 +264,8 @@ class Speaker:
         except Exception as exc:
             await q.put(exc)
 
-    async def _play(self, handle: SpeechHandle, text: str, chunk: AudioChunk) -> None:
+    async def _play(self, handle: SpeechHandle, piece: _Piece) -> None:
+        text, chunk = piece.text, piece.chunk
         pcm = np.asarray(chunk.pcm, dtype=np.float32).reshape(-1)
         if pcm.size == 0:
             return
@@ -255,19 +274,21 @@ class Speaker:
             self._cursor, self._rate = math.ceil(self._cursor * rate / self._rate), rate
         meta = dict(chunk.meta or {})
         now = self.sink.media_time()
+        trimmed = 0.0
         if self.cursor < now + self.audio_lead:  # a gap: start again just ahead of now
             self._cursor = math.ceil((now + self.audio_lead) * rate)
             full = pcm.size
             pcm = trim_onset(pcm, rate)  # an utterance's first sound: skip the voice's lead-in
             if pcm.size == 0:
                 return
-            cut = (full - pcm.size) / rate
+            cut = trimmed = (full - pcm.size) / rate
             if cut and meta.get("phonemes"):  # phoneme times are relative to the chunk's start
                 meta["phonemes"] = [(p, s - cut, e - cut) for p, s, e in meta["phonemes"] if e > cut]
         ahead = self.cursor - now - self.max_ahead
         if ahead > 0 and await handle.halted_within(ahead):
             return
         start = self._cursor
+        piece.origin = start / rate - trimmed
         out = AudioChunk(pcm, rate, start / rate, meta=meta)
         # The face gets the whole chunk at once (its mouth looks ahead); the microphone gets it in
         # short pieces, never more than max_ahead early, so a barge-in has little queued sound to
@@ -316,17 +337,63 @@ async def _get_or(handle: SpeechHandle, q: asyncio.Queue[_Voiced]) -> _Voiced:
     return _HALTED
 
 
-def _rewind(handle: SpeechHandle, played: list[tuple[str, AudioChunk]]) -> list[tuple[str, AudioChunk]]:
-    """The chunks to play again after a pause: every chunk from the first sentence not wholly heard
-    before it (``played`` keeps the rest). Chunks come in runs of one sentence each, in the order
-    the handle scheduled its sentences."""
-    kept = handle.rewind()
-    runs = 0
-    for i, (text, _) in enumerate(played):
-        if i == 0 or text != played[i - 1][0]:
-            runs += 1
-            if runs > kept:
-                again = played[i:]
-                del played[i:]
-                return again
-    return []
+def _rewind(handle: SpeechHandle, played: list[_Piece]) -> list[_Piece]:
+    """What to play again after a pause (``played`` keeps what stays heard): the sentence in flight
+    from the last pause between phrases before the cut (from the start of its piece when there is
+    none, from its start when the cut fell between pieces), and everything taken after it. Pieces
+    come in runs of one sentence each, in the order the handle scheduled its sentences."""
+    at = handle.silenced_at
+    kept = handle.wholly_heard()
+    firsts = [i for i, p in enumerate(played) if i == 0 or p.text != played[i - 1].text]
+    if kept >= len(firsts):
+        handle.rewind()
+        return []
+    i0 = firsts[kept]
+    i1 = firsts[kept + 1] if kept + 1 < len(firsts) else len(played)
+    for j in range(i0, i1):
+        p = played[j]
+        if at is not None and p.origin is not None and p.origin <= at < p.origin + p.chunk.duration:
+            back = _phrase_start(p.chunk, at - p.origin)
+            if j == i0 and back <= 0.0:
+                break  # the whole sentence again
+            handle.rewind(heard_until=p.origin + back)
+            again = [_Piece(p.text, _tail(p.chunk, back)), *played[j + 1:]]
+            del played[j:]
+            return again
+    handle.rewind()
+    again = played[i0:]
+    del played[i0:]
+    return again
+
+
+def _phrase_start(chunk: AudioChunk, cut_s: float) -> float:
+    """Seconds into ``chunk`` of the last pause between phrases that ends at least
+    ``RESUME_BACK_S`` before ``cut_s`` (the middle of that quiet); 0 when there is none."""
+    pcm = np.asarray(chunk.pcm, dtype=np.float32).reshape(-1)
+    frame = max(1, chunk.sample_rate // 100)
+    n = min(pcm.size // frame, int((cut_s - RESUME_BACK_S) * 100))
+    if n <= 0:
+        return 0.0
+    m = pcm.size // frame
+    rms = np.sqrt(np.mean(pcm[: m * frame].reshape(m, frame) ** 2, axis=1))
+    quiet = rms[:n] < QUIET_LEVEL * (float(rms.max()) or 1.0)
+    need = max(1, round(PHRASE_GAP_S * 100))
+    run = 0
+    for i in range(n - 1, -1, -1):  # the latest quiet stretch long enough, that sound follows
+        if quiet[i]:
+            run += 1
+        else:
+            if run >= need:
+                return (i + 1 + run / 2) / 100
+            run = 0
+    return 0.0
+
+
+def _tail(chunk: AudioChunk, from_s: float) -> AudioChunk:
+    """``chunk`` from ``from_s`` seconds on (its phoneme times moved with it)."""
+    i = round(from_s * chunk.sample_rate)
+    meta = dict(chunk.meta or {})
+    if meta.get("phonemes"):
+        meta["phonemes"] = [(ph, s - from_s, e - from_s) for ph, s, e in meta["phonemes"] if e > from_s]
+    return replace(chunk, pcm=np.asarray(chunk.pcm, dtype=np.float32).reshape(-1)[i:], pts=chunk.pts + from_s,
+                   meta=meta)

@@ -7,7 +7,8 @@ the share of the words of the sentence in flight) that were played before it.
 
 An utterance can also be *paused* (someone started talking over it, and it is not yet known
 whether they are taking the floor): nothing more is played until it is resumed or cancelled. A
-cancel while paused cuts it where the pause silenced it, not later.
+cancel while paused cuts it where the pause silenced it, not later; a resume takes the sentence in
+flight up again a little before where it was silenced (``rewind``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class SpeechHandle:
     started_at: float | None = None  # media time of the first sample
     all_scheduled: bool = False  # the speaker has scheduled the last sentence (none is still to come)
     paused_at: float | None = None  # media time its sound was stopped by a pause still in force
+    silenced_at: float | None = None  # media time the last pause stopped it (kept after the resume)
     pauses: int = 0  # how often it was paused (each resume re-says the sentence in flight)
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _cancel: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -81,17 +83,27 @@ class SpeechHandle:
                 w.cancel()
         return not self.cancel_requested
 
-    def rewind(self) -> int:
-        """After a pause: forget the sentences not wholly played before it (they are said again
-        from their start); returns how many sentences were kept."""
-        at = self.paused_at if self.paused_at is not None else self.end
+    def wholly_heard(self) -> int:
+        """How many sentences were played to their end before the last pause."""
+        at = self.silenced_at if self.silenced_at is not None else self.end
         kept = 0
         # the last one scheduled may still have chunks to come (a slow voice): only a later
         # sentence, or the end of the utterance, proves it was all sent
         while (kept < len(self.sentences) and self.sentences[kept].end <= at
                and (kept < len(self.sentences) - 1 or self.all_scheduled)):
             kept += 1
-        del self.sentences[kept:]
+        return kept
+
+    def rewind(self, heard_until: float | None = None) -> int:
+        """After a pause: keep the sentences wholly heard before it; the one in flight stays, heard
+        until ``heard_until`` (where the speaker takes it up again), or, when None, is forgotten
+        (said again from its start); later ones are forgotten. Returns the sentences wholly heard."""
+        kept = self.wholly_heard()
+        if heard_until is not None and kept < len(self.sentences) and heard_until > self.sentences[kept].start:
+            self.sentences[kept].end = min(self.sentences[kept].end, heard_until)
+            del self.sentences[kept + 1:]
+        else:
+            del self.sentences[kept:]
         return kept
 
     # -- the session's side -----------------------------------------------------------------
@@ -100,13 +112,13 @@ class SpeechHandle:
         when there is nothing to pause (finished, cancelled or already paused)."""
         if self._done.is_set() or self._cancel.is_set() or self.paused_at is not None:
             return False
-        self.paused_at = at
+        self.paused_at = self.silenced_at = at
         self.pauses += 1
         self._halt.set()
         return True
 
     def resume(self) -> bool:
-        """Go on after a pause (the speaker says the sentence in flight again from its start)."""
+        """Go on after a pause (the speaker takes the sentence in flight up again, see ``rewind``)."""
         if self.paused_at is None or self._cancel.is_set() or self._done.is_set():
             return False
         self.paused_at = None
