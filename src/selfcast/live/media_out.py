@@ -166,7 +166,7 @@ class Speaker:
         return h
 
     async def resume(self) -> SpeechHandle | None:
-        """It was nothing: go on with the paused utterance from the start of its cut sentence."""
+        """It was nothing: go on with the paused utterance from a phrase pause before the cut."""
         h = self.current
         if h is None or not h.resume():
             return None

@@ -6,7 +6,7 @@ goes on after a short pause ("When is the release … Ada?") asked one question:
 heard is dropped for one to the whole question, one already playing is kept.
 
 Talk over the bot pauses it at once (``HoldOn``); hearing then says whether it was nothing
-(``Resume``: a backchannel, a cough; the reply goes on from the start of the cut sentence) or an
+(``Resume``: a backchannel, a cough; the reply goes on from a phrase pause before the cut) or an
 interruption (``BargeIn``: the reply ends where the pause silenced it, and only the words played
 before stay in the conversation). The interrupter's own words are then a turn like any other,
 except that taking the floor ("Wait, sorry, let me stop you there", "hold on") is yielded to in
