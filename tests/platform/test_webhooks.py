@@ -21,6 +21,7 @@ from selfcast.platform.store import Store
 from selfcast.platform.store.models import WebhookDelivery
 from selfcast.platform.webhooks import endpoints, outbox
 from selfcast.platform.webhooks.dispatcher import WebhookDispatcher
+from selfcast.platform.webhooks.secretbox import SecretBox
 from selfcast.settings import Settings, WebhookSettings
 from tests.platform.helpers import (
     auth,
@@ -86,6 +87,7 @@ class Receiver:
         return out
 
 
+BOX = SecretBox(b"k" * 32)  # the server's key, for tests that build the parts themselves
 FAST = WebhookSettings(allow_loopback=True, timeout_s=3.0, retry_s=[0.3] * 40, poll_s=0.05)
 
 
@@ -148,14 +150,14 @@ def test_a_receiver_down_at_first_gets_every_event_once_per_id_signed_across_a_r
         by_type.setdefault(payload["type"], []).append(payload["data"])
     assert sorted(d["state"] for d in by_type["session.state"]) == sorted(
         ["created", "joining", "waiting_room", "ready", "leaving", "closed"])
-    assert [(d["speaker"], d["text"]) for d in by_type["transcript.segment"]] == [
+    assert [(d["speaker"], d["text"]) for d in sorted(by_type["transcript.segment"], key=lambda d: d["start"])] == [
         ("Ada", "Shall we start?"), ("Ada", "Yes, let's go.")]
     assert by_type["notes.ready"][0]["markdown"].startswith("# Notes")
     assert max(d["attempts"] for d in log) >= 2 and all(d["response_code"] == 204 for d in log)
     assert LEAKY_BODY not in json.dumps(log)
     with pytest.raises(WebhookVerificationError):  # a wrong secret does not verify
         headers, body = receiver.requests[-1]
-        Webhook(endpoints.new_secret()).verify(body, headers)
+        Webhook(SecretBox.new_secret()).verify(body, headers)
 
 
 def test_deliveries_stop_after_the_last_retry_and_the_log_keeps_code_not_body(
@@ -168,10 +170,10 @@ def test_deliveries_stop_after_the_last_retry_and_the_log_keeps_code_not_body(
         with store.write() as db:
             acct = accounts.sign_up(db, "retry@x.io", "password123")
             ep = endpoints.create(db, acct.id, f"http://127.0.0.1:{receiver.port}/h", ["balance.low"],
-                                  allow_loopback=True).row
+                                  box=BOX, allow_loopback=True).row
             assert outbox.enqueue(db, acct.id, "balance.low", {"credits_left": 3.0}) == 1
             assert outbox.enqueue(db, acct.id, "notes.ready", {"markdown": "x"}) == 0  # not subscribed
-        dispatcher = WebhookDispatcher(store, WebhookSettings(allow_loopback=True, retry_s=[0.0, 0.0], timeout_s=3))
+        dispatcher = WebhookDispatcher(store, WebhookSettings(allow_loopback=True, retry_s=[0.0, 0.0], timeout_s=3), BOX)
         for _ in range(5):
             dispatcher.run_once()
         with store.read() as db:
@@ -236,7 +238,7 @@ def test_an_outbox_row_is_written_in_the_event_transaction_or_not_at_all(setting
     try:
         with store.write() as db:
             acct = accounts.sign_up(db, "tx@x.io", "password123")
-            endpoints.create(db, acct.id, "http://127.0.0.1:9/h", None, allow_loopback=True)
+            endpoints.create(db, acct.id, "http://127.0.0.1:9/h", None, box=BOX, allow_loopback=True)
         with pytest.raises(RuntimeError), store.write() as db:
             outbox.enqueue(db, acct.id, "balance.low", {"credits_left": 1.0})
             raise RuntimeError("the event's transaction fails")
@@ -263,7 +265,7 @@ def test_low_balance_from_the_billing_heartbeat_is_delivered_as_balance_low(
             acct = accounts.sign_up(db, "low@x.io", "password123")
             ledger.credit(db, acct.id, 100, kind="grant")
             ep = endpoints.create(db, acct.id, f"http://127.0.0.1:{receiver.port}/h", ["balance.low"],
-                                  allow_loopback=True)
+                                  box=BOX, allow_loopback=True)
         registry = SessionRegistry(store, settings)
         registry.create(acct.id, "sess_low", SessionRequest(
             meet_url="https://meet.jit.si/x", platform="jitsi", bot_name="Ada", voice_id="English_radiant_girl"))
@@ -274,8 +276,8 @@ def test_low_balance_from_the_billing_heartbeat_is_delivered_as_balance_low(
             row.ready_at = row.ready_at - timedelta(seconds=60)
         assert registry.heartbeat("sess_low").low_balance
         registry.heartbeat("sess_low")  # still low: no second event
-        WebhookDispatcher(store, FAST).run_once()
-        (payload,) = receiver.verified(ep.secret).values()
+        WebhookDispatcher(store, FAST, BOX).run_once()
+        (payload,) = receiver.verified(ep.secret).values()  # the secret as handed out
         assert payload["type"] == "balance.low" and payload["data"]["session_id"] == "sess_low"
         assert payload["data"]["credits_left"] == 45.0
     finally:
@@ -291,13 +293,32 @@ def test_every_attempt_checks_the_url_again_and_never_reaches_a_host_no_longer_a
     try:
         with store.write() as db:
             acct = accounts.sign_up(db, "recheck@x.io", "password123")
-            ep = endpoints.create(db, acct.id, f"http://127.0.0.1:{receiver.port}/h", None, allow_loopback=True).row
+            ep = endpoints.create(db, acct.id, f"http://127.0.0.1:{receiver.port}/h", None, box=BOX,
+                                  allow_loopback=True).row
             outbox.enqueue(db, acct.id, "notes.ready", {"markdown": "x"})
         # The operator turned loopback off after the endpoint was made: the attempt is refused here.
-        WebhookDispatcher(store, WebhookSettings(retry_s=[60.0])).run_once()
+        WebhookDispatcher(store, WebhookSettings(retry_s=[60.0]), BOX).run_once()
         with store.read() as db:
             (row,) = endpoints.deliveries(db, acct.id, ep.id)
         assert row.status == "pending" and row.attempts == 1 and "points at this machine" in row.last_error
         assert receiver.requests == []
+    finally:
+        store.dispose()
+
+
+def test_secrets_are_sealed_at_rest_and_a_changed_server_key_is_named_in_the_log(settings: Settings) -> None:
+    store = Store.open(settings.db_url)
+    try:
+        with store.write() as db:
+            acct = accounts.sign_up(db, "sealed@x.io", "password123")
+            new = endpoints.create(db, acct.id, "http://127.0.0.1:9/h", None, box=BOX, allow_loopback=True)
+            outbox.enqueue(db, acct.id, "notes.ready", {"markdown": "x"})
+        with store.read() as db:
+            stored = endpoints.get(db, acct.id, new.row.id).secret
+        assert new.secret.removeprefix("whsec_") not in stored and BOX.open(stored) == new.secret
+        WebhookDispatcher(store, WebhookSettings(allow_loopback=True, retry_s=[60.0]), SecretBox(b"other" * 8)).run_once()
+        with store.read() as db:
+            (row,) = endpoints.deliveries(db, acct.id, new.row.id)
+        assert row.attempts == 1 and "secret_key" in row.last_error and "re-add the webhook" in row.last_error
     finally:
         store.dispose()

@@ -9,6 +9,7 @@ from standardwebhooks import Webhook
 
 from selfcast.platform import accounts, consent
 from selfcast.platform.webhooks import endpoints
+from selfcast.platform.webhooks.secretbox import SecretBox
 from tests.portal.helpers import Portal, csrf_of, sign_up
 
 PASSWORD = "a long enough password"
@@ -53,7 +54,8 @@ def test_portal_page_adds_reveals_once_deletes_and_saves_the_announcement(portal
     with portal.store.read() as db:
         acct = accounts.by_email(db, "hook-page@example.com")
         (hook,) = endpoints.list_for(db, acct.id)
-    assert hook.secret == secret and hook.events == "session.state"
+    assert hook.events == "session.state" and secret not in hook.secret  # sealed at rest
+    assert SecretBox.for_settings(portal.settings).open(hook.secret) == secret
 
     other = httpx.Client(base_url=portal.url, timeout=30)
     sign_up(other, "hook-page-other@example.com", PASSWORD)

@@ -31,11 +31,13 @@ def add(
     from selfcast.platform import accounts
     from selfcast.platform.store import Store
     from selfcast.platform.webhooks import endpoints
+    from selfcast.platform.webhooks.secretbox import SecretBox
 
     settings = _settings()
     with Store.open(settings.db_url).write() as db:
         acct = accounts.by_email(db, email)
-        new = endpoints.create(db, acct.id, url, event or None, allow_loopback=settings.webhooks.allow_loopback)
+        new = endpoints.create(db, acct.id, url, event or None, box=SecretBox.for_settings(settings),
+                               allow_loopback=settings.webhooks.allow_loopback)
         typer.echo(f"{new.row.id}  {new.row.url}  {new.row.events}")
         typer.echo(f"secret: {new.secret}")
     typer.echo("Store the secret now: it is not shown again. Verify deliveries with it "

@@ -33,6 +33,7 @@ from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.store import Store
 from selfcast.platform.webhooks.dispatcher import WebhookDispatcher
+from selfcast.platform.webhooks.secretbox import SecretBox
 from selfcast.settings import Settings
 
 log = logging.getLogger("selfcast.platform")
@@ -134,7 +135,7 @@ def create_app(
         executor=executor,
         payments=provider_for(settings),
         monitor=SessionMonitor(registry, executor, interval_s=monitor_interval_s),
-        webhooks=WebhookDispatcher(store, settings.webhooks),
+        webhooks=WebhookDispatcher(store, settings.webhooks, SecretBox.for_settings(settings)),
     )
 
     @asynccontextmanager

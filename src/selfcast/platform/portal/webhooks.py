@@ -54,7 +54,7 @@ def add_routes(router: APIRouter, portal: Portal) -> None:
         store = portal.platform(request).store
         try:
             with store.write() as db:
-                new = endpoints.create(db, viewer.account_id, url, chosen,
+                new = endpoints.create(db, viewer.account_id, url, chosen, box=portal.platform(request).webhooks.box,
                                        allow_loopback=portal.settings.webhooks.allow_loopback)
                 websessions.stash_reveal(db, viewer, new.secret)
                 hook_id = new.row.id

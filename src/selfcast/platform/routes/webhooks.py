@@ -73,7 +73,7 @@ def build_router() -> APIRouter:
         """Subscribe a URL to this account's events (400 naming the problem for a URL that is not
         a public https endpoint)."""
         with platform.store.write() as db:
-            new = endpoints.create(db, caller.account_id, body.url, body.events,
+            new = endpoints.create(db, caller.account_id, body.url, body.events, box=platform.webhooks.box,
                                    allow_loopback=platform.settings.webhooks.allow_loopback)
             return NewWebhookOut(**_out(new.row).model_dump(), secret=new.secret)
 

@@ -318,8 +318,8 @@ class UsageEvent(Base):
 
 
 class WebhookEndpoint(Base):
-    """An account's webhook receiver. The signing secret is kept as given out (the server signs
-    every delivery with it); ``events`` is space-separated event types."""
+    """An account's webhook receiver. The signing secret is sealed with the server's key
+    (``webhooks.secretbox``); ``events`` is space-separated event types."""
 
     __tablename__ = "webhook_endpoints"
 

@@ -17,9 +17,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from selfcast.errors import Unavailable
 from selfcast.platform.ids import utcnow
 from selfcast.platform.store import Store
 from selfcast.platform.store.models import WebhookDelivery, WebhookEndpoint
+from selfcast.platform.webhooks.secretbox import SecretBox
 from selfcast.platform.webhooks.sender import Attempt, send
 from selfcast.settings import WebhookSettings
 
@@ -32,15 +34,16 @@ class Claimed:
     id: int
     endpoint_id: str
     url: str
-    secret: str
+    sealed_secret: str
     message_id: str
     body: str
 
 
 class WebhookDispatcher:
-    def __init__(self, store: Store, settings: WebhookSettings) -> None:
+    def __init__(self, store: Store, settings: WebhookSettings, box: SecretBox) -> None:
         self.store = store
         self.settings = settings
+        self.box = box
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None  # while started: attempts run side by side
@@ -95,7 +98,9 @@ class WebhookDispatcher:
 
     def _deliver(self, c: Claimed) -> None:
         try:
-            attempt = send(c.url, c.secret, c.message_id, c.body, self.settings)
+            attempt = send(c.url, self.box.open(c.sealed_secret), c.message_id, c.body, self.settings)
+        except Unavailable as exc:  # the server's key changed: say so in the delivery log
+            attempt = Attempt(False, None, exc.message[:300])
         except Exception as exc:  # a bug must not kill the loop; the attempt counts and is logged
             log.exception("webhook delivery %s: sender failed", c.message_id)
             attempt = Attempt(False, None, f"internal error: {type(exc).__name__}")

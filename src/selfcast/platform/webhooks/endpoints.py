@@ -3,8 +3,6 @@ the delivery log. Another account's endpoint is answered exactly like a missing 
 
 from __future__ import annotations
 
-import base64
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -15,6 +13,7 @@ from selfcast.platform.ids import new_id, utcnow
 from selfcast.platform.store.models import WebhookDelivery, WebhookEndpoint
 from selfcast.platform.store.owned import owned
 from selfcast.platform.webhooks.events import parse_events
+from selfcast.platform.webhooks.secretbox import SecretBox
 from selfcast.platform.webhooks.urls import check_url
 
 MAX_ENDPOINTS = 10  # per account
@@ -26,20 +25,18 @@ class NewEndpoint:
     secret: str  # whsec_…: shown once
 
 
-def new_secret() -> str:
-    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def create(db: Session, account_id: str, url: object, events: object, *, allow_loopback: bool) -> NewEndpoint:
+def create(
+    db: Session, account_id: str, url: object, events: object, *, box: SecretBox, allow_loopback: bool
+) -> NewEndpoint:
+    """Check, store (the secret sealed), and return the secret in the clear this once."""
     checked = check_url(url, allow_loopback=allow_loopback)
     types = parse_events(events)
     count = db.scalar(select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.account_id == account_id))
     if (count or 0) >= MAX_ENDPOINTS:
         raise BadInput(f"this account already has {MAX_ENDPOINTS} webhook endpoints; delete one first")
-    secret = new_secret()
+    secret = SecretBox.new_secret()
     row = WebhookEndpoint(id=new_id("whk"), account_id=account_id, url=checked, events=" ".join(types),
-                          secret=secret, created_at=utcnow())
+                          secret=box.seal(secret), created_at=utcnow())
     db.add(row)
     db.flush()
     return NewEndpoint(row, secret)
