@@ -290,8 +290,9 @@ class Hearing:
         if self._partial_text and not self._partial_unsure:  # words known: a backchannel never cuts
             if not turn_rules.is_backchannel(self._partial_text):
                 self._barge(t1, events)
-        elif not self._held or talked_ms >= self.turns.barge_in_min_ms + WORDLESS_WAIT_MS:
-            self._barge(t1, events)  # not paused first, or no words coming: talk held this long counts
+        elif (not self._held or self.turns.barge_in_min_ms <= self.turns.pause_after_ms
+              or talked_ms >= self.turns.barge_in_min_ms + WORDLESS_WAIT_MS):
+            self._barge(t1, events)  # one stage asked for, or no words coming: talk held this long counts
         elif self._partial is None and (self._cand is None or self._cand.future.done()):
             self._partial = self._submit("partial", len(self._buf))  # none or only guesses yet: ask again
             self._last_partial_t = t1
