@@ -204,6 +204,7 @@ class WebhookSettings(BaseModel):
     retry_s: list[float] = [5.0, 30.0, 120.0, 300.0, 600.0, 1200.0, 1800.0]
     poll_s: float = 1.0  # how often the dispatcher looks for due deliveries
     batch: int = 20  # deliveries claimed per look
+    keep_days: float = 7.0  # delivered and failed deliveries are pruned from the log after this
 
 
 class PortalSettings(BaseModel):

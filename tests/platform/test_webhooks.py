@@ -322,3 +322,27 @@ def test_secrets_are_sealed_at_rest_and_a_changed_server_key_is_named_in_the_log
         assert row.attempts == 1 and "secret_key" in row.last_error and "re-add the webhook" in row.last_error
     finally:
         store.dispose()
+
+
+def test_finished_deliveries_older_than_keep_days_are_pruned_pending_ones_never(settings: Settings) -> None:
+    from datetime import timedelta
+
+    from selfcast.platform.ids import utcnow
+
+    store = Store.open(settings.db_url)
+    try:
+        with store.write() as db:
+            acct = accounts.sign_up(db, "prune@x.io", "password123")
+            ep = endpoints.create(db, acct.id, "http://127.0.0.1:9/h", None, box=BOX, allow_loopback=True).row
+            for _ in range(3):
+                outbox.enqueue(db, acct.id, "notes.ready", {"markdown": "x"})
+        with store.write() as db:
+            old, done, pending = db.query(WebhookDelivery).order_by(WebhookDelivery.id).all()
+            old.status, old.created_at = "delivered", utcnow() - timedelta(days=8)
+            done.status = "failed"
+            pending.created_at = utcnow() - timedelta(days=30)
+        assert WebhookDispatcher(store, WebhookSettings(keep_days=7), BOX).prune() == 1
+        with store.read() as db:
+            assert [d.status for d in endpoints.deliveries(db, acct.id, ep.id)] == ["pending", "failed"]
+    finally:
+        store.dispose()

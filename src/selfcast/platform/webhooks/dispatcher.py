@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from selfcast.errors import Unavailable
 from selfcast.platform.ids import utcnow
@@ -27,6 +28,7 @@ from selfcast.settings import WebhookSettings
 
 log = logging.getLogger("selfcast.platform.webhooks")
 CLAIM_MARGIN_S = 30.0  # beyond the attempt timeout, before a claimed delivery is due again
+PRUNE_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,14 @@ class WebhookDispatcher:
             attempt = Attempt(False, None, f"internal error: {type(exc).__name__}")
         self.record(c.id, attempt)
 
+    def prune(self) -> int:
+        """Drop finished deliveries older than ``keep_days`` (the log is for recent history)."""
+        cutoff = utcnow() - timedelta(days=self.settings.keep_days)
+        with self.store.write() as db:
+            gone = db.execute(delete(WebhookDelivery).where(
+                WebhookDelivery.status.in_(("delivered", "failed")), WebhookDelivery.created_at < cutoff))
+            return int(getattr(gone, "rowcount", 0) or 0)
+
     def run_once(self) -> int:
         """Send every delivery due now (one batch); how many were attempted."""
         claimed = self.claim()
@@ -124,8 +134,12 @@ class WebhookDispatcher:
         self._thread.start()
 
     def _loop(self) -> None:
+        pruned_at = 0.0
         while not self._stop.is_set():
             try:
+                if time.monotonic() - pruned_at > PRUNE_EVERY_S:
+                    pruned_at = time.monotonic()
+                    self.prune()
                 busy = self.run_once() >= self.settings.batch
             except Exception:
                 log.exception("webhook dispatcher round failed")
