@@ -4,11 +4,13 @@ running the scripted session runner, real Standard Webhooks signatures checked w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -346,3 +348,59 @@ def test_finished_deliveries_older_than_keep_days_are_pruned_pending_ones_never(
             assert [d.status for d in endpoints.deliveries(db, acct.id, ep.id)] == ["pending", "failed"]
     finally:
         store.dispose()
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_attempts_connect_to_the_checked_address_with_the_urls_name_and_verify_its_certificate(
+    tmp_path: Path,
+) -> None:
+    """The sender dials the address it checked (127.0.0.1), yet sends the URL's name as TLS SNI,
+    so the certificate is verified for that name: an untrusted one fails the attempt."""
+    import socket
+    import ssl
+
+    from selfcast.platform.webhooks.sender import send
+
+    cert, key = _self_signed(tmp_path)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    ctx.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,func-returns-value]
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with contextlib.suppress(OSError, ssl.SSLError), ctx.wrap_socket(conn, server_side=True):
+            pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    attempt = send(f"https://localhost:{port}/h", SecretBox.new_secret(), "msg_x", "{}", FAST)
+    t.join(5)
+    listener.close()
+    assert not attempt.ok and attempt.status_code is None
+    assert "CERTIFICATE_VERIFY_FAILED" in attempt.error or "certificate verify failed" in attempt.error
+    assert names == ["localhost"]

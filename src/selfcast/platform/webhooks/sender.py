@@ -50,10 +50,13 @@ def _pinned_url(target: WebhookTarget, ip: str) -> str:
     return f"{target.scheme}://{host}:{target.port}{path}"
 
 
+MAX_ADDRESSES = 3  # a name with several checked addresses: the next is tried when one refuses
+
+
 def send(url: str, secret: str, msg_id: str, body: str, settings: WebhookSettings) -> Attempt:
     try:
         target = parse_url(url, allow_loopback=settings.allow_loopback)
-        ip = str(addresses(target)[0])
+        ips = [str(ip) for ip in addresses(target)][:MAX_ADDRESSES]
     except (Refused, Unresolved) as exc:
         return Attempt(False, None, f"refused before connecting: {exc}"[:300])
     except BadInput as exc:  # no longer allowed (e.g. the operator turned loopback off)
@@ -62,6 +65,16 @@ def send(url: str, secret: str, msg_id: str, body: str, settings: WebhookSetting
     default_port = 443 if target.scheme == "https" else 80
     name = f"[{target.host}]" if ":" in target.host else target.host
     headers["host"] = name if target.port == default_port else f"{name}:{target.port}"
+    attempt = Attempt(False, None, "no address")
+    for ip in ips:
+        attempt = _post(target, ip, headers, body, settings)
+        if attempt.error != "" and attempt.status_code is None and attempt.error.startswith("ConnectError"):
+            continue  # refused or unreachable at this address: try the next one the guard checked
+        break
+    return attempt
+
+
+def _post(target: WebhookTarget, ip: str, headers: dict[str, str], body: str, settings: WebhookSettings) -> Attempt:
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     try:
         with (
