@@ -281,7 +281,14 @@ def test_low_balance_from_the_billing_heartbeat_is_delivered_as_balance_low(
         WebhookDispatcher(store, FAST, BOX).run_once()
         (payload,) = receiver.verified(ep.secret).values()  # the secret as handed out
         assert payload["type"] == "balance.low" and payload["data"]["session_id"] == "sess_low"
-        assert payload["data"]["credits_left"] == 45.0
+        assert payload["data"]["credits_left"] == 45.0 and payload["data"]["out_of_credits"] is False
+        with store.write() as db:  # two minutes on: minute 4 cannot be paid, the session must leave
+            row = db.get(MeetingSession, "sess_low")
+            row.ready_at = row.ready_at - timedelta(seconds=120)
+        assert registry.heartbeat("sess_low").reason == "out_of_credits"
+        WebhookDispatcher(store, FAST, BOX).run_once()
+        last = [p for p in receiver.verified(ep.secret).values() if p["data"]["out_of_credits"]]
+        assert [p["data"]["credits_left"] for p in last] == [0.0]
     finally:
         store.dispose()
 

@@ -53,11 +53,14 @@ def _has_endpoints(db: Session, account_id: str) -> bool:
 
 
 def session_event(db: Session, session_id: str, kind: str, data: Mapping[str, JsonValue]) -> None:
-    """A session event the registry records: state changes and low balance become webhooks."""
+    """A session event the registry records: state changes, and low balance or credits run out
+    (``balance.low`` with ``out_of_credits``), become webhooks."""
     if kind in STATE_KINDS:
         event_type, payload = SESSION_STATE, {"session_id": session_id, "state": kind, **data}
     elif kind == "low_balance":
-        event_type, payload = BALANCE_LOW, {"session_id": session_id, **data}
+        event_type, payload = BALANCE_LOW, {"session_id": session_id, "out_of_credits": False, **data}
+    elif kind == "out_of_credits":  # the session leaves now: the last word on the balance
+        event_type, payload = BALANCE_LOW, {"session_id": session_id, "out_of_credits": True, "credits_left": 0.0}
     else:
         return
     account_id = db.scalar(select(MeetingSession.account_id).where(MeetingSession.id == session_id))
