@@ -63,6 +63,14 @@ def test_an_interruption_pauses_the_bot_within_250_ms_then_cuts_it(whisper, text
     assert interruption(turn.segment.text) == ("turn" if "when" in text else "floor"), turn.segment.text
 
 
+def test_a_comma_pause_after_wait_does_not_let_the_bot_blip_back_on(whisper):
+    """At real pace "Wait," is recognised during its comma pause (as an unsure "Wait."); the bot
+    must stay paused through it (``RESUME_SILENCE_MS``) until the rest makes the cut final."""
+    h = make(whisper)
+    ev = over_the_bot(h, say("Wait, sorry, let me stop you there."), realtime=True)
+    assert kinds(ev) == ["HoldOn", "BargeIn"], ev
+
+
 def test_a_short_stop_is_a_barge_in_from_its_words_not_its_length(whisper):
     """"Stop." is shorter than ``barge_in_min_ms``: the paused bot is cut once its words are known."""
     h = make(whisper, barge_in_min_ms=2000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,11 @@ import pytest
 
 from selfcast.hearing import Hearing
 from selfcast.hearing.events import BargeIn, EndOfTurn, HoldOn, Resume, SpeechStarted
+from selfcast.media.frames import AudioChunk
 from selfcast.meeting.outcomes import EventKind
 from selfcast.settings import HearingSettings, TurnOptions
 from selfcast.transcript import TranscriptLine
+from tests.hearing.speech import say, silence
 from tests.live.fakes import CannedBrain, FakeMeeting, engines
 from tests.live.session_run import SessionRun
 
@@ -274,3 +277,77 @@ async def test_a_pause_nobody_settles_resumes_by_itself(tmp_path: Path) -> None:
         assert [d["reason"] for k, d in run.reporter.events if k == "resumed"] == ["unsettled"]
         await run.until(run.bot_lines, timeout_s=8, why="the answer completes")
         assert run.bot_lines() == [LONG]
+
+
+# ---------------------------------------------------------------- the whole path, with real ears
+REPLY = [LONG, "And then some more words to say.", LONG.replace("word", "item")]  # six seconds of fake speech
+
+
+class SpeakingMeeting(FakeMeeting):
+    """A fake meeting whose audio is real speech the test queues, delivered at real pace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queued: list[np.ndarray] = []
+        self.heard_from: list[float] = []  # media time each queued utterance's first sample arrived
+
+    def speak(self, pcm: np.ndarray) -> None:
+        self._queued.append(pcm)
+
+    async def audio_in(self) -> AsyncIterator[AudioChunk]:
+        buf = np.zeros(0, np.float32)
+        while not self.crashed_flag:
+            await asyncio.sleep(0.02)
+            t = self.media_time()
+            if not buf.size and self._queued:
+                buf = self._queued.pop(0)
+                self.heard_from.append(t - 0.02)
+            piece, buf = buf[:320], buf[320:]
+            pcm = np.concatenate([piece, silence(0.02)[: 320 - piece.size]])
+            yield AudioChunk(pcm, 16_000, t - 0.02)
+
+
+async def _real_ears_session(tmp_path: Path, said: str) -> tuple[SessionRun, SpeakingMeeting, float]:
+    """A session with real hearing (Silero VAD, Whisper) talking; ``said`` spoken over it.
+    Returns the run, its meeting and the media time of the interruption's first sound."""
+    port = SpeakingMeeting()
+    hearing = Hearing(HearingSettings(), bot_name="Ada (AI)", turns=TurnOptions())
+    brain = CannedBrain({"demo": ["The demo is on Thursday."]})
+    run = SessionRun(tmp_path, ports=[port], eng=engines(hearing=hearing, brain=brain), greeting="off")
+    await run.__aenter__()
+    await run.ready()
+    assert run.session.turns is not None
+    run.session.turns.say(REPLY, source="brain")
+    await run.until(lambda: run.said_after(0) >= 0.6, why="the bot is talking")
+    pcm = say(said)
+    port.speak(pcm)
+    await run.until(lambda: port.heard_from, why="the interruption reaches the ears")
+    return run, port, port.heard_from[0] + float(np.flatnonzero(np.abs(pcm) > 0.02)[0]) / 16_000
+
+
+async def test_real_ears_a_floor_taking_interruption_silences_the_bot_within_300_ms_and_is_not_answered(
+        tmp_path: Path) -> None:
+    run, port, onset = await _real_ears_session(tmp_path, "Wait, sorry, let me stop you there.")
+    try:
+        await run.until(lambda: port.clears, why="the pause")
+        n = len(port.audio)
+        pause_ms = (port.clears[0] - onset) * 1000
+        await run.until(lambda: "yielded" in run.reporter.kinds(), timeout_s=10, why="the floor yielded")
+        await asyncio.sleep(0.5)
+        assert _sound_sent_since(run, n) == [], [(k, d.get("t"), d.get("reason")) for k, d in run.reporter.events]  # silent from the pause on, and no answer
+        assert run.reporter.first("barge_in")["paused_first"] and run.brain.asked == []
+        assert run.reporter.first("yielded")["kind"] == "floor", run.reporter.first("yielded")
+        assert pause_ms <= 300, pause_ms  # hearing's ≤ 229 ms + 20 ms chunks + the session's work
+    finally:
+        await run.__aexit__(None, None, None)
+
+
+async def test_real_ears_a_backchannel_pauses_the_bot_and_it_goes_on(tmp_path: Path) -> None:
+    run, _port, _onset = await _real_ears_session(tmp_path, "Yeah, right.")
+    try:
+        await run.until(lambda: "resumed" in run.reporter.kinds(), timeout_s=10, why="the resume")
+        await run.until(run.bot_lines, timeout_s=15, why="the reply completes")
+        assert run.bot_lines() == [" ".join(REPLY)] and "barge_in" not in run.reporter.kinds()
+        assert run.brain.asked == []
+    finally:
+        await run.__aexit__(None, None, None)

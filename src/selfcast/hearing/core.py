@@ -55,6 +55,9 @@ WORDLESS_WAIT_MS = 1000
 # Words this unsure (mean log-probability per token) are no evidence of an interruption: the
 # recogniser guessing at a murmur ("uh-huh" written as "Ow." at -1.8, "Ciao" at -3.1); "Stop" is -1.2.
 UNSURE_LOGPROB = -1.5
+# A paused bot resumes only after this much quiet: a comma pause after "Wait," (0.2-0.3 s) is not
+# the end of what they are saying, and the bot must not blip back on in it.
+RESUME_SILENCE_MS = 400
 
 
 class _Job:
@@ -184,7 +187,7 @@ class Hearing:
             if self._cand is None or self._cand.n != self._n_voiced_until_silence():
                 self._cand = self._submit("candidate", self._n_voiced_until_silence())
             rec = self._cand.future.result(timeout=timeout_s)
-            self._settle(rec, self._cand.level_dbfs, self._now(), events)
+            self._settle(rec, self._cand.level_dbfs, self._now(), float("inf"), events)
             events.append(self._finish(rec, self._cand.level_dbfs, self._silence_start or self._now(), {}))
         return events
 
@@ -297,26 +300,29 @@ class Hearing:
             self._partial = self._submit("partial", len(self._buf))  # none or only guesses yet: ask again
             self._last_partial_t = t1
 
-    def _settle(self, rec: Recognition, level: float, t: float, events: list[HearingEvent]) -> None:
-        """The paused bot's fate once the utterance's words are known: no words, not speech (the
-        speech gate: a coughing fit written "Buh, Buh."), a backchannel or a short murmur the
-        recogniser only guessed at → it goes on; anything else interrupts."""
+    def _settle(self, rec: Recognition, level: float, t: float, silence_ms: float,
+                events: list[HearingEvent]) -> None:
+        """The paused bot's fate once the utterance's words are known: real words interrupt at
+        once; no words, not speech (the speech gate: a coughing fit written "Buh, Buh."), a
+        backchannel or a short murmur the recogniser only guessed at let it go on, once the
+        silence says they have stopped (a "Wait," before a comma pause is not all they say)."""
         if not self._held or self._barged:
             return
-        self._held = False
         evidence = SegmentEvidence(rec.text, round(self._voiced_s, 3), rec.no_speech_prob, rec.avg_logprob, level)
         if not turn_rules.words(rec.text):
-            self._resumed = "no words"
+            why = "no words"
         elif not judge(evidence, self.gate).speech:
-            self._resumed = "not speech"
+            why = "not speech"
         elif turn_rules.is_backchannel(rec.text):
-            self._resumed = "backchannel"
+            why = "backchannel"
         elif _unsure(rec) and self._voiced_s * 1000.0 < self.turns.barge_in_min_ms:
-            self._resumed = "unclear"
+            why = "unclear"
         else:
             self._barge(t, events)
             return
-        events.append(Resume(t, self._resumed))
+        if silence_ms >= RESUME_SILENCE_MS:
+            self._held, self._resumed = False, why
+            events.append(Resume(t, why))
 
     def _barge(self, t: float, events: list[HearingEvent]) -> None:
         self._barged, self._held = True, False
@@ -398,8 +404,8 @@ class Hearing:
             log.warning("recognition failed: %s", type(exc).__name__)
             rec = Recognition("")
         text = rec.text
-        self._settle(rec, self._cand.level_dbfs, t, events)  # a paused bot need not wait for the end of the turn
         silence_ms = (t - self._silence_start) * 1000.0
+        self._settle(rec, self._cand.level_dbfs, t, silence_ms, events)  # before the end of the turn
         s = self.turns
         cue = turn_rules.completeness(text)
         need = {"complete": s.min_end_of_turn_silence_ms,
@@ -410,6 +416,7 @@ class Hearing:
         if t - self._start >= MAX_UTTERANCE_S:
             need = 0
         if silence_ms >= need:
+            self._settle(rec, self._cand.level_dbfs, t, float("inf"), events)  # the turn has ended: so has the pause
             events.append(self._finish(rec, self._cand.level_dbfs, self._silence_start, {"silence_ms": round(silence_ms),
                                                                     "decode_ms": round(self._cand.ms), "cue": cue}))
 
