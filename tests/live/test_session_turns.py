@@ -332,6 +332,7 @@ async def test_real_ears_a_floor_taking_interruption_silences_the_bot_within_300
         await run.until(lambda: port.clears, why="the pause")
         n = len(port.audio)
         pause_ms = (port.clears[0] - onset) * 1000
+        print(f"paused {pause_ms:.0f} ms after the interruption's first sound")
         await run.until(lambda: "yielded" in run.reporter.kinds(), timeout_s=10, why="the floor yielded")
         await asyncio.sleep(0.5)
         assert _sound_sent_since(run, n) == [], [(k, d.get("t"), d.get("reason")) for k, d in run.reporter.events]  # silent from the pause on, and no answer
@@ -349,5 +350,18 @@ async def test_real_ears_a_backchannel_pauses_the_bot_and_it_goes_on(tmp_path: P
         await run.until(run.bot_lines, timeout_s=15, why="the reply completes")
         assert run.bot_lines() == [" ".join(REPLY)] and "barge_in" not in run.reporter.kinds()
         assert run.brain.asked == []
+    finally:
+        await run.__aexit__(None, None, None)
+
+
+async def test_real_ears_an_interrupting_question_is_answered(tmp_path: Path) -> None:
+    run, port, onset = await _real_ears_session(tmp_path, "Wait, when is the demo?")
+    try:
+        await run.until(lambda: port.clears, why="the pause")
+        print(f"paused {(port.clears[0] - onset) * 1000:.0f} ms after the question's first sound")
+        await run.until(lambda: len(run.bot_lines()) == 2, timeout_s=15, why="the cut reply and the answer")
+        cut, answer = run.bot_lines()
+        assert cut.endswith("—") and answer == "The demo is on Thursday."
+        assert "yielded" not in run.reporter.kinds()
     finally:
         await run.__aexit__(None, None, None)
