@@ -161,6 +161,8 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         out["playout_ms_per_question"] = playout  # the receiver's mean jitter-buffer delays
         out["received_fps"] = received_fps(frames, alice.presented_fps, v0, await alice.inbound_stats())
 
+        out["barge_in"] = await barge_ins(alice, http, sid, args.barge_ins)
+
         # drift: the avatar talks for args.drift_min minutes (agent `speak` commands back to back)
         wpid = worker_pid(srv, sid)
         cpu0, w0 = proc_cpu_s(wpid), time.monotonic()
@@ -194,6 +196,56 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
     http.post(f"/v1/sessions/{sid}/leave")
     H.wait_status(http, sid, ("closed", "error"), 60)
     http.close()
+
+
+def _first_sound(pcm: np.ndarray, rate: int = 48000, threshold: float = 0.02) -> float:
+    """Seconds from a clip's start to its first sound (the synthesised voice's lead-in)."""
+    above = np.flatnonzero(np.abs(pcm) > threshold)
+    return float(above[0]) / rate if above.size else 0.0
+
+
+async def barge_ins(alice, http, sid: str, n: int) -> dict:
+    """Talk over the bot while it reads a long text: a person taking the floor (silence expected
+    within 400 ms of their first sound, and no answer after), and a backchannel (the bot goes on)."""
+    floor = H.voice_question("Wait, sorry, let me stop you there.")
+    lead = _first_sound(floor)
+    stops, answered = [], []
+    for _ in range(n):
+        cmd = http.post(f"/v1/sessions/{sid}/commands", json={"type": "speak", "text": LONG_TEXT}).json()
+        start = await alice.wait_level(True, timeout=90)
+        await asyncio.sleep(max(0.0, start + 2.5 - time.time()))
+        await alice.start_recording()
+        t_say, dur = await alice.say(floor)
+        onset = t_say + lead
+        for _ in range(120):
+            if http.get(f"/v1/sessions/{sid}/commands/{cmd['id']}").json()["done"]:
+                break
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(4.0)
+        rec, _ = await alice.fetch()
+        spans = rec.voiced_spans(onset - 2.0, min_gap_s=0.25)
+        before = [sp for sp in spans if sp[0] <= onset]
+        if before:
+            stops.append(round((before[-1][1] - onset) * 1000))
+        after = [sp for sp in spans if sp[0] > t_say + dur + 0.2]
+        answered.append(round(sum(b - a for a, b in after), 2))  # seconds the bot spoke after the interruption
+        await asyncio.sleep(1.0)
+    # a backchannel over the bot: it should not lose the floor
+    cmd = http.post(f"/v1/sessions/{sid}/commands", json={"type": "speak", "text": LONG_TEXT}).json()
+    start = await alice.wait_level(True, timeout=90)
+    await asyncio.sleep(max(0.0, start + 2.5 - time.time()))
+    await alice.say(H.voice_question("Mm-hm."))
+    result: dict = {}
+    for _ in range(240):
+        result = http.get(f"/v1/sessions/{sid}/commands/{cmd['id']}").json()
+        if result["done"]:
+            break
+        await asyncio.sleep(0.25)
+    heard = (result.get("result") or {}).get("heard", "")
+    return {"n": len(stops), "first_word_to_silence_ms": stops,
+            "p50_ms": round(pct(stops, 50)) if stops else None, "max_ms": max(stops) if stops else None,
+            "spoke_after_interruption_s": answered,
+            "backchannel_kept_the_floor": "dark mode" in heard.lower(), "backchannel_heard_tail": heard[-60:]}
 
 
 def _prefill(http, sid: str) -> dict | None:
@@ -326,6 +378,7 @@ async def main() -> None:
     ap.add_argument("--max-sessions", type=int, default=4)
     ap.add_argument("--window-s", type=float, default=20.0)
     ap.add_argument("--sessions", type=int, default=4, help="sessions at once sharing the model (0: skip)")
+    ap.add_argument("--barge-ins", type=int, default=3, help="interruptions measured in the conversation")
     ap.add_argument("--skip", default="", help="comma list: conversation,capacity")
     args = ap.parse_args()
     out: dict = {}
