@@ -63,6 +63,7 @@ def test_an_interruption_pauses_the_bot_within_250_ms_then_cuts_it(whisper, text
     assert interruption(turn.segment.text) == ("turn" if "when" in text else "floor"), turn.segment.text
 
 
+@pytest.mark.slow  # fed at real pace
 def test_a_comma_pause_after_wait_does_not_let_the_bot_blip_back_on(whisper):
     """At real pace "Wait," is recognised during its comma pause (as an unsure "Wait."); the bot
     must stay paused through it (``RESUME_SILENCE_MS``) until the rest makes the cut final."""
@@ -78,6 +79,7 @@ def test_a_short_stop_is_a_barge_in_from_its_words_not_its_length(whisper):
     assert kinds(ev) == ["HoldOn", "BargeIn"], ev
 
 
+@pytest.mark.slow  # fed at real pace
 @pytest.mark.parametrize("text", ["Uh-huh.", "Yeah, right.", "Okay."])
 def test_a_backchannel_over_the_bot_resumes_it_and_never_cuts_it(whisper, text):
     h = make(whisper)
@@ -90,6 +92,7 @@ def test_a_backchannel_over_the_bot_resumes_it_and_never_cuts_it(whisper, text):
     assert all(not e.addressed for e in ev if isinstance(e, EndOfTurn))
 
 
+@pytest.mark.slow  # fed at real pace
 def test_a_long_backchannel_holds_the_bot_paused_but_does_not_cut_it(whisper):
     """1.6 s, far longer than ``barge_in_min_ms``: the paused bot waits for the words (asked for
     when it paused), and "yeah, yeah, right, okay" never cuts it; the utterance's end resumes it."""
@@ -99,6 +102,7 @@ def test_a_long_backchannel_holds_the_bot_paused_but_does_not_cut_it(whisper):
     assert next(e for e in ev if isinstance(e, Resume)).reason == "backchannel"
 
 
+@pytest.mark.slow  # fed at real pace
 @pytest.mark.parametrize("noise", [cough, voiced_cough, coughing_fit, hum], ids=lambda f: f.__name__)
 def test_a_cough_or_a_hum_over_the_bot_never_cuts_it_nor_is_answered(whisper, noise):
     """The voiced ones pause the bot (Silero hears a voice); the words Whisper invents for them

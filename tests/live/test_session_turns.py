@@ -325,6 +325,7 @@ async def _real_ears_session(tmp_path: Path, said: str) -> tuple[SessionRun, Spe
     return run, port, port.heard_from[0] + float(np.flatnonzero(np.abs(pcm) > 0.02)[0]) / 16_000
 
 
+@pytest.mark.slow  # real recognition at real pace, ~6 s
 async def test_real_ears_a_floor_taking_interruption_silences_the_bot_within_300_ms_and_is_not_answered(
         tmp_path: Path) -> None:
     run, port, onset = await _real_ears_session(tmp_path, "Wait, sorry, let me stop you there.")
@@ -343,6 +344,7 @@ async def test_real_ears_a_floor_taking_interruption_silences_the_bot_within_300
         await run.__aexit__(None, None, None)
 
 
+@pytest.mark.slow  # real recognition at real pace, ~6 s
 async def test_real_ears_a_backchannel_pauses_the_bot_and_it_goes_on(tmp_path: Path) -> None:
     run, _port, _onset = await _real_ears_session(tmp_path, "Yeah, right.")
     try:
@@ -354,6 +356,7 @@ async def test_real_ears_a_backchannel_pauses_the_bot_and_it_goes_on(tmp_path: P
         await run.__aexit__(None, None, None)
 
 
+@pytest.mark.slow  # real recognition at real pace, ~6 s
 async def test_real_ears_an_interrupting_question_is_answered(tmp_path: Path) -> None:
     run, port, onset = await _real_ears_session(tmp_path, "Wait, when is the demo?")
     try:

@@ -306,9 +306,9 @@ class Speaker:
                 return
             if handle.halted:
                 return
-            piece = AudioChunk(pcm[i:i + step], rate, pts)
-            await self.sink.send_audio(piece)
-            handle.schedule(text, pts, (start + i + piece.pcm.size) / rate)
+            part = AudioChunk(pcm[i:i + step], rate, pts)
+            await self.sink.send_audio(part)
+            handle.schedule(text, pts, (start + i + part.pcm.size) / rate)
 
 
 async def _each(src: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
