@@ -8,8 +8,8 @@ words ask for: short after a complete question, patient after "um, and…" (``tu
 Talk over the bot, in two stages (LiveKit's false-interruption handling): ``pause_after_ms`` of
 voice pauses it (``HoldOn``), so it falls silent at once; then the words decide. Real words, or
 talk held past ``barge_in_min_ms`` whose words are not (yet) a backchannel, cut it for good
-(``BargeIn``); an utterance that ends as a backchannel, or with no words, lets it go on
-(``Resume``). ``feed`` never blocks on recognition.
+(``BargeIn``); an utterance that ends (400 ms of quiet) as a backchannel, noise or no words
+lets it go on (``Resume``). ``feed`` never blocks on recognition.
 """
 
 from __future__ import annotations
@@ -276,9 +276,9 @@ class Hearing:
         """Someone talks over the bot: pause it once they have talked ``pause_after_ms`` (and ask
         for their words at once), stop it for good once they have held the floor
         ``barge_in_min_ms`` with words that are not a backchannel (or no words, none being
-        recognised). Held the floor = talking
-        now, for so long since they started; short gaps between words do not reset it, a real
-        silence ends the utterance and does (``_settle`` then decides on its words)."""
+        recognised). Held the floor = talking now, for so long since they started; short gaps
+        between words do not reset it, a real silence ends the utterance and does (``_settle``
+        then decides on its words)."""
         if not self._bot_speaking or self._barged or self._silence_start is not None or p < self._on:
             return
         talked_ms = (t1 - self._run_start) * 1000.0
