@@ -70,6 +70,15 @@ def test_a_secret_the_model_writes_never_reaches_the_notes():
     assert leaked(json.dumps(m.decisions) + m.summary, STANDUP.secrets) == []
 
 
+def test_decisions_questions_and_summary_sentences_nobody_said_are_dropped():
+    m = check(_raw([], decisions=["Demo shows EUR payouts only", "Ship on Tuesday after the holiday"],
+                   open_questions=["Does marketing need screenshots?", "Does Northwind need the SOC 2 report?"],
+                   summary="The team prepared the Northwind demo. Ann fixed the login bug."), SAID, PEOPLE)
+    assert m.decisions == ["Demo shows EUR payouts only"]
+    assert m.open_questions == ["Does Northwind need the SOC 2 report?"]
+    assert m.summary == "The team prepared the Northwind demo."
+
+
 @pytest.mark.parametrize("raw", ["not json", "[]", json.dumps({"summary": "", "decisions": []})])
 def test_output_that_is_not_notes_is_refused(raw):
     with pytest.raises(NotesModelError):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 import httpx
 
 from selfcast.brain.redact import MASK, redact
-from selfcast.brain.retrieval import STOPWORDS, terms
+from selfcast.brain.retrieval import STOPWORDS
 from selfcast.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -181,10 +181,11 @@ def check(raw: str, said: Sequence[Said], people: Sequence[str]) -> ModelNotes:
         raise NotesModelError(f"the model's notes are not JSON ({exc.msg} at {exc.pos})") from exc
     if not isinstance(data, dict):
         raise NotesModelError("the model's notes are not a JSON object")
-    summary = _summary(data.get("summary"))
-    if not summary:
-        raise NotesModelError("the model wrote no summary")
     transcript = " ".join(s.text for s in said).lower()
+    heard = _content(transcript) | _content(" ".join(people))
+    summary = " ".join(x for x in split_sentences(_summary(data.get("summary"))) if _grounded(x, heard, 1 / 3))
+    if not summary:
+        raise NotesModelError("the model wrote no summary of what was said")
     actions, dropped = [], []
     for item in _objects(data.get("action_items")):
         owner = _person(str(item.get("owner", "")), people)
@@ -202,11 +203,22 @@ def check(raw: str, said: Sequence[Said], people: Sequence[str]) -> ModelNotes:
             due = ""  # a date nobody said is not a due date
         if (owner, task.lower()) not in {(o, t.lower()) for o, t, _ in actions}:
             actions.append((owner, task, due))
-    return ModelNotes(summary, _strings(data.get("decisions")), actions, _strings(data.get("open_questions")), dropped)
+    decisions = [d for d in _strings(data.get("decisions")) if _grounded(d, heard)]
+    questions = [q for q in _strings(data.get("open_questions")) if _grounded(q, heard)]
+    return ModelNotes(summary, decisions, actions, questions, dropped)
+
+
+def _grounded(text: str, heard: set[str], share: float = 0.5) -> bool:
+    """More than ``share`` of its content words were said in the meeting (not, say, copied from
+    the example); a summary, in the model's own words, needs less than a decision."""
+    words = _content(text)
+    return not words or len(words & heard) > share * len(words)
 
 
 def _content(text: str) -> set[str]:
-    return {w[:5] for w in terms(text) if w not in STOPWORDS and len(w) > 2}
+    """Content words, crudely stemmed (four letters kept, a plural's s off): "moved" ~ "move"."""
+    words = re.findall(r"[^\W_]+", text.lower())
+    return {(w[:-1] if w.endswith("s") and len(w) > 3 else w)[:4] for w in words if w not in STOPWORDS and len(w) > 2}
 
 
 def _first(name: str) -> str:
