@@ -84,14 +84,16 @@ class ChatEndpoint:
     url: str  # base URL ending in /v1
     key: str = field(default="", repr=False)
     model: str = "local"
-    timeout_s: float = 600.0  # after the meeting: a 1.5B model on two busy cores may take minutes
+    timeout_s: float = 300.0  # the longest silence between two pieces (reading the prompt comes first)
     slot: int = -1  # llama.cpp: pin to this slot (-1: any)
     name: str = "llm"
     context_tokens: int = 8192
 
     def complete_json(self, system: str, user: str, schema: dict[str, object], max_tokens: int) -> str:
+        """Streamed, so a slow machine's long answer is bounded by the silence between pieces
+        (``timeout_s``), not by its length."""
         body: dict[str, object] = {
-            "model": self.model, "temperature": 0.0, "max_tokens": max_tokens, "stream": False,
+            "model": self.model, "temperature": 0.0, "max_tokens": max_tokens, "stream": True,
             "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
             "response_format": {"type": "json_schema",
                                 "json_schema": {"name": "meeting_notes", "strict": True, "schema": schema}},
@@ -99,21 +101,30 @@ class ChatEndpoint:
         if self.slot >= 0:
             body["id_slot"] = self.slot
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        pieces: list[str] = []
+        finish = ""
         try:
-            r = httpx.post(self.url.rstrip("/") + "/chat/completions", json=body, headers=headers,
-                           timeout=httpx.Timeout(self.timeout_s, connect=5.0))
+            with httpx.stream("POST", self.url.rstrip("/") + "/chat/completions", json=body, headers=headers,
+                              timeout=httpx.Timeout(self.timeout_s, connect=5.0)) as r:
+                if r.status_code >= 400:
+                    raise NotesModelError(f"{self.name} refused the notes request ({r.status_code}): "
+                                          f"{redact(r.read().decode(errors='replace')[:200])}")
+                for line in r.iter_lines():
+                    if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+                        continue
+                    chunk = json.loads(line[5:])
+                    if "error" in chunk:
+                        raise NotesModelError(f"{self.name} failed mid-answer: {redact(str(chunk['error'])[:200])}")
+                    for choice in chunk.get("choices", []):
+                        pieces.append((choice.get("delta") or {}).get("content") or "")
+                        finish = choice.get("finish_reason") or finish
         except httpx.HTTPError as exc:
             raise NotesModelError(f"{self.name} unreachable at {self.url}: {type(exc).__name__}") from exc
-        if r.status_code >= 400:
-            raise NotesModelError(f"{self.name} refused the notes request ({r.status_code}): {redact(r.text[:200])}")
-        try:
-            choice = r.json()["choices"][0]
-            content = choice["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise NotesModelError(f"{self.name} answered without a message: {redact(r.text[:200])}") from exc
-        if choice.get("finish_reason") == "length":
+        except (ValueError, AttributeError) as exc:
+            raise NotesModelError(f"{self.name} streamed something that is not a chat completion") from exc
+        if finish == "length":
             raise NotesModelError(f"{self.name} ran out of tokens ({max_tokens}) before the notes were complete")
-        return str(content or "")
+        return "".join(pieces)
 
 
 def schema(people: Sequence[str]) -> dict[str, object]:
