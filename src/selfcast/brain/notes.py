@@ -162,17 +162,17 @@ def make_notes(transcript: list[TranscriptLine], *, bot_name: str, attendees: li
     if model is not None and sentences:
         said = _said(sentences, [s.speaker for s in segs])
         try:
-            m = write(model, said, people, bot_name)
+            written = write(model, said, people, bot_name)
         except NotesModelError as exc:
             if strict:
                 raise Unavailable(f"{model.name} could not write the notes: {exc}") from exc
             log.warning("notes: %s could not write them (%s); the rule-based notes stand in", model.name, exc)
         else:
-            for why in m.dropped:
+            for why in written.dropped:
                 log.info("notes: dropped the model's action item %s", why)
-            return MeetingNotes(summary=m.summary, decisions=m.decisions,
-                                action_items=[ActionItem(o, t, d) for o, t, d in m.action_items],
-                                open_questions=m.open_questions, attendees=people, duration_s=duration)
+            return MeetingNotes(summary=written.summary, decisions=written.decisions,
+                                action_items=[ActionItem(o, t, d) for o, t, d in written.action_items],
+                                open_questions=written.open_questions, attendees=people, duration_s=duration)
     return MeetingNotes(
         summary=_summary(sentences, bot_name),
         decisions=list(dict.fromkeys(decisions)),

@@ -71,8 +71,11 @@ class NotesModelError(Exception):
 class NotesModel(Protocol):
     """A chat model that answers with JSON fitting a schema."""
 
-    name: str
-    context_tokens: int  # prompt + answer must fit: a longer meeting's latest part is what gets noted
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def context_tokens(self) -> int: ...  # prompt + answer must fit: a longer meeting's latest part is noted
 
     def complete_json(self, system: str, user: str, schema: dict[str, object], max_tokens: int) -> str: ...
 
@@ -197,7 +200,8 @@ def check(raw: str, said: Sequence[Said], people: Sequence[str]) -> ModelNotes:
     summary = " ".join(x for x in split_sentences(_summary(data.get("summary"))) if _grounded(x, heard, 1 / 3))
     if not summary:
         raise NotesModelError("the model wrote no summary of what was said")
-    actions, dropped = [], []
+    actions: list[tuple[str, str, str]] = []
+    dropped: list[str] = []
     for item in _objects(data.get("action_items")):
         owner = _person(str(item.get("owner", "")), people)
         task = _text(item.get("task"))
@@ -326,7 +330,7 @@ def notes_model_for(brain: object) -> NotesModel | None:
     settings = getattr(brain, "settings", None)
     local = getattr(brain, "name", "") == "llm"
     ctx = int(getattr(settings, "llm_ctx_per_slot", 4096)) if local else 32_000
-    return BrainWriter(brain, ctx)  # type: ignore[arg-type]
+    return BrainWriter(brain, ctx)  # type: ignore[arg-type]  # checked: it has complete()
 
 
 @contextmanager
