@@ -65,7 +65,7 @@ class _Tally:
 
 def ask(brain: Brain, bot_name: str, card_text: str, question: str) -> str:
     """One question in a fresh meeting, through the session's own conversation record."""
-    conv = Conversation(bot_name=bot_name, brain=brain, context=card_text)  # type: ignore[arg-type]
+    conv = Conversation(bot_name=bot_name, brain=brain, context=card_text)
     conv.heard(ASKER, question, 0.0, 0.4 * len(question.split()))
     return " ".join(brain.reply(conv.history(), conv.brain_context())).strip()
 
@@ -74,7 +74,7 @@ def run_workspace(brain: Brain, ws: Workspace, tmp: Path, verbose: bool) -> dict
     repo = build_workspace(ws, tmp)
     card = build_card(repo, history_files=[])
     bot = ws.owner.split()[0]
-    brain.prepare(Conversation(bot_name=bot, brain=brain, context=card.text).brain_context())  # type: ignore[arg-type]
+    brain.prepare(Conversation(bot_name=bot, brain=brain, context=card.text).brain_context())
     tally = brain.fallback if isinstance(brain.fallback, _Tally) else None
     rows = []
     for q in ws.questions:
@@ -101,17 +101,17 @@ def run_meetings(brain_settings: BrainSettings, writer: str, verbose: bool) -> l
     out = []
     with notes_model(brain_settings) if writer == "auto" else contextlib.nullcontext() as model:
         for m in load_meetings():
-            args = {"bot_name": m.bot_name, "attendees": list(m.attendees)}
+            lines, who = list(m.lines), list(m.attendees)
             by = "rules"
             if model is not None:
                 try:
-                    notes = make_notes(list(m.lines), model=model, strict=True, **args)
+                    notes = make_notes(lines, bot_name=m.bot_name, attendees=who, model=model, strict=True)
                     by = model.name
                 except Unavailable as exc:
                     by = f"rules (the model failed: {exc})"[:200]
-                    notes = make_notes(list(m.lines), **args)
+                    notes = make_notes(lines, bot_name=m.bot_name, attendees=who)
             else:
-                notes = make_notes(list(m.lines), **args)
+                notes = make_notes(lines, bot_name=m.bot_name, attendees=who)
             s = score_notes(m, notes)
             if verbose:
                 print(f"  {m.name} (by {by}): missing {s.missing or 'nothing'}; invented actions "
