@@ -91,6 +91,7 @@ def test_a_commitment_is_read_with_the_request_before_it():
     assert backed("Jonas Berg", "Open the pull request for the crash fix", said)
     assert not backed("Aiko Tanaka", "Merge the dark mode chart", said)
     assert not backed("Jonas Berg", "Write the release notes", said)
+    assert not backed("Jonas Berg", "Ship on Thursday", said)  # a shared day is not a shared task
 
 
 def test_the_schema_limits_owners_to_the_people_in_the_meeting():

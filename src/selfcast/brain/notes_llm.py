@@ -212,7 +212,9 @@ def check(raw: str, said: Sequence[Said], people: Sequence[str]) -> ModelNotes:
             dropped.append(f"{item.get('owner')!r}: {task} (not a speaker or attendee)")
             continue
         if not backed(owner, task, said):
-            dropped.append(f"{owner}: {task} (nobody committed to or assigned it in the meeting)")
+            why = f"{owner}: {task} (nobody committed to or assigned it in the meeting)"
+            if why not in dropped:
+                dropped.append(why)
             continue
         if due and not all(w in transcript for w in re.findall(r"[a-z0-9]+", due.lower())):
             due = ""  # a date nobody said is not a due date
@@ -230,10 +232,19 @@ def _grounded(text: str, heard: set[str], share: float = 0.5) -> bool:
     return not words or len(words & heard) > share * len(words)
 
 
+_WHEN = frozenset([
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tonight", "tomorrow",
+    "yesterday", "week", "month", "next", "end", "january", "february", "march", "april", "may", "june", "july",
+    "august", "september", "october", "november", "december", "after", "before", "until",
+])
+
+
 def _content(text: str) -> set[str]:
-    """Content words, crudely stemmed (four letters kept, a plural's s off): "moved" ~ "move"."""
+    """Content words, crudely stemmed (four letters kept, a plural's s off): "moved" ~ "move".
+    Days and months are not content: "Ship on Friday" is not backed by "… by Friday"."""
     words = re.findall(r"[^\W_]+", text.lower())
-    return {(w[:-1] if w.endswith("s") and len(w) > 3 else w)[:4] for w in words if w not in STOPWORDS and len(w) > 2}
+    return {(w[:-1] if w.endswith("s") and len(w) > 3 else w)[:4] for w in words
+            if w not in STOPWORDS and w not in _WHEN and len(w) > 2}
 
 
 def _first(name: str) -> str:
