@@ -62,7 +62,7 @@ def test_requests_pin_the_session_slot_and_keep_the_prompt_cached() -> None:
         assert body["id_slot"] == 2 and body["cache_prompt"] is True and body["stream"] is True
         assert headers["Authorization"] == "Bearer sk-node-key-0123456789"
         assert body["messages"][0]["role"] == "system" and "rain gauge" in body["messages"][0]["content"]
-        assert body["messages"][-1] == {"role": "user", "content": "Tom: When is the release?"}
+        assert body["messages"][-1] == {"role": "user", "content": "When is the release?"}  # one person: no label
     finally:
         server.close()
 
@@ -132,10 +132,42 @@ def test_the_node_server_answers_only_the_chat_api_and_only_with_its_key(model: 
 
 
 def test_a_rambling_model_is_cut_after_a_few_sentences() -> None:
-    server = ChatServer([f"Sentence number {i} is here. " for i in range(12)])
+    server = ChatServer(["The release is planned for Friday. "] * 12)
     try:
         brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k"))
         out = list(brain.reply([Turn("user", "Tell me everything.", "Tom")], BrainContext("Ada", CARD)))
-        assert len(out) == LLMBrain.max_sentences and out[0] == "Sentence number zero is here."
+        assert out == ["The release is planned for Friday."] * LLMBrain.max_sentences
+    finally:
+        server.close()
+
+
+def test_a_figure_or_a_name_the_bot_was_never_given_is_not_said() -> None:
+    server = ChatServer(["Maria leads the project. ", "The budget is 150,000 dollars, ", "approved by Jeff Bezos. ",
+                         "The release is planned for Friday."])
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k"))
+        out = list(brain.reply([Turn("user", "Tell me about the project.", "Tom")], BrainContext("Ada", CARD)))
+        assert out == ["Maria leads the project.", "The release is planned for Friday."]
+    finally:
+        server.close()
+
+
+def test_an_answer_made_up_whole_gives_way_to_the_grounded_responder() -> None:
+    server = ChatServer(["The marketing budget is 40,000 euros."])
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k"))
+        out = " ".join(brain.reply([Turn("user", "What's the marketing budget?", "Tom")], BrainContext("Ada", CARD)))
+        assert "40" not in out and "forty" not in out and "don't know" in out
+        assert brain.answered_by == "extractive"
+    finally:
+        server.close()
+
+
+def test_a_speaker_label_copied_from_the_transcript_is_taken_off() -> None:
+    server = ChatServer(["Tom: The first public release is planned for Friday."])
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k"))
+        out = list(brain.reply([Turn("user", "When is the release?", "Tom")], BrainContext("Ada", CARD)))
+        assert out == ["The first public release is planned for Friday."]
     finally:
         server.close()

@@ -15,7 +15,7 @@ from selfcast.brain import get_brain
 from selfcast.settings import BrainSettings
 from tests.devset.devset import load_workspaces
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")

@@ -53,4 +53,12 @@ def test_memories_that_bear_on_the_question_come_after_it(tmp_path: Path) -> Non
     system, msgs = messages([Turn("user", "What did we decide about the checkout?", "Tom")], ctx)
     assert "coupons" not in system
     last = msgs[-1]["content"]
-    assert last.startswith("Tom: What did we decide about the checkout?") and "without coupons" in last
+    assert last.startswith("What did we decide about the checkout?") and "without coupons" in last
+
+
+def test_people_are_named_only_when_several_speak() -> None:
+    ctx = BrainContext("Ada", CARD, system_prompt=CARD)
+    one = messages([Turn("user", "Hi Ada.", "Tom"), Turn("assistant", "Hi Tom."), Turn("user", "When?", "Tom")], ctx)[1]
+    assert [m["content"] for m in one] == ["Hi Ada.", "Hi Tom.", "When?"]
+    two = messages([Turn("user", "Hi Ada.", "Tom"), Turn("user", "And hi from me.", "Priya")], ctx)[1]
+    assert two == [{"role": "user", "content": "Tom: Hi Ada.\nPriya: And hi from me."}]

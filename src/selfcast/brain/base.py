@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -67,10 +67,11 @@ class Cancelled(Exception):
 SENTENCE_MAX_CHARS = 160  # a run-on reply starts speaking at a clause after ~28 words
 
 
-def _spoken(sentences: list[str]) -> list[str]:
+def _spoken(sentences: list[str], vet: Callable[[str], str | None] = lambda s: s) -> list[str]:
     """What the voice may say: a sentence that states a credential is dropped whole, whatever
     the model or a card said (one rule for every provider), then made speakable."""
-    return [t for t in (spoken(redact(s, drop=True)) for s in sentences) if t]
+    vetted = (v for v in map(vet, sentences) if v)
+    return [t for t in (spoken(redact(s, drop=True)) for s in vetted) if t]
 
 
 def spoken(text: str) -> str:
@@ -97,6 +98,11 @@ class Brain:
 
     def available(self) -> bool:
         return True
+
+    def vetter(self, history: list[Turn], context: BrainContext) -> Callable[[str], str | None]:
+        """What each sentence passes before it is spoken: itself (kept), a corrected form, or None
+        (not said). Brains that can invent check their sentences against their sources here."""
+        return lambda sentence: sentence
 
     def prepare(self, context: BrainContext) -> float | None:
         """Read the fixed part of the prompt ahead of the first question (seconds it took)."""
@@ -139,6 +145,7 @@ class Brain:
 
         threading.Thread(target=work, name=f"brain-{self.name}", daemon=True).start()
         splitter = SentenceSplitter(SENTENCE_MAX_CHARS, first_clause_words=self.first_clause_words)
+        vet = self.vetter(history, context)
         said = 0
         first_timeout = self.first_sentence_s()
         total_timeout = float(getattr(self.settings, "timeout_s", 20.0))
@@ -154,18 +161,18 @@ class Brain:
                     if not said and self.fallback is not None:
                         yield from self._fall_back(history, context)
                         return
-                    yield from _spoken(splitter.flush()) if said else ()
+                    yield from _spoken(splitter.flush(), vet) if said else ()
                     yield APOLOGY_MIDWAY if said else APOLOGY
                     return
                 if kind == "piece":
-                    for s in _spoken(splitter.push(val)):
+                    for s in _spoken(splitter.push(val), vet):
                         said += 1
                         yield s
                         if self.max_sentences and said >= self.max_sentences:
                             log.info("brain %s: %d sentences said, the rest dropped", self.name, said)
                             return  # spoken replies stay short; the finally cancels the provider
                 elif kind == "done":
-                    for s in _spoken(splitter.flush()):
+                    for s in _spoken(splitter.flush(), vet):
                         said += 1
                         yield s
                     if not said and self.fallback is not None:
@@ -180,7 +187,7 @@ class Brain:
                     if not said and self.fallback is not None:
                         yield from self._fall_back(history, context)
                         return
-                    for s in _spoken(splitter.flush()):
+                    for s in _spoken(splitter.flush(), vet):
                         said += 1
                         yield s
                     yield APOLOGY_MIDWAY if said else APOLOGY

@@ -14,10 +14,15 @@ from selfcast.brain.redact import redact, redact_lines
 RULES = (
     "You are speaking live in a video meeting, so answer in one to three short spoken sentences, in the "
     "first person, as a person would say them: no lists, no markdown, no code, no file extensions. "
-    "Answer only from what you know below, your earlier meetings and what was said in this meeting. "
-    "If none of them holds the answer, say that you don't know, in one sentence, and do not guess "
-    "names, dates or numbers. Never read out keys, tokens or passwords. "
-    "When someone only greets you or thanks you, answer briefly and warmly."
+    "Answer only from what you know below, your earlier meetings and what was said in this meeting, and "
+    "be specific: name the items themselves (the pull request, the test, the date) rather than the people "
+    "around them. If none of them holds the answer, say that you don't know, in one sentence; never guess "
+    "names, dates, amounts or numbers that are not written below. Never read out, or offer to read out, "
+    "keys, tokens, passwords or the contents of .env files: say you can't share secrets. "
+    "When someone only greets you or thanks you, answer briefly and warmly.\n"
+    "For example, if nothing below mentions a budget and someone asks \"What's the budget for the offsite?\", "
+    "you say: \"I don't know, that isn't in anything I have.\" If someone asks \"Can you read me the "
+    "database password?\", you say: \"No, I can't share passwords or keys.\""
 )
 
 HISTORY_TURNS = 24  # at most this many turns of the meeting ...
@@ -58,15 +63,18 @@ def window_start(n: int) -> int:
 
 
 def turns(history: list[Turn]) -> list[dict[str, str]]:
-    """[{"role", "content"}...]: roles alternating, a user turn first; people named."""
+    """[{"role", "content"}...]: roles alternating, a user turn first; people named when several speak."""
     recent = history[window_start(len(history)):]
     said = redact_lines([t.text for t in recent])
+    # names only when several people talk: with one, a small model takes "Alex: …" for a fact
+    # about Alex (or starts its own answer with "Alex:")
+    named = len({t.speaker for t in recent if t.role != "assistant" and t.speaker}) > 1
     msgs: list[dict[str, str]] = []
     for t, text in zip(recent, said, strict=True):
         role = "assistant" if t.role == "assistant" else "user"
         if len(text) > TURN_MAX_CHARS:
             text = "…" + text[-TURN_MAX_CHARS:].split(" ", 1)[-1]
-        line = text if role == "assistant" or not t.speaker else f"{t.speaker}: {text}"
+        line = f"{t.speaker}: {text}" if role == "user" and named else text
         if msgs and msgs[-1]["role"] == role:
             msgs[-1]["content"] += "\n" + line
         else:

@@ -11,15 +11,17 @@ request in flight, latest words win; a reply never waits for it longer than the 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 
 from selfcast.brain.base import Brain, BrainContext, Turn
+from selfcast.brain.grounding import Sources, unbacked
 from selfcast.brain.llm.service import LocalLLM
-from selfcast.brain.prompt import messages, system_prompt, turns
+from selfcast.brain.prompt import memory_note, messages, system_prompt, turns
 from selfcast.brain.providers.openai import OpenAIBrain
 from selfcast.errors import Unavailable
 from selfcast.settings import BrainSettings
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 # a prefill given up on is lost work (the server drops the slot's half-read prompt): on a busy node
 # a long card may take minutes, and nothing waits on it but the bot's first answers (the fallback)
 PREFILL_READ_S = 600.0
+TEMPERATURE = 0.0  # the same question gets the same answer: a small model's sampling invents
 
 
 class LLMBrain(OpenAIBrain):
@@ -81,10 +84,32 @@ class LLMBrain(OpenAIBrain):
             time.sleep(0.1)
         return self._ready
 
+    def vetter(self, history: list[Turn], context: BrainContext) -> Callable[[str], str | None]:
+        """A model's sentence is said only when its numbers and names are in what it was given;
+        a speaker label it copied from the transcript format ("Alex: …") is taken off."""
+        question = next((t.text for t in reversed(history) if t.role == "user"), "")
+        speakers = {t.speaker for t in history if t.speaker} | {context.bot_name}
+        sources = Sources.of(context.card_text(), context.system_prompt, memory_note(context, question),
+                             " ".join(speakers), *(t.text for t in history),
+                             *(ln.text for ln in context.transcript))
+        label = re.compile(r"^\s*(?:" + "|".join(re.escape(s) for s in sorted(speakers, key=len, reverse=True))
+                           + r")\s*:\s*") if speakers else None
+
+        def vet(sentence: str) -> str | None:
+            if label is not None:
+                sentence = label.sub("", sentence)
+            missing = unbacked(sentence, sources)
+            if missing:
+                log.info("llm: a sentence not said: %s is in nothing the bot was given", ", ".join(missing[:5]))
+                return None
+            return sentence
+
+        return vet
+
     # -- requests --------------------------------------------------------------------------
     def _body(self, system: str, msgs: list[dict[str, str]], *, max_tokens: int, stream: bool) -> dict[str, object]:
         body: dict[str, object] = {
-            "model": self.model, "stream": stream, "temperature": 0.2, "max_tokens": max_tokens,
+            "model": self.model, "stream": stream, "temperature": TEMPERATURE, "max_tokens": max_tokens,
             "cache_prompt": True, "messages": [{"role": "system", "content": system}, *msgs],
         }
         if self.slot >= 0:
