@@ -247,6 +247,12 @@ def _content(text: str) -> set[str]:
             if w not in STOPWORDS and w not in _WHEN and len(w) > 2}
 
 
+def similar(a: str, b: str) -> bool:
+    """The same item in other words: half the content words of the shorter one are shared."""
+    wa, wb = _content(a), _content(b)
+    return bool(wa and wb) and len(wa & wb) * 2 >= min(len(wa), len(wb))
+
+
 def _first(name: str) -> str:
     return name.split()[0].lower() if name.split() else ""
 
