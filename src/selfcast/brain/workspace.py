@@ -310,6 +310,17 @@ _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failure|Interrupt|E
 _GENERIC_ERR = re.compile(r"(?:^|\s)(?:error|ERR!|fatal):\s+(.+)$", re.I)
 
 
+def _ran(source: str) -> str:
+    """What a log recorded, said plainly: build.log → "the last build", train.log → "the last
+    training run" (a small model links "does it build?" to a failure only when it is named so)."""
+    stem = Path(source).stem.lower()
+    for key, what in (("build", "the last build"), ("train", "the last training run"), ("test", "the last test run"),
+                      ("deploy", "the last deploy"), ("install", "the last install"), ("lint", "the last lint run")):
+        if key in stem:
+            return what
+    return f"the last run in {Path(source).name}" if source else "the last run"
+
+
 def _errors_from_log(text: str, source: str) -> list[str]:
     """Recent failures in a terminal log: failing tests, the last line of tracebacks, errors."""
     found: list[str] = []
@@ -335,13 +346,14 @@ def _errors_from_log(text: str, source: str) -> list[str]:
                     where = f"{Path(fm.group(1)).name}:{fm.group(2)} in {fm.group(3)}"
                     continue
                 em = _EXC_LINE.match(t)
-                if em and not t.startswith("File "):
-                    found.append(_clean(f"{em.group(1)}: {em.group(2)}" + (f" at {where}" if where else ""), 200))
+                if em and not t.startswith("File "):  # said as a failure of what the log ran
+                    found.append(_clean(f"{_ran(source)} failed with {em.group(1)}: {em.group(2)}"
+                                        + (f" at {where}" if where else ""), 200))
                     break
             continue
         m = _GENERIC_ERR.search(s)
         if m and "[REDACTED]" not in s and len(s) < 300:
-            found.append(_clean(f"error: {m.group(1)}", 160))
+            found.append(_clean(f"{_ran(source)} failed: error: {m.group(1)}", 160))
     # newest last, deduplicated keeping the newest occurrence
     seen: dict[str, None] = {}
     for f in reversed(found):
