@@ -296,7 +296,7 @@ async def sessions_at_once(srv: H.LiveServer, args, out: dict) -> None:
         await asyncio.sleep(6)  # greetings over
         pids = [worker_pid(srv, r.session_id) for r in rooms]
         c_self, c_w, t0 = proc_cpu_s(os.getpid()), sum(proc_cpu_s(p) for p in pids), time.monotonic()
-        for k in range(args.questions):
+        for k in range(args.multi_questions):
             for i, p in enumerate(people):
                 q = QUESTIONS[(k + i) % len(QUESTIONS)]
                 t_q, dur = await p.say(H.espeak(q))
@@ -379,6 +379,7 @@ async def main() -> None:
     ap.add_argument("--window-s", type=float, default=20.0)
     ap.add_argument("--sessions", type=int, default=4, help="sessions at once sharing the model (0: skip)")
     ap.add_argument("--barge-ins", type=int, default=3, help="interruptions measured in the conversation")
+    ap.add_argument("--multi-questions", type=int, default=3, help="questions per session when several run at once")
     ap.add_argument("--skip", default="", help="comma list: conversation,capacity")
     args = ap.parse_args()
     out: dict = {}

