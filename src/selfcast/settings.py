@@ -151,6 +151,7 @@ class SessionOptions(BaseModel):
     give up on a join and how often to look for agent commands.
     """
 
+    notes_model_s: float = 20.0  # the model writes the notes within this, else the rules do (a leave is killed at 30 s)
     greeting: str = "auto"  # auto (greet in one-to-one calls only) | on | off
     greeting_text: str = ""  # empty = "Hi, I'm {name}. Ask me anything about what I've been working on."
     reply_to: str = "addressed"  # addressed (the hearing policy decides) | all

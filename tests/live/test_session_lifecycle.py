@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from selfcast.live.contract import Command, Directive
 from selfcast.live.joining import BotCrashed, MediaNotFlowing
 from selfcast.meeting.outcomes import EventKind, Outcome
-from tests.live.fakes import FakeMeeting, FixedChunkVoice, engines
+from tests.live.fakes import CannedBrain, FakeMeeting, FixedChunkVoice, engines
 from tests.live.session_run import SessionRun
 
 
@@ -156,3 +157,27 @@ async def test_notes_are_stored_on_leave_and_remembered_in_the_next_meeting(tmp_
         context = nxt.brain.asked[0][1]
         assert context.memory is not None
         assert [m.text for m in context.memory.items()] == [m["text"] for m in remembered]
+
+
+class SlowNotesBrain(CannedBrain):
+    """A brain whose model takes far too long to write the notes."""
+
+    name = "llm"
+
+    def complete(self, system: str, user: str, *, schema: dict | None = None, max_tokens: int = 800) -> str:
+        time.sleep(5.0)
+        return "{}"
+
+
+async def test_notes_the_model_cannot_write_in_time_are_written_by_the_rules(tmp_path: Path) -> None:
+    brain = SlowNotesBrain({"release": ["The first release is planned for Friday."]})
+    async with SessionRun(tmp_path, eng=engines(brain=brain), greeting="off", notes_model_s=0.5) as run:
+        await run.ready()
+        t = run.port.media_time()
+        run.hearing.question("Ada, when is the release?", start=t - 1, end=t)
+        await run.until(run.bot_lines, why="the answer")
+        t0 = time.monotonic()
+    assert time.monotonic() - t0 < 4.0  # the session left without waiting for the model
+    assert run.reporter.notes is not None
+    data, _ = run.reporter.notes
+    assert data["exchanges"][0]["said"] == "Ada, when is the release?"

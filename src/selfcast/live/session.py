@@ -257,9 +257,15 @@ class LiveSession:
         if self.conv is None or self.policy.ready_at is None:
             return  # never in the meeting: nothing to take notes of
         try:
-            record = await asyncio.to_thread(build_notes, self.conv.transcript(), bot_name=self.spec.bot_name,
-                                             participants=self.watch.participants,
-                                             model=notes_model_for(self.engines.brain if self.engines else None))
+            lines, people = self.conv.transcript(), self.watch.participants
+            model = notes_model_for(self.engines.brain if self.engines else None)
+            try:  # the model writes them if it can in time; the worker must be gone before it is killed
+                record = await asyncio.wait_for(asyncio.to_thread(
+                    build_notes, lines, bot_name=self.spec.bot_name, participants=people, model=model),
+                    timeout=self.options.notes_model_s if model is not None else None)
+            except TimeoutError:
+                log.warning("the model did not write the notes in %ss: the rules write them", self.options.notes_model_s)
+                record = await asyncio.to_thread(build_notes, lines, bot_name=self.spec.bot_name, participants=people)
             await self.reporting.store_notes(*self.consent.annotate(record.data, record.markdown))
             if self.conv.memory is not None:
                 meeting = MeetingInfo(self.spec.session_id, platform=self.spec.platform)
