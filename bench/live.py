@@ -151,8 +151,9 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
                                     # the session's own clock: end of turn -> reply decided -> first sample due
                                     "bot_side": [{k: r.get(k) for k in ("decide_ms", "first_audio_ms", "silence_ms",
                                                                         "decode_ms", "cue", "brain")} for r in replies]}
-        out["answers"] = [ln["text"] for ln in http.get(f"/v1/sessions/{sid}/transcript").json().get("lines", [])
-                          if ln.get("bot")]
+        said = http.get(f"/v1/sessions/{sid}/transcript").json()
+        said = said.get("lines", said.get("segments", [])) if isinstance(said, dict) else said
+        out["answers"] = [ln.get("text") for ln in said if isinstance(ln, dict) and ln.get("bot")]
         out["brain_prefill_s"] = _prefill(http, sid)
         spans = rec.voiced_spans(rec.first_epoch)
         mt, mar = H.mouth_series(frames)

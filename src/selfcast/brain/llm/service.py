@@ -1,6 +1,7 @@
 """One llama.cpp server per node: the model loaded once, a slot (its own KV cache) per session.
 
-``xllamacpp`` runs llama.cpp's own server inside this process: an OpenAI-compatible HTTP API on
+``xllamacpp`` runs llama.cpp's own server in a process of its own (``selfcast.brain.llm.serve``,
+niced so that live media and hearing win the CPU on a busy node): an OpenAI-compatible HTTP API on
 loopback, guarded by a random API key, with ``n_parallel`` slots. Each session is leased a slot
 and pins its requests to it (``id_slot``), so its reference card, prefilled once while the bot
 joins, stays in that slot's cache and each turn pays only for its own new words. Loading takes a
@@ -10,12 +11,19 @@ until then a session's brain answers with the extractive responder.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import secrets
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -24,6 +32,7 @@ from selfcast.settings import BrainSettings
 from selfcast.weights import QWEN_CODER_1_5B, assemble, default_models_dir
 
 log = logging.getLogger(__name__)
+LOAD_TIMEOUT_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ class LocalLLM:
         self.key = "sk-" + secrets.token_urlsafe(24)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        self._server: object | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self.error: str = ""
@@ -78,33 +88,41 @@ class LocalLLM:
         return self
 
     def _load(self) -> None:
+        """Start the server process (niced: a live session's media and ears come first on a busy
+        node; the model takes what CPU is left) and wait until it answers ``/health``."""
         try:
-            import xllamacpp
-
             path = model_path(self.settings)
-            p = xllamacpp.CommonParams()
-            p.model.path = str(path)
-            p.n_parallel = self.slots
-            p.n_ctx = int(self.settings.llm_ctx_per_slot) * self.slots
-            p.cpuparams.n_threads = int(self.settings.llm_threads)
-            p.cpuparams_batch.n_threads = int(self.settings.llm_threads)
-            p.api_keys = [self.key]
-            p.hostnames = ["127.0.0.1"]
-            p.port = self.port
-            p.verbosity = -1
-            p.warmup = False
-            p.cache_prompt = True
-            p.n_threads_http = max(4, self.slots * 2)
-            # only the chat API: no web UI, no slot/props/metrics pages on the node's loopback port
-            p.ui = False
-            p.endpoint_slots = False
-            p.endpoint_props = False
-            p.endpoint_metrics = False
-            self._server = xllamacpp.Server(p)
-            self._ready.set()
-            log.info("llm: %s loaded with %d slots at %s", path.name, self.slots, self.url)
+            config = {"model": str(path), "slots": self.slots, "ctx": int(self.settings.llm_ctx_per_slot) * self.slots,
+                      "threads": int(self.settings.llm_threads), "port": self.port}
+            env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")}
+            env |= {"SELFCAST_LLM_CONFIG": json.dumps(config), "SELFCAST_LLM_KEY": self.key}
+            nice = int(self.settings.llm_nice)
+            # llama.cpp's own log, kept for the error message (a pipe nobody reads would fill and stall it);
+            # open as long as the process runs, closed in close()
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "selfcast.brain.llm.serve"], env=env, stdin=subprocess.DEVNULL,
+                stdout=self._log, stderr=self._log, start_new_session=True,
+                preexec_fn=(lambda: os.nice(nice)) if nice else None)
+            health = self.url.removesuffix("/v1") + "/health"
+            deadline = time.monotonic() + LOAD_TIMEOUT_S
+            while time.monotonic() < deadline:
+                if self._proc.poll() is not None:
+                    self._log.seek(0)
+                    err = self._log.read().decode(errors="replace")
+                    raise RuntimeError(f"the model server exited ({self._proc.returncode}): {err.strip()[-300:]}")
+                try:
+                    if httpx.get(health, timeout=1.0).status_code == 200:
+                        self._ready.set()
+                        log.info("llm: %s loaded with %d slots at %s (pid %d)", path.name, self.slots, self.url,
+                                 self._proc.pid)
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            raise TimeoutError(f"the model server did not answer within {LOAD_TIMEOUT_S:.0f} s")
         except Exception as exc:  # the brain falls back; the reason is kept for doctor and logs
-            self.error = f"{type(exc).__name__}: {exc}"[:300]
+            self.error = f"{type(exc).__name__}: {exc}"[:400]
             log.error("llm: loading the model failed: %s", self.error)
 
     @property
@@ -129,9 +147,17 @@ class LocalLLM:
             return False
 
     def close(self) -> None:
-        server, self._server = self._server, None
+        proc, self._proc = self._proc, None
         self._ready.clear()
-        del server  # the server's destructor stops its loop and frees the model
+        if self._log is not None:
+            self._log.close()
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
 
 
 class SlotLeases:
