@@ -171,3 +171,23 @@ def test_a_speaker_label_copied_from_the_transcript_is_taken_off() -> None:
         assert out == ["The first public release is planned for Friday."]
     finally:
         server.close()
+
+
+def test_while_the_card_is_being_read_the_grounded_responder_answers_at_once() -> None:
+    server = ChatServer(["Too late."], mode="slow", delay=3.0)  # a prefill that takes 3 s
+    try:
+        brain = get_brain(BrainSettings(llm_url=server.url + "/v1", llm_key="k"))
+        assert isinstance(brain, LLMBrain)
+        import threading
+
+        prep = threading.Thread(target=brain.prepare, args=(BrainContext("Ada", CARD, system_prompt=CARD),))
+        prep.start()
+        time.sleep(0.3)
+        t0 = time.perf_counter()
+        answer = ask(brain, "When is the first public release?")
+        assert "Friday" in answer and time.perf_counter() - t0 < 0.5
+        assert brain.answered_by == "extractive"
+        prep.join()
+        assert brain.available()
+    finally:
+        server.close()

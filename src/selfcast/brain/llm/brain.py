@@ -59,12 +59,15 @@ class LLMBrain(OpenAIBrain):
         self._warm_busy = False
         self.timings: dict[str, float] = {}
         self.last_prefill: dict[str, int] = {}
+        self._preparing = threading.Event()
         self._prefiller = httpx.Client(timeout=httpx.Timeout(PREFILL_READ_S, connect=5.0),
                                        headers={"Authorization": f"Bearer {settings.llm_key}"})
 
     # -- availability ----------------------------------------------------------------------
     def available(self) -> bool:
-        return self.ready()
+        """Loaded, and not still reading the card: a reply would queue behind the prefill in
+        the session's slot and miss its deadline, so the grounded responder answers at once."""
+        return self.ready() and not self._preparing.is_set()
 
     def first_sentence_s(self) -> float:
         return self.first_sentence_deadline
@@ -133,7 +136,10 @@ class LLMBrain(OpenAIBrain):
                                         json=self._body(system, msgs, max_tokens=1, stream=False))
         if response.status_code >= 400:
             raise Unavailable(f"{self.vendor} refused a prefill ({response.status_code}): {response.text[:200]}")
-        timings = response.json().get("timings") or {}
+        try:
+            timings = response.json().get("timings") or {}
+        except ValueError:  # a server that keeps prompts but reports no timings
+            timings = {}
         # tokens read now (prompt_n) and found already in the slot's cache (cache_n)
         self.last_prefill = {k: int(timings.get(k, 0)) for k in ("prompt_n", "cache_n")}
         return time.perf_counter() - t0
@@ -143,7 +149,11 @@ class LLMBrain(OpenAIBrain):
         while the bot joins). Seconds it took, or None when the model was not ready."""
         if not self.ready(wait_s):
             return None
-        took = self._prefill(system_prompt(context), [{"role": "user", "content": "(the meeting is starting)"}])
+        self._preparing.set()
+        try:
+            took = self._prefill(system_prompt(context), [{"role": "user", "content": "(the meeting is starting)"}])
+        finally:
+            self._preparing.clear()
         self.timings["prefill_s"] = round(took, 3)
         log.info("llm: card prefilled in %.2fs (slot %d)", took, self.slot)
         return took
