@@ -191,3 +191,37 @@ def test_while_the_card_is_being_read_the_grounded_responder_answers_at_once() -
         assert brain.available()
     finally:
         server.close()
+
+
+@pytest.mark.slow
+def test_the_model_server_leaves_when_the_node_that_started_it_dies(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "node.py"
+    script.write_text(
+        "import sys, time\n"
+        "from selfcast.brain.llm.service import LocalLLM\n"
+        "from selfcast.settings import BrainSettings\n"
+        "llm = LocalLLM(BrainSettings(llm_slots=1)).start()\n"
+        "assert llm.wait(120), llm.error\n"
+        "print(llm._proc.pid, flush=True)\n"
+        "time.sleep(600)\n")
+    node = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(node.stdout.readline())
+        os.kill(node.pid, signal.SIGKILL)  # the node dies without closing its model
+        node.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.3)
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the model server outlived its node")
+    finally:
+        node.kill()

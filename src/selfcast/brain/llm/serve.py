@@ -1,7 +1,8 @@
 """The node's model server process (``python -m selfcast.brain.llm.serve``), started by ``LocalLLM``.
 
 Its configuration comes in ``SELFCAST_LLM_CONFIG`` (JSON: model, slots, ctx, threads, port) and its
-key in ``SELFCAST_LLM_KEY``, never on the command line. It serves until SIGTERM.
+key in ``SELFCAST_LLM_KEY``, never on the command line. It serves until SIGTERM, or until the
+process that started it is gone.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import os
 import signal
 import threading
+
+PARENT_CHECK_S = 2.0
 
 
 def main() -> None:
@@ -34,11 +37,16 @@ def main() -> None:
     p.endpoint_slots = False
     p.endpoint_props = False
     p.endpoint_metrics = False
+    parent = os.getppid()
     server = xllamacpp.Server(p)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    # the node that started it may die without closing it (SIGKILL, a crash): a model nobody can
+    # reach must not hold a gigabyte and two cores, so it leaves when its parent is gone
+    while not stop.wait(PARENT_CHECK_S):
+        if os.getppid() != parent:
+            break
     del server
 
 
