@@ -22,7 +22,7 @@ def test_ask_answers_each_question_from_the_workspace_card(workspace, home, caps
     assert failing["question"] == "What's the status of the API refactor?"
     assert "cursor pagination" in failing["answer"].lower()
     assert 0 <= failing["first_sentence_s"] < 5
-    assert "don't know" in unknown["answer"]
+    assert "can't share" in unknown["answer"]  # a password is refused, never looked for
     assert leaked(failing["answer"] + unknown["answer"]) == []
 
 

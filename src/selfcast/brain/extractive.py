@@ -21,6 +21,9 @@ from selfcast.brain.workspace import ReferenceCard
 log = redacted_logger(__name__)
 
 DONT_KNOW = "I don't know that. It isn't in anything I've seen of the work."
+NO_SECRETS = "I can't share passwords, keys or tokens."
+_ASKS_FOR_SECRET = re.compile(r"\b(?:passwords?|passphrases?|passcodes?|secrets?|api[ -]?keys?|private keys?|"
+                              r"(?:access|auth|api|bearer|deploy|github|npm|pypi) tokens?|credentials?)\b|\.env\b", re.I)
 
 _INTENTS = {  # question words → the card sections that answer them
     "person": ("people",),
@@ -177,6 +180,9 @@ class ExtractiveBrain(Brain):
             return
         if not terms(question):
             yield f"I'm {context.bot_name}, and I'm listening. What would you like to know? "
+            return
+        if _ASKS_FOR_SECRET.search(question):
+            yield NO_SECRETS
             return
         docs = self.answer_docs(question, context)
         if not docs:

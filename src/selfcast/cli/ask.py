@@ -67,6 +67,10 @@ def register(app: typer.Typer) -> None:
         settings = Settings().brain
         if provider:
             settings = settings.model_copy(update={"provider": provider})
+        # a preview of what the model says: on a busy machine it may be slower than a meeting's
+        # deadline, and the time it took is reported either way
+        settings = settings.model_copy(update={"llm_first_sentence_s": max(settings.llm_first_sentence_s, 60.0),
+                                               "first_token_timeout_s": max(settings.first_token_timeout_s, 60.0)})
         brain = get_brain(settings)
         context = BrainContext(bot_name=name, card=card_text, system_prompt=persona or card_text)
         try:
