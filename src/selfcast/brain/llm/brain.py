@@ -57,7 +57,6 @@ class LLMBrain(OpenAIBrain):
         self._warm_lock = threading.Lock()
         self._warm_next: tuple[str, list[dict[str, str]]] | None = None
         self._warm_busy = False
-        self.timings: dict[str, float] = {}
         self.last_prefill: dict[str, int] = {}
         self._preparing = threading.Event()
         self._prefiller = httpx.Client(timeout=httpx.Timeout(PREFILL_READ_S, connect=5.0),
@@ -154,7 +153,6 @@ class LLMBrain(OpenAIBrain):
             took = self._prefill(system_prompt(context), [{"role": "user", "content": "(the meeting is starting)"}])
         finally:
             self._preparing.clear()
-        self.timings["prefill_s"] = round(took, 3)
         log.info("llm: card prefilled in %.2fs (slot %d)", took, self.slot)
         return took
 

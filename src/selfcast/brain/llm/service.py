@@ -138,14 +138,6 @@ class LocalLLM:
     def endpoint(self, slot: int = -1) -> LLMEndpoint:
         return LLMEndpoint(self.url, self.key, slot)
 
-    def healthy(self) -> bool:
-        if not self.ready:
-            return False
-        try:
-            return httpx.get(self.url.removesuffix("/v1") + "/health", timeout=1.0).status_code == 200
-        except httpx.HTTPError:
-            return False
-
     def close(self) -> None:
         proc, self._proc = self._proc, None
         self._ready.clear()
