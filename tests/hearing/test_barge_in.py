@@ -14,7 +14,7 @@ from selfcast.hearing.events import BargeIn, EndOfTurn, HearingEvent, HoldOn, Re
 from selfcast.hearing.turns import interruption
 from selfcast.settings import HearingSettings, TurnOptions
 from tests.hearing.noises import cough, coughing_fit, hum, voiced_cough
-from tests.hearing.speech import SR, feed_fast, feed_realtime, say, silence
+from tests.hearing.speech import SR, chunks, feed_fast, feed_realtime, say, silence
 
 LEAD = 0.5
 
@@ -26,9 +26,16 @@ def make(whisper, **kw) -> Hearing:
 
 
 def over_the_bot(h: Hearing, pcm: np.ndarray, *, realtime: bool = False) -> list[HearingEvent]:
-    """``pcm`` heard while the bot talks, then silence until the utterance is settled and ended."""
+    """``pcm`` heard while the bot talks (until it is cut), then silence until the utterance is
+    settled and ended."""
     audio = np.concatenate([silence(LEAD), pcm, silence(0.4)])
-    ev = [e for e, _t, _w in feed_realtime(h, audio)] if realtime else feed_fast(h, audio)
+    heard = ((e for e, _t, _w in feed_realtime(h, audio)) if realtime
+             else (e for ch in chunks(audio) for e in h.feed(ch)))
+    ev = []
+    for e in heard:
+        ev.append(e)
+        if isinstance(e, BargeIn):  # as the session does: a cut bot is silent, later talk is no interruption
+            h.set_bot_speaking(False, e.t)
     for _ in range(8):
         h.wait_idle()
         ev += feed_fast(h, silence(0.3), start=h.media_time)
