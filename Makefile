@@ -8,9 +8,7 @@ demo: setup
 	.venv/bin/selfcast demo
 
 test: setup
-	@url=$$(bash scripts/pg.sh); \
-	SELFCAST_TEST_PG_URL=$$url .venv/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest: no tests selected"; exit 0; fi; exit $$rc
+	@bash scripts/test.sh $(PYTEST_ARGS)
 
 # Everything but the browser, end-to-end and slow tests (no PostgreSQL either): under 2 minutes.
 # Exit code 5 (nothing selected, e.g. a PYTEST_ARGS filter that matches nothing) is not a failure.
