@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -192,6 +193,21 @@ class MeetingSettings(BaseModel):
     browser_user: str = "selfcast-browser"
 
 
+class ExecutorSettings(BaseModel):
+    """Where live sessions run (``SELFCAST_EXECUTOR__*``): ``local``, one worker process per session
+    on this machine (the embedded default), or ``ray``, one Ray actor per session on the nodes of a
+    Ray cluster (``selfcast node start``; docs/deploy.md)."""
+
+    kind: Literal["local", "ray"] = "local"
+    ray_address: str = "auto"  # what ray.init takes: "auto" = the cluster this machine's node belongs to
+    ray_namespace: str = "selfcast"  # session actors are named selfcast-session-<id> in this namespace
+    session_cpus: float = 0.4  # CPU one session's actor asks of its node (a node holds ~2.5 sessions per core)
+    # custom resources every session also asks for, e.g. {"region_eu": 1} to keep sessions on nodes
+    # started with `selfcast node start --resources '{"region_eu": 100}'`
+    session_resources: dict[str, float] = {}
+    kill_after_s: float = 30.0  # a session asked to leave that is still running after this is killed
+
+
 class WebhookSettings(BaseModel):
     """Outgoing webhooks (``SELFCAST_WEBHOOKS__*``): how hard the dispatcher tries and what it may reach.
 
@@ -254,6 +270,7 @@ class Settings(BaseSettings):
     live: SessionOptions = SessionOptions()
     portal: PortalSettings = PortalSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    executor: ExecutorSettings = ExecutorSettings()
 
     @classmethod
     def settings_customise_sources(

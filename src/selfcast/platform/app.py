@@ -28,7 +28,7 @@ from selfcast.platform.limits import BodyLimitMiddleware
 from selfcast.platform.payments import provider_for
 from selfcast.platform.quotas import retry_headers
 from selfcast.platform.routes import commands, memory, payments, pika, v1, webhooks
-from selfcast.platform.sessions.executor import Executor, LocalExecutor
+from selfcast.platform.sessions.executor import Executor, executor_for
 from selfcast.platform.sessions.monitor import SessionMonitor
 from selfcast.platform.sessions.registry import SessionRegistry
 from selfcast.platform.store import Store
@@ -127,7 +127,7 @@ def create_app(
     settings.ensure_dirs()
     store = Store.open(settings.db_url)
     registry = SessionRegistry(store, settings, dead_after_s=dead_after_s, start_grace_s=start_grace_s)
-    executor = executor or LocalExecutor(settings)
+    executor = executor or executor_for(settings)  # executor.kind: local processes or Ray actors
     platform = Platform(
         settings=settings,
         store=store,

@@ -1,5 +1,6 @@
 """Executors place sessions on workers. ``LocalExecutor`` runs one ``selfcast worker`` process per
-session on this machine; a Ray executor can implement the same interface later."""
+session on this machine; ``RayExecutor`` (``ray_executor``) runs the same worker as a Ray actor on
+a cluster's nodes."""
 
 from __future__ import annotations
 
@@ -80,6 +81,13 @@ def worker_settings_json(settings: Settings) -> str:
     return json.dumps(data)
 
 
+def worker_argv(session_id: str, heartbeat_s: float, runner: str | None) -> list[str]:
+    """The interpreter's arguments that run one session's worker (``selfcast worker``); every
+    executor starts exactly this, with ``sys.executable`` of the machine it runs on in front."""
+    argv = ["-m", "selfcast.cli.main", "worker", session_id, "--heartbeat-s", str(heartbeat_s)]
+    return argv + (["--runner", runner] if runner else [])
+
+
 def pid_alive(pid: int | None, session_id: str) -> bool:
     """True when ``pid`` is a running worker for this session (guards against pid reuse)."""
     if not pid:
@@ -145,10 +153,7 @@ class LocalExecutor:
         work.mkdir(parents=True, exist_ok=True)
         settings_json = worker_settings_json(self._worker_settings(session_id))
         env = worker_env(os.environ, {**self.extra_env, "SELFCAST_WORKER_SETTINGS": settings_json})
-        cmd = [
-            sys.executable, "-m", "selfcast.cli.main", "worker", session_id,
-            "--heartbeat-s", str(self.heartbeat_s),
-        ] + (["--runner", self.runner] if self.runner else [])  # fmt: skip
+        cmd = [sys.executable, *worker_argv(session_id, self.heartbeat_s, self.runner)]
         with open(work / "worker.log", "ab") as logf:
             proc = subprocess.Popen(
                 cmd,
@@ -219,3 +224,12 @@ class LocalExecutor:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+
+
+def executor_for(settings: Settings) -> Executor:
+    """The executor ``executor.kind`` names: this machine's processes, or a Ray cluster's actors."""
+    if settings.executor.kind == "ray":
+        from selfcast.platform.sessions.ray_executor import RayExecutor
+
+        return RayExecutor(settings)
+    return LocalExecutor(settings)
