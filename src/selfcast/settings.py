@@ -118,7 +118,9 @@ class BrainSettings(BaseModel):
     llm_slots: int = 4  # sessions one node's model serves at once, each with its own KV cache
     llm_ctx_per_slot: int = 4096  # tokens per slot: card + memory + this meeting
     llm_threads: int = 2
-    llm_nice: int = 10  # the model's process yields the CPU to live media and hearing (0: same priority)
+    # "idle": the model's process runs only on CPU time nothing else on the node wants (Linux
+    # SCHED_IDLE), so reading a card never starves a live session's voice; "shared": same priority
+    llm_cpu: Literal["idle", "shared"] = "idle"
     llm_first_sentence_s: float = 2.0  # no complete sentence by then: the extractive responder answers
     llm_max_tokens: int = 96  # one to three spoken sentences
     # set by the node for its workers (the node's model server); empty = this process loads its own

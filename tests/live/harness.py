@@ -237,6 +237,18 @@ def events(http, sid: str) -> list[dict]:
     return http.get(f"/v1/sessions/{sid}/events").json()
 
 
+async def wait_bot_said(http, sid: str, n: int, timeout: float = 90.0) -> dict:
+    """Wait until the bot has finished saying its ``n``-th line (a line reaches the transcript when
+    it ends): what a participant cannot know from the sound alone when the bot pauses mid-answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = [x for x in http.get(f"/v1/sessions/{sid}/transcript").json() if x.get("bot")]
+        if len(lines) >= n:
+            return lines[n - 1]
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"the bot did not finish line {n} within {timeout:.0f} s")
+
+
 # ----------------------------------------------------------------------------- the participant
 class Listener:
     """A headless Chromium participant with a speakable mic, recording what it gets from the bot."""

@@ -66,6 +66,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _idle_cpu() -> None:
+    """In the model server's process before exec: run only when no other process wants the CPU
+    (its threads inherit it). Niceness 10 was not enough on 2 cores: a 70-100 s card prefill left
+    gaps of seconds between a live answer's sentences."""
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 class LocalLLM:
     """The node's model server. ``start()`` returns at once; ``ready`` tells when it answers."""
 
@@ -88,22 +95,21 @@ class LocalLLM:
         return self
 
     def _load(self) -> None:
-        """Start the server process (niced: a live session's media and ears come first on a busy
-        node; the model takes what CPU is left) and wait until it answers ``/health``."""
+        """Start the server process (on idle CPU time by default: a live session's media and ears
+        come first on a busy node; the model takes what is left) and wait until it answers ``/health``."""
         try:
             path = model_path(self.settings)
             config = {"model": str(path), "slots": self.slots, "ctx": int(self.settings.llm_ctx_per_slot) * self.slots,
                       "threads": int(self.settings.llm_threads), "port": self.port}
             env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")}
             env |= {"SELFCAST_LLM_CONFIG": json.dumps(config), "SELFCAST_LLM_KEY": self.key}
-            nice = int(self.settings.llm_nice)
             # llama.cpp's own log, kept for the error message (a pipe nobody reads would fill and stall it);
             # open as long as the process runs, closed in close()
             self._log = tempfile.TemporaryFile()  # noqa: SIM115
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "selfcast.brain.llm.serve"], env=env, stdin=subprocess.DEVNULL,
                 stdout=self._log, stderr=self._log, start_new_session=True,
-                preexec_fn=(lambda: os.nice(nice)) if nice else None)
+                preexec_fn=_idle_cpu if self.settings.llm_cpu == "idle" else None)
             health = self.url.removesuffix("/v1") + "/health"
             deadline = time.monotonic() + LOAD_TIMEOUT_S
             while time.monotonic() < deadline:
