@@ -65,6 +65,7 @@ def start_node(
         f"--temp-dir={temp}", "--node-ip-address=127.0.0.1", "--num-cpus=2", "--object-store-memory=80000000",
         f"--node-manager-port={p[0]}", f"--object-manager-port={p[1]}", f"--dashboard-agent-listen-port={p[2]}",
         f"--dashboard-agent-grpc-port={p[3]}", f"--runtime-env-agent-port={p[4]}", f"--metrics-export-port={p[5]}",
+        "--include-log-monitor=false",  # nobody reads the workers' output through the driver here
     ]  # fmt: skip
     if head_port:
         ray_args += [f"--dashboard-port={p[6]}", f"--ray-client-server-port={p[7]}", "--include-dashboard=true"]

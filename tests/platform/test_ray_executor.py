@@ -70,6 +70,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     port = free_port()
     address = f"127.0.0.1:{port}"
     nodes: list[Node] = []
+    breakpoint_hook = os.environ.get("PYTHONBREAKPOINT")  # ray.init sets its own
     try:
         nodes.append(start_node("head", log_dir, sessions=1, head_port=port, env=SERVER_ENV_SECRETS))
         connect(nodes[0], port, NS)
@@ -82,6 +83,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             ray.shutdown()
         for n in reversed(nodes):
             n.stop()
+        if breakpoint_hook is None:
+            os.environ.pop("PYTHONBREAKPOINT", None)
+        else:
+            os.environ["PYTHONBREAKPOINT"] = breakpoint_hook
 
 
 def ray_settings(settings: Settings, cluster: Cluster, **executor: object) -> Settings:
