@@ -189,6 +189,25 @@ def test_sessions_are_ray_actors_on_both_nodes_visible_in_ray_state_and_gone_aft
         stop_server(live)
 
 
+def test_a_session_that_ignores_leave_is_killed_with_its_actor_and_closed(cluster: Cluster, settings: Settings) -> None:
+    live = ray_server(ray_settings(settings, cluster))  # kill_after_s = 3
+    try:
+        account_id, key = live.account("stall@x.io", credits=1000)
+        r = new_session(live, key, MEET + "?script=stall")
+        assert r.status_code == 201, r.text
+        sid = r.json()["session_id"]
+        wait_status(live, key, sid, "ready")
+        with live.platform.store.read() as db:
+            worker_pid = db.get(MeetingSession, sid).worker_pid
+        assert requests.post(f"{live.url}/v1/sessions/{sid}/leave", headers=auth(key), timeout=10).ok
+        assert wait_status(live, key, sid, "closed", "error", timeout=30)["status"] == "closed"
+        assert session_actors()[actor_name(sid)][0] == "DEAD"
+        wait_for(lambda: not pid_alive(worker_pid, sid), timeout=5)  # the worker went with its actor
+        check_ledger(live, account_id, 1000, {sid: 1})
+    finally:
+        stop_server(live)
+
+
 def test_a_worker_on_a_ray_node_sees_no_operator_secret(cluster: Cluster, settings: Settings) -> None:
     """The nodes were started with the operator's secrets in their environment and the server holds
     its own in its settings: the worker gets neither (the local executor's one rule)."""
