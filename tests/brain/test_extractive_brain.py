@@ -103,3 +103,14 @@ def test_a_request_for_a_secret_is_refused(brain, card, q):
     from selfcast.brain.extractive import NO_SECRETS
 
     assert ask(brain, BrainContext("Robin", card), q) == NO_SECRETS
+
+
+def test_a_fact_line_of_several_sentences_answers_with_the_sentence_asked_about(brain):
+    card = ("Reference card: Ada, Lighthouse\n\nGoals and status:\n"
+            "- Goals: The first public release is planned for Friday. The dashboard runs on a Raspberry Pi in "
+            "the office. Readings are kept in a SQLite database, one file per year.\n\nKnown facts:\n"
+            "- Team: Maria leads the project and reviews every change.\n")
+    a = ask(brain, BrainContext("Ada", card), "When is the first public release planned?")
+    assert "Friday" in a and "Raspberry" not in a and "SQLite" not in a.replace("sequel light", "SQLite"), a
+    a = ask(brain, BrainContext("Ada", card), "Who reviews the changes?")
+    assert "Maria leads the project" in a, a  # a label ("Team:") stays with its sentence

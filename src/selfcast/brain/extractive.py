@@ -17,6 +17,7 @@ from selfcast.brain.base import Brain, BrainContext, Turn
 from selfcast.brain.redact import redact, redact_lines, redacted_logger
 from selfcast.brain.retrieval import Doc, Index, terms
 from selfcast.brain.workspace import ReferenceCard
+from selfcast.sentences import split_sentences
 
 log = redacted_logger(__name__)
 
@@ -50,7 +51,7 @@ def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
         return []
     if isinstance(card, ReferenceCard):
         lines = [(sec, redact(text, drop=True)) for sec, text in card.lines()]
-        return [Doc(text, sec, {"rank": i}, _TAGS.get(sec, "")) for i, (sec, text) in enumerate(lines) if text.strip()]
+        return [d for i, (sec, text) in enumerate(lines) if text.strip() for d in _units(text, sec, i)]
     docs, sec = [], "facts"
     for raw in redact(card, drop=True).splitlines():
         line = raw.strip()
@@ -60,10 +61,23 @@ def card_docs(card: ReferenceCard | str | None) -> list[Doc]:
         if m:
             sec = _SEC_KEYS[m.group(1).lower()]
             if m.group(2).strip():
-                docs.append(Doc(m.group(2).strip(), sec, {"rank": len(docs)}, _TAGS.get(sec, "")))
+                docs += _units(m.group(2).strip(), sec, len(docs))
             continue
-        docs.append(Doc(line.lstrip("-*• ").strip(), sec, {"rank": len(docs)}, _TAGS.get(sec, "")))
+        docs += _units(line.lstrip("-*• ").strip(), sec, len(docs))
     return docs
+
+
+def _units(text: str, sec: str, rank: int) -> list[Doc]:
+    """A fact line of several sentences is several answers: "Goals: release on Friday. Runs on
+    a Pi. Kept in SQLite." answers "when is the release?" with its first sentence only (said
+    whole, the Pi and the database padded the answer). The line's label stays on its first."""
+    parts: list[str] = []
+    for piece in split_sentences(text) if sec == "facts" else [text]:
+        if parts and not re.search(r"[.!?…][\"')\]]*$", parts[-1]):  # a label ("Team:") or a clause
+            parts[-1] += " " + piece
+        else:
+            parts.append(piece)
+    return [Doc(p, sec, {"rank": rank}, _TAGS.get(sec, "")) for p in parts if p.strip()]
 
 
 def _speakable(text: str) -> str:
