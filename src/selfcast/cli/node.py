@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import typer
@@ -45,7 +46,8 @@ def start(
     if proc.returncode != 0:
         typer.echo(proc.stdout[-3000:] + proc.stderr[-3000:], err=True)
         raise SystemExit(proc.returncode)
-    join = f"selfcast node start --address <this machine's address>:{port}" if head else ""
+    said = re.search(r"--address='([^']+)'", proc.stdout + proc.stderr)  # ray prints how others join
+    join = f"selfcast node start --address {said.group(1) if said else f'<this address>:{port}'}" if head else ""
     typer.echo(f"node started with {slots} session slots and {n_gpus} GPU(s)" + (f"; other nodes join with: {join}"
                if join else ""))  # fmt: skip
 
