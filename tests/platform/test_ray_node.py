@@ -89,3 +89,24 @@ def test_the_executor_is_the_one_settings_name_and_a_bad_kind_is_refused(setting
     assert not ray.is_initialized()  # it joins the cluster at the first session, not when built
     with pytest.raises(ValidationError, match=r"executor\.kind[\s\S]*'local' or 'ray'"):
         Settings(executor={"kind": "kubernetes"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:{port}", "auto"])
+def test_an_unreachable_cluster_is_a_503_in_seconds_naming_the_setting(
+    settings: Settings, address: str, tmp_path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Ray's own connect retries a dead head for minutes; a session request must not hang on it."""
+    import time
+
+    from selfcast.errors import Unavailable
+    from selfcast.platform.sessions.ray_executor import RayExecutor
+    from tests.platform.helpers import free_port
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))  # "auto" finds no cluster file of this machine's
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    conf = settings.executor.model_copy(update={"kind": "ray", "ray_address": address.format(port=free_port())})
+    executor = RayExecutor(settings.model_copy(update={"executor": conf}))
+    t0 = time.monotonic()
+    with pytest.raises(Unavailable, match=r"executor\.ray_address[\s\S]*Nothing was charged"):
+        executor.preflight()
+    assert time.monotonic() - t0 < 10

@@ -36,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - the ray extra is part of `all`
     ) from exc
 
 from selfcast.platform.sessions.ray_actor import SESSION_RESOURCE, SessionActor, WorkerLaunch, actor_name
+from selfcast.platform.sessions.ray_node import join_cluster
 
 log = logging.getLogger("selfcast.platform.ray_executor")
 NAMES_TTL_S = 0.5  # one listing of the cluster's session actors serves a whole monitor sweep
@@ -76,17 +77,12 @@ class RayExecutor:
             if ray.is_initialized():
                 return
             try:
-                ray.init(
-                    address=self.conf.ray_address,
-                    namespace=self.conf.ray_namespace,
-                    log_to_driver=False,
-                    logging_level=logging.WARNING,
-                )
-            except Exception as exc:
+                join_cluster(self.conf.ray_address, self.conf.ray_namespace)
+            except Unavailable as exc:
                 raise Unavailable(
-                    f"cannot reach the Ray cluster at {self.conf.ray_address!r} (executor.ray_address): {exc}; "
-                    "start a node with `selfcast node start --head` or set SELFCAST_EXECUTOR__KIND=local"
-                ) from exc
+                    f"{exc.message} (executor.ray_address; or set SELFCAST_EXECUTOR__KIND=local to run "
+                    "sessions on this machine). Nothing was charged."
+                ) from None
             self._connected = True
 
     def _reconnect(self) -> bool:

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ SESSIONS_PER_CORE = 2.5
 SESSION_RESOURCE = "selfcast_session"  # the custom resource a node advertises, one slot per session
 ACTOR_PREFIX = "selfcast-session-"  # session actors are named this plus the session id
 DEFAULT_PORT = 6379
+CONNECT_TIMEOUT_S = 3.0  # a head that does not accept a connection in this long is taken as down
 # Ray's control store (GCS): how fast a node that stopped answering is declared dead
 HEAD_HEALTH_ENV = {
     "RAY_health_check_period_ms": "1000",
@@ -136,20 +138,43 @@ class NodeView:
         return max(0, self.slots - len(self.sessions)) if self.alive else 0
 
 
+def join_cluster(address: str, namespace: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """``ray.init`` as a driver, after checking within ``timeout_s`` that the head answers: Ray's
+    own connect keeps retrying a dead head for minutes (measured: still waiting after 200 s)."""
+    import ray
+    from ray._private.services import canonicalize_bootstrap_address
+
+    if ray.is_initialized():
+        return
+    try:
+        gcs = canonicalize_bootstrap_address(address) if not address.startswith("ray://") else None
+    except Exception as exc:  # "auto" with no node on this machine
+        raise Unavailable(
+            f"no Ray cluster found for {address!r}: {exc}; start its head with `selfcast node start --head` "
+            "or name it as HOST:PORT"
+        ) from None
+    if gcs:
+        host, _, port = gcs.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=timeout_s).close()
+        except (OSError, ValueError) as exc:
+            raise Unavailable(
+                f"the Ray cluster's head at {gcs} (from {address!r}) does not answer ({exc}); is "
+                "`selfcast node start --head` running there, and its port open to this machine?"
+            ) from None
+    try:
+        ray.init(address=address, namespace=namespace, log_to_driver=False, logging_level="WARNING")
+    except Exception as exc:
+        raise Unavailable(f"cannot join the Ray cluster at {address!r}: {exc}") from None
+
+
 def list_nodes(address: str, namespace: str) -> list[NodeView]:
     """The cluster's nodes from Ray's control store, with the session actors on each from Ray's
     state API (the dashboard on the head)."""
     import ray
     from ray.util.state import list_actors
 
-    if not ray.is_initialized():
-        try:
-            ray.init(address=address, namespace=namespace, log_to_driver=False, logging_level="WARNING")
-        except Exception as exc:
-            raise Unavailable(
-                f"cannot reach the Ray cluster at {address!r}: {exc}; start its head with "
-                "`selfcast node start --head`, or name it with --address HOST:PORT"
-            ) from None
+    join_cluster(address, namespace)
     on: dict[str, list[str]] = {}
     for a in list_actors(filters=[("state", "=", "ALIVE")], limit=10_000, raise_on_missing_output=False):
         if a.name and a.name.startswith(ACTOR_PREFIX) and a.ray_namespace == namespace and a.node_id:
