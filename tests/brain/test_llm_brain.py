@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -129,6 +130,18 @@ def test_the_node_server_answers_only_the_chat_api_and_only_with_its_key(model: 
     assert httpx.get(base + "/slots", headers=auth, timeout=10).status_code in (404, 501)
     assert httpx.get(base + "/", headers=auth, timeout=10).status_code in (404, 501)
     assert model.url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.slow
+def test_the_node_server_runs_only_on_cpu_time_live_media_leaves(model: LocalLLM) -> None:
+    """SCHED_IDLE (policy 5) for the server and every thread it started: a card being read never
+    starves a live session's voice (at nice 10 it left gaps of seconds in answers on 2 cores)."""
+    pid = model._proc.pid
+    threads = list(Path(f"/proc/{pid}/task").iterdir())
+    assert len(threads) > 1
+    for task in threads:
+        policy = (task / "sched").read_text().split("policy")[1].split(":")[1].split()[0]
+        assert policy == "5", (task.name, policy)
 
 
 def test_a_rambling_model_is_cut_after_a_few_sentences() -> None:
