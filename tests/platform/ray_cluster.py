@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ray
 
+from selfcast.platform.sessions.ray_node import DRIVER_PATIENCE_S
 from tests.platform.helpers import free_port, wait_for
 
 
@@ -105,6 +106,8 @@ def connect(head: Node, port: int, namespace: str, timeout: float = 90.0) -> Non
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) != 0:
                 return False
+        # as the server does: this process must outlive a head killed on purpose
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(DRIVER_PATIENCE_S))
         ray.init(address=f"127.0.0.1:{port}", namespace=namespace, log_to_driver=False, logging_level="WARNING")
         return True
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,7 +30,7 @@ from selfcast.platform.billing import ledger
 from selfcast.platform.billing.pricing import MILLI
 from selfcast.platform.sessions.executor import pid_alive
 from selfcast.platform.sessions.ray_actor import actor_name
-from selfcast.platform.sessions.ray_executor import RayExecutor
+from selfcast.platform.sessions.ray_executor import ASK_TIMEOUT_S, RayExecutor
 from selfcast.platform.store.models import Hold, LedgerEntry, MeetingSession
 from selfcast.settings import Settings
 from tests.platform.helpers import (
@@ -307,3 +309,69 @@ def test_a_lost_node_ends_its_session_as_worker_lost_within_10_s_charging_only_a
         assert status(live, key, sid)["minutes_charged"] == 3
     finally:
         stop_server(live)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def serving(url: str, server: subprocess.Popen[bytes], log: Path) -> bool:
+    if server.poll() is not None:
+        raise AssertionError(f"selfcast serve exited: {log.read_text()[-3000:]}")
+    with contextlib.suppress(requests.RequestException):
+        return requests.get(f"{url}/healthz", timeout=2).ok
+    return False
+
+
+def test_the_api_keeps_answering_when_the_ray_head_is_lost(tmp_path: Path) -> None:
+    """A `selfcast serve` process on its own one-node cluster (this test process never joins it:
+    Ray ends a driver whose head is gone). With the head killed, a new session is a prompt 503, a
+    running session is not ended on a blind guess, and the API answers from the database."""
+    from selfcast.platform import accounts, keys
+    from selfcast.platform.sessions.registry import SessionRegistry, SessionRequest
+    from selfcast.platform.store import Store
+
+    port, api = free_port(), free_port()
+    head = start_node("lone", tmp_path, sessions=0, head_port=port)
+    data = tmp_path / "data"
+    env = {**os.environ, "SELFCAST_DATA_DIR": str(data), "SELFCAST_EXECUTOR__KIND": "ray",
+           "SELFCAST_EXECUTOR__RAY_ADDRESS": f"127.0.0.1:{port}", "SELFCAST_BRAIN__PROVIDER": "extractive"}  # fmt: skip
+    server = None
+    try:
+        wait_for(lambda: port_open(port), timeout=90, every=0.3)
+        server = subprocess.Popen([sys.executable, "-m", "selfcast.cli.main", "serve", f"--port={api}"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=open(tmp_path / "serve.log", "wb"),  # noqa: SIM115
+                                  start_new_session=True)  # fmt: skip
+        url = f"http://127.0.0.1:{api}"
+        wait_for(lambda: serving(url, server, tmp_path / "serve.log"), timeout=60)
+        settings = Settings(data_dir=data)
+        store = Store.open(settings.db_url)
+        with store.write() as db:
+            acct = accounts.sign_up(db, "headless@x.io", None)
+            key = keys.create(db, acct.id, "t").secret
+            ledger.credit(db, acct.id, 1000, kind="grant")
+        live = LiveServer(url, settings, None, None)
+        full = new_session(live, key)  # the server joined the cluster: it has no slot to offer
+        assert full.status_code == 503 and "no free session slot" in full.json()["message"], full.text
+
+        head.kill()
+        registry = SessionRegistry(store, settings)
+        registry.create(acct.id, "sess_running", SessionRequest(meet_url=MEET, platform="google_meet",
+                        bot_name="Ada", voice_id="English_radiant_girl"), executor="ray")  # fmt: skip
+        for state in ("joining", "waiting_room", "ready"):  # as its worker on another node would
+            registry.set_state("sess_running", state)
+        t0 = time.monotonic()
+        refused = new_session(live, key)
+        assert refused.status_code == 503, refused.text
+        assert time.monotonic() - t0 < 15
+        time.sleep(ASK_TIMEOUT_S + 2)  # the monitor asked Ray about it, and gave up asking
+        assert status(live, key, "sess_running")["status"] == "ready"  # not ended on a blind guess
+        assert requests.get(f"{url}/healthz", timeout=10).ok and server.poll() is None
+        store.dispose()
+    finally:
+        if server is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        head.stop()

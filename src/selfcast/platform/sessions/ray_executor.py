@@ -20,6 +20,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
 
 from selfcast.errors import Unavailable
 from selfcast.platform.ids import utcnow
@@ -39,8 +43,10 @@ from selfcast.platform.sessions.ray_actor import SESSION_RESOURCE, SessionActor,
 from selfcast.platform.sessions.ray_node import join_cluster
 
 log = logging.getLogger("selfcast.platform.ray_executor")
+T = TypeVar("T")
 NAMES_TTL_S = 0.5  # one listing of the cluster's session actors serves a whole monitor sweep
 RECONNECT_S = 30.0  # the monitor tries to join an unreachable cluster at most this often
+ASK_TIMEOUT_S = 5.0  # a call to Ray's head that takes longer is treated as "the head is down"
 PLACE_GRACE_S = 5.0  # a session row this young without its actor's name is still being placed
 
 
@@ -69,6 +75,18 @@ class RayExecutor:
         self._last_try = -RECONNECT_S
         self._closed = False  # shut down: no reconnecting
         self._timers: list[threading.Timer] = []
+        # Ray's calls wait as long as its head is away; the server asks through these threads so a
+        # request or the monitor gives up after ASK_TIMEOUT_S (at most 4 calls stay stuck meanwhile)
+        self._calls = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ray-call")
+
+    def _ask(self, fn: Callable[[], T]) -> T:
+        try:
+            return self._calls.submit(fn).result(timeout=ASK_TIMEOUT_S)
+        except FutureTimeout:
+            raise Unavailable(
+                f"the Ray cluster's head ({self.conf.ray_address!r}, executor.ray_address) does not answer; "
+                "sessions already running go on and report to the database. Nothing was charged."
+            ) from None
 
     # ---- the connection ----------------------------------------------------------------------
     def connect(self) -> None:
@@ -103,7 +121,7 @@ class RayExecutor:
     def free_slots(self) -> float:
         """Session slots free in the whole cluster now (Ray's view, refreshed every second or so)."""
         self.connect()
-        return float(ray.available_resources().get(SESSION_RESOURCE, 0.0))
+        return self._ask(lambda: float(ray.available_resources().get(SESSION_RESOURCE, 0.0)))
 
     # ---- the Executor protocol ---------------------------------------------------------------
     def preflight(self) -> None:
@@ -111,13 +129,14 @@ class RayExecutor:
         for one, and the session would sit in ``created`` until the start grace ran out."""
         free = self.free_slots()
         if free < 1:
-            total = float(ray.cluster_resources().get(SESSION_RESOURCE, 0.0))
+            total = self._ask(lambda: float(ray.cluster_resources().get(SESSION_RESOURCE, 0.0)))
             raise Unavailable(
                 f"no free session slot in the Ray cluster ({total:.0f} slots, all busy); add a node with "
                 "`selfcast node start --address <head>:6379` or wait for a session to end. Nothing was charged."
             )
+        available = self._ask(ray.available_resources)
         for res, amount in self.conf.session_resources.items():
-            if float(ray.available_resources().get(res, 0.0)) < amount:
+            if float(available.get(res, 0.0)) < amount:
                 raise Unavailable(
                     f"no node offers {amount:g} of {res!r} (executor.session_resources) right now; start one "
                     f"with `selfcast node start --resources '{{\"{res}\": 100}}'`. Nothing was charged."
@@ -127,7 +146,14 @@ class RayExecutor:
         self.connect()
         with self._lock:
             self._starting.add(session_id)
-        try:
+        launch = WorkerLaunch(
+            argv=worker_argv(session_id, self.heartbeat_s, self.runner),
+            extra_env=dict(self.extra_env),
+            settings_json=worker_settings_json(self.settings),
+            log_path=str(self.settings.data_dir / "sessions" / session_id / "worker.log"),
+        )
+
+        def place() -> None:
             actor = SessionActor.options(  # type: ignore[attr-defined]
                 name=actor_name(session_id),
                 namespace=self.conf.ray_namespace,
@@ -137,13 +163,10 @@ class RayExecutor:
                 max_restarts=0,
                 max_concurrency=4,  # run() blocks for the session's life; terminate() and where() must get in
             ).remote(session_id)
-            launch = WorkerLaunch(
-                argv=worker_argv(session_id, self.heartbeat_s, self.runner),
-                extra_env=dict(self.extra_env),
-                settings_json=worker_settings_json(self.settings),
-                log_path=str(self.settings.data_dir / "sessions" / session_id / "worker.log"),
-            )
             actor.run.remote(launch)
+
+        try:
+            self._ask(place)
             self._names = (0.0, frozenset())  # the next is_alive lists afresh
         finally:
             with self._lock:
@@ -153,13 +176,21 @@ class RayExecutor:
 
     def _actor(self, session_id: str):  # type: ignore[no-untyped-def]
         self.connect()
-        try:
-            return ray.get_actor(actor_name(session_id), namespace=self.conf.ray_namespace)
-        except ValueError:
-            return None
+
+        def find():  # type: ignore[no-untyped-def]
+            try:
+                return ray.get_actor(actor_name(session_id), namespace=self.conf.ray_namespace)
+            except ValueError:
+                return None
+
+        return self._ask(find)
 
     def cancel(self, session_id: str) -> None:
-        actor = self._actor(session_id)
+        try:
+            actor = self._actor(session_id)
+        except Unavailable as exc:  # the database's leave flag stands: the worker reads it at its next heartbeat
+            log.warning("session %s: could not nudge its actor: %s", session_id, exc)
+            return
         if actor is None:
             return
         actor.terminate.remote()
@@ -171,17 +202,20 @@ class RayExecutor:
     def _kill_if_running(self, session_id: str) -> None:
         if not ray.is_initialized():
             return
-        actor = self._actor(session_id)
-        if actor is not None:
-            log.warning("session %s: actor did not leave within %ss; killing it", session_id, self.kill_after_s)
-            ray.kill(actor, no_restart=True)
+        try:
+            actor = self._actor(session_id)
+            if actor is not None:
+                log.warning("session %s: actor did not leave within %ss; killing it", session_id, self.kill_after_s)
+                self._ask(lambda: ray.kill(actor, no_restart=True))
+        except Unavailable as exc:
+            log.warning("session %s: could not kill its actor: %s", session_id, exc)
 
     def _live_names(self) -> frozenset[str]:
         """Names of this namespace's live actors (Ray's control store drops a name when its actor
         dies, or its node does), listed at most every ``NAMES_TTL_S``: one call per sweep."""
         at, names = self._names
         if time.monotonic() - at > NAMES_TTL_S:
-            listed = ray.util.list_named_actors(all_namespaces=True)
+            listed = self._ask(lambda: ray.util.list_named_actors(all_namespaces=True))
             names = frozenset(a["name"] for a in listed if a.get("namespace") == self.conf.ray_namespace)
             self._names = (time.monotonic(), names)
         return names
@@ -198,8 +232,8 @@ class RayExecutor:
             return True  # the cluster is out of reach: only the heartbeat deadline applies
         try:
             return actor_name(row.id) in self._live_names()
-        except Exception:  # Ray unreachable for a moment: do not end a session on a blind guess
-            log.exception("ray: listing session actors failed")
+        except Exception as exc:  # Ray unreachable: do not end a session on a blind guess
+            log.warning("ray: listing session actors failed (%s); the heartbeat deadline still applies", exc)
             return True
 
     def running(self) -> list[str]:
@@ -214,6 +248,7 @@ class RayExecutor:
         self._closed = True
         for t in self._timers:
             t.cancel()
+        self._calls.shutdown(wait=False, cancel_futures=True)
         if self._connected and ray.is_initialized():
             ray.shutdown()
         self._connected = False

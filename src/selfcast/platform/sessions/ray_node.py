@@ -29,6 +29,7 @@ SESSIONS_PER_CORE = 2.5
 SESSION_RESOURCE = "selfcast_session"  # the custom resource a node advertises, one slot per session
 ACTOR_PREFIX = "selfcast-session-"  # session actors are named this plus the session id
 DEFAULT_PORT = 6379
+DRIVER_PATIENCE_S = 365 * 24 * 3600  # measured: with Ray's default a driver died 60 s after its head
 CONNECT_TIMEOUT_S = 3.0  # a head that does not accept a connection in this long is taken as down
 # Ray's control store (GCS): how fast a node that stopped answering is declared dead
 HEAD_HEALTH_ENV = {
@@ -162,6 +163,9 @@ def join_cluster(address: str, namespace: str, *, timeout_s: float = CONNECT_TIM
                 f"the Ray cluster's head at {gcs} (from {address!r}) does not answer ({exc}); is "
                 "`selfcast node start --head` running there, and its port open to this machine?"
             ) from None
+    # Ray ends a driver's whole process when its head has been away for a minute (its default
+    # gcs_rpc_server_reconnect_timeout_s): the control plane must outlive a head restart instead
+    os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(DRIVER_PATIENCE_S))
     try:
         ray.init(address=address, namespace=namespace, log_to_driver=False, logging_level="WARNING")
     except Exception as exc:
