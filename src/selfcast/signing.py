@@ -68,7 +68,12 @@ class TokenSigner:
 
     def dumps(self, purpose: str, payload: Payload, ttl_s: float) -> str:
         """A signed, expiring, URL-safe token carrying ``payload`` (readable, not secret)."""
-        return self._serializer(purpose).dumps({**payload, "exp": time.time() + ttl_s})
+        return self.dumps_until(purpose, payload, time.time() + ttl_s)
+
+    def dumps_until(self, purpose: str, payload: Payload, expires_at: float) -> str:
+        """Like :meth:`dumps` with a fixed expiry (epoch s): the same inputs give the same token, so a
+        link can be shown again later without being stored."""
+        return self._serializer(purpose).dumps({**payload, "exp": expires_at})
 
     def check(self, purpose: str, token: str) -> Payload:
         """The payload of a good, unexpired token; :class:`TokenRejected` says why otherwise."""

@@ -39,8 +39,9 @@ def meeting_bot(spec: SessionSpec, settings: Settings) -> MeetingPort:
     """The real port: a Chromium meeting bot (its window keeps the bot's default size, the
     join flow needs room for its buttons; the camera takes frames of any size)."""
     from selfcast.meeting.bot import MeetingBot
+    from selfcast.meeting.room.output import bot_platform  # a page session's bot is in a built-in room
 
-    return MeetingBot(spec.meet_url, spec.bot_name, settings.meeting, platform=spec.platform,
+    return MeetingBot(spec.meet_url, spec.bot_name, settings.meeting, platform=bot_platform(spec.platform),
                       password=spec.meeting_password or None, server_base_url=settings.base_url)
 
 

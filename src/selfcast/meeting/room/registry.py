@@ -88,15 +88,20 @@ class RoomRegistry:
         return self.get(room_id)
 
     # ------------------------------------------------------------------ invitations
-    def mint_token(self, room_id: str, *, name: str = "", role: str = "guest", ttl_s: float = 7 * 86400) -> str:
+    def mint_token(self, room_id: str, *, name: str = "", role: str = "guest", ttl_s: float = 7 * 86400,
+                   expires_at: float | None = None) -> str:
+        """An invitation; ``expires_at`` (epoch s) instead of ``ttl_s`` mints the same token every time."""
         if role not in ROLES:
             raise BadInput(f"role must be one of {ROLES}, got {role!r}")
         if len(name) > 80:
             raise BadInput("participant name is longer than 80 characters")
-        if ttl_s <= 0:
+        if expires_at is None and ttl_s <= 0:
             raise BadInput("token lifetime must be positive")
         self.get(room_id)
-        return self._signer.dumps(INVITE, {"room": room_id, "role": role, "name": name}, ttl_s)
+        claim: dict[str, str | int | float | bool | None] = {"room": room_id, "role": role, "name": name}
+        if expires_at is not None:
+            return self._signer.dumps_until(INVITE, claim, expires_at)
+        return self._signer.dumps(INVITE, claim, ttl_s)
 
     def verify(self, room_id: str, token: str) -> Invite:
         if not token:
@@ -131,3 +136,7 @@ class RoomRegistry:
 
     def invite_url(self, base_url: str, room_id: str, token: str) -> str:
         return f"{base_url.rstrip('/')}/room/{room_id}?t={token}"
+
+    def page_url(self, base_url: str, room_id: str, token: str) -> str:
+        """The room's output view (the avatar alone, full-frame, joined on load) for the holder of ``token``."""
+        return f"{base_url.rstrip('/')}/room/{room_id}/page?t={token}"

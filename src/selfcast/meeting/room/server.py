@@ -206,6 +206,28 @@ def build_room_router(settings: Settings, registry: RoomRegistry | None = None) 
         body = html.replace("/*ROOM_CONFIG*/{}", script_json(cfg))
         return HTMLResponse(body, headers=page_headers(request.url.netloc))
 
+    @router.get("/room/{room_id}/page", response_class=HTMLResponse)
+    def output_page(room_id: str, request: Request) -> HTMLResponse:
+        """The output view a meeting bot vendor loads as its camera and microphone (``page_url``).
+        The link is checked here, before any page is served: a bad one gets a page saying why."""
+        headers = page_headers(request.url.netloc)
+        try:
+            info = registry.get(room_id)
+            invite = registry.verify(room_id, request.query_params.get("t", ""))
+        except SelfcastError as exc:
+            status = 404 if exc.code == "not_found" else 403
+            why = {404: "This avatar page does not exist.", 403: _page_refusal(exc.message)}[status]
+            return HTMLResponse(_refusal_html(why), status_code=status, headers=headers)
+        if info.ended_at is not None:
+            return HTMLResponse(_refusal_html("This meeting has ended; the avatar has left."), status_code=410,
+                                headers=headers)
+        html = resources.files("selfcast.meeting.room").joinpath("static", "room.html").read_text()
+        cfg = {"roomId": room_id, "ice": ice, "maxPeers": MAX_PEERS, "startKbps": 1500, "title": info.title,
+               "view": "output", "name": invite.name}
+        body = html.replace("/*ROOM_CONFIG*/{}", script_json(cfg)).replace('data-state="lobby"',
+                                                                              'data-state="lobby" data-view="output"')
+        return HTMLResponse(body, headers=headers)
+
     @router.get("/room/{room_id}/status")
     def status(room_id: str) -> JSONResponse:
         info = registry.get(room_id)
@@ -220,6 +242,22 @@ def build_room_router(settings: Settings, registry: RoomRegistry | None = None) 
     router.registry = registry  # type: ignore[attr-defined]
     router.hub = hub  # type: ignore[attr-defined]
     return router
+
+
+def _page_refusal(message: str) -> str:
+    """The registry's reason, worded for a page link (the holder asks the API, not a host)."""
+    if "expired" in message:
+        return "This avatar page link has expired. Start a new session to get a new page_url."
+    return "This avatar page link is not valid (it was changed or cut short). Use the page_url exactly as the API returned it."
+
+
+def _refusal_html(text: str) -> str:
+    import html
+
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>selfcast avatar page</title>'
+            '<link rel="stylesheet" href="/room/_static/room.css"></head><body data-state="denied">'
+            f'<main><section class="card" role="alert"><h1>Cannot open this page</h1><p id="reason">{html.escape(text)}'
+            '</p></section></main></body></html>')
 
 
 def create_room_app(settings: Settings, registry: RoomRegistry | None = None) -> FastAPI:

@@ -26,6 +26,7 @@ from selfcast.platform.deps import CallerDep, PlatformDep
 from selfcast.platform.payments import topups
 from selfcast.platform.routes.common import read_upload
 from selfcast.platform.sessions.launch import launch
+from selfcast.platform.sessions.page import is_page, page_url_of
 
 router = APIRouter(tags=["pika-compatible"])
 
@@ -125,7 +126,10 @@ def meeting_session(
         max_duration_s=max_duration_sec,
         server_base_url=platform.settings.base_url,
     )
-    return both({"session_id": row.id, "status": row.state, "platform": row.platform})
+    out: dict[str, Any] = {"session_id": row.id, "status": row.state, "platform": row.platform}
+    if is_page(row.platform):  # platform "page": the link to hand the meeting bot vendor
+        out["page_url"] = page_url_of(platform.settings, row.meet_url)
+    return both(out)
 
 
 # 5

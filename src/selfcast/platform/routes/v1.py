@@ -19,7 +19,10 @@ from selfcast.platform.deps import CallerDep, PlatformDep
 from selfcast.platform.payments import topups
 from selfcast.platform.routes.common import read_upload
 from selfcast.platform.sessions.launch import launch
+from selfcast.platform.sessions.page import is_page, page_url_of
 from selfcast.platform.sessions.view import SessionView
+from selfcast.platform.store.models import MeetingSession
+from selfcast.settings import Settings
 from selfcast.transcript import TranscriptLine
 
 router = APIRouter(prefix="/v1")
@@ -127,10 +130,14 @@ class AvatarGenerateIn(BaseModel):
 class SessionIn(BaseModel):
     """Fields left out come from the account's agent defaults (Model Settings)."""
 
-    meet_url: str
+    meet_url: str | None = Field(default=None, description=(
+        "The meeting link to join; required unless platform is \"page\", which takes none"))
     bot_name: str | None = None
     avatar_id: str | None = None
-    platform: str | None = None
+    platform: str | None = Field(default=None, description=(
+        "Told by the link; \"page\": no meeting link, the response's page_url is a web page (the avatar "
+        "with its voice, the page's microphone as the meeting) for a meeting bot vendor to load "
+        "(Recall Output Media, Attendee, Meeting BaaS); see docs/output-media.md"))
     voice_id: str | None = None
     system_prompt: str | None = None
     meeting_password: str | None = None
@@ -142,6 +149,21 @@ class SessionIn(BaseModel):
     announce: bool | None = Field(default=None, description="say and post the consent announcement on joining; "
                                   "default: the account's setting (on when consent_text is given)")
     consent_text: str | None = Field(default=None, description="the announcement; {name} = the bot, {owner} = you")
+
+
+class SessionOut(SessionView):
+    """A session; ``page_url`` only for ``platform: "page"`` sessions (absent for every other)."""
+
+    page_url: str | None = Field(default=None, description=(
+        "platform \"page\" only: a signed link to the avatar's page, expiring an hour after the session's "
+        "longest run (max_duration_s, else 24 h); hand it to the meeting bot vendor as its webpage"))
+
+    @classmethod
+    def of(cls, row: MeetingSession, settings: Settings) -> SessionOut:
+        out = cls.model_validate(row)
+        if is_page(row.platform):
+            out.page_url = page_url_of(settings, row.meet_url)
+        return out
 
 
 class SegmentOut(BaseModel):
@@ -346,8 +368,9 @@ def avatar_image(avatar_id: str, platform: PlatformDep, caller: CallerDep) -> Fi
 
 
 # ---- sessions -------------------------------------------------------------------------------
-@router.post("/sessions", response_model=SessionView, status_code=201, tags=["sessions"])
-def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) -> SessionView:
+@router.post("/sessions", response_model=SessionOut, response_model_exclude_unset=True, status_code=201,
+             tags=["sessions"])
+def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) -> SessionOut:
     avatar_path = None
     if body.avatar_id:
         with platform.store.read() as db:
@@ -358,7 +381,7 @@ def create_session(platform: PlatformDep, caller: CallerDep, body: SessionIn) ->
         meeting_password=body.meeting_password, max_duration_s=body.max_duration_s, language=body.language,
         announce=body.announce, consent_text=body.consent_text, server_base_url=platform.settings.base_url,
     )  # fmt: skip
-    return SessionView.model_validate(row)
+    return SessionOut.of(row, platform.settings)
 
 
 @router.get("/sessions", response_model=list[SessionView], tags=["sessions"])
@@ -372,10 +395,11 @@ def list_sessions(
         ]
 
 
-@router.get("/sessions/{session_id}", response_model=SessionView, tags=["sessions"])
-def get_session(session_id: str, platform: PlatformDep, caller: CallerDep) -> SessionView:
+@router.get("/sessions/{session_id}", response_model=SessionOut, response_model_exclude_unset=True,
+            tags=["sessions"])
+def get_session(session_id: str, platform: PlatformDep, caller: CallerDep) -> SessionOut:
     with platform.store.read() as db:
-        return SessionView.model_validate(platform.registry.get(db, caller.account_id, session_id))
+        return SessionOut.of(platform.registry.get(db, caller.account_id, session_id), platform.settings)
 
 
 @router.post("/sessions/{session_id}/leave", response_model=SessionView, tags=["sessions"])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from selfcast.errors import Unavailable
 from selfcast.platform.ids import new_id
+from selfcast.platform.sessions import page
 from selfcast.platform.sessions.executor import Executor
 from selfcast.platform.sessions.platforms import resolve_platform
 from selfcast.platform.sessions.registry import SessionRegistry, SessionRequest
@@ -43,7 +44,12 @@ def launch(
     from selfcast.errors import BadInput
     from selfcast.hearing.languages import check_language
 
-    link = resolve_platform(meet_url, platform, server_base_url=server_base_url, meeting=registry.settings.meeting)
+    if page.is_page(platform):  # its own private room, opened below once the request has passed every check
+        page.check_page_request(meet_url)
+        link = None
+    else:
+        link = resolve_platform(meet_url, platform, server_base_url=server_base_url,
+                                meeting=registry.settings.meeting)
     # What the request leaves out comes from the account's agent defaults (Model Settings).
     from selfcast.platform import avatars, consent
     from selfcast.platform.portal import defaults as agent_defaults
@@ -65,8 +71,8 @@ def launch(
         )
     img = decode_image(image) if image is not None else None
     req = SessionRequest(
-        meet_url=link.url,
-        platform=link.platform,
+        meet_url=link.url if link else "",
+        platform=link.platform if link else page.PAGE,
         bot_name=bot_name or "",
         voice_id=(voice_id or registry.settings.voice.default_voice_id).strip(),
         avatar_path=avatar_path,
@@ -82,12 +88,22 @@ def launch(
 
     sid = new_id("sess")
     work = registry.work_dir(sid)
+    rooms = room = None
     try:
+        if link is None:
+            from selfcast.meeting.room import RoomRegistry
+
+            rooms = RoomRegistry.from_settings(registry.settings)
+            room = page.open_page_room(rooms, server_base_url, bot_name=req.bot_name.strip(),
+                                       max_duration_s=req.max_duration_s)
+            req = SessionRequest(**{**req.__dict__, "meet_url": room.bot_url})
         if img is not None:
             req = SessionRequest(**{**req.__dict__, "avatar_path": save_png(img, work / "avatar.png")})
         row = registry.create(account_id, sid, req, executor=executor.name)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        if rooms is not None and room is not None:
+            rooms.end(room.room_id)  # nobody will join it: its links stop working
         raise
     try:
         pid = executor.start(sid)

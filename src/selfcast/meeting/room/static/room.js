@@ -5,6 +5,9 @@
   const $ = (id) => document.getElementById(id);
   const CFG = JSON.parse($('room-config').textContent || '{}');  // inert JSON: the page runs no inline script
   const params = new URLSearchParams(location.search);
+  // The output view (``/room/<id>/page``, a session's page_url): the avatar alone, full-frame, its
+  // voice playing, the page's microphone as the meeting's sound; joined on load, no camera, no chrome.
+  const OUTPUT = CFG.view === 'output';
   const token = params.get('t') || '';
   // The server names each peer and hands it a key; presenting the key on a reconnect keeps the
   // same id (so existing peer connections carry on). Per tab, so two tabs are two people.
@@ -31,7 +34,8 @@
   }
 
   async function startPreview() {
-    const tries = [{video: {width: 1280, height: 720, frameRate: 30}, audio: true}, {audio: true}, {video: true}];
+    const tries = OUTPUT ? [{audio: true}]
+      : [{video: {width: 1280, height: 720, frameRate: 30}, audio: true}, {audio: true}, {video: true}];
     for (const c of tries) {
       try { localStream = await navigator.mediaDevices.getUserMedia(c); break; } catch (e) { /* try the next */ }
     }
@@ -94,7 +98,8 @@
       if ('jitterBufferTarget' in e.receiver) e.receiver.jitterBufferTarget = PLAYOUT_MS[e.track.kind] || null;
       const stream = e.streams[0] || new MediaStream([e.track]);
       if (video.srcObject !== stream) { video.srcObject = stream; entry.stream = stream; }
-      video.play().catch(() => {});
+      if (e.track.kind === 'video') tile.dataset.video = '1';
+      video.play().catch(() => { if (OUTPUT) askForSound(video); });
       if (e.track.kind === 'audio') watchLevel(entry, stream);
     };
     pc.onconnectionstatechange = () => {
@@ -108,6 +113,16 @@
       };
     }
     return entry;
+  }
+
+  // A plain browser tab may refuse to play sound before a click: one full-frame button asks for it
+  // (the meeting bots' browsers allow autoplay, so they never show it).
+  function askForSound(video) {
+    if ($('sound')) return;
+    const b = document.createElement('button');
+    b.id = 'sound'; b.type = 'button'; b.textContent = 'Click to turn on the avatar\u2019s sound';
+    b.onclick = () => { b.remove(); for (const e of peers.values()) e.video.play().catch(() => {}); if (audioCtx) audioCtx.resume(); };
+    document.body.append(b);
   }
 
   function closePeer(id) {
@@ -277,4 +292,9 @@
     notice('left', 'You left the meeting', 'You can close this page.');
   };
   window.addEventListener('pagehide', () => sendWs({type: 'leave'}));
+  if (OUTPUT) {  // the invitation names this participant: nothing to ask, join at once
+    setState('joining');
+    audioCtx = new AudioContext();
+    previewReady.then(connect);
+  }
 })();
