@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -35,8 +36,9 @@ from selfcast.brain.llm.service import LocalLLM, SlotLeases
 from selfcast.platform.sessions.executor import worker_env
 from selfcast.platform.sessions.ray_node import ACTOR_PREFIX, SESSION_RESOURCE
 
-__all__ = ["SESSION_RESOURCE", "NodeModel", "Placement", "SessionActor", "WorkerLaunch", "actor_name"]
+__all__ = ["SESSION_RESOURCE", "NodeModel", "SessionActor", "WorkerLaunch", "actor_name"]
 PR_SET_PDEATHSIG = 1
+log = logging.getLogger("selfcast.platform.ray_actor")
 MODEL_PREFIX = "selfcast-llm-"  # + the node id: one model server per node
 LEASE_TIMEOUT_S = 30.0
 
@@ -54,13 +56,6 @@ class WorkerLaunch:
     extra_env: dict[str, str]
     settings_json: str
     log_path: str
-
-
-@dataclass(frozen=True)
-class Placement:
-    node_id: str
-    node_ip: str
-    actor_pid: int
 
 
 def _die_with_parent(parent: int) -> None:
@@ -136,33 +131,39 @@ class SessionActor:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
-    def where(self) -> Placement:
-        ctx = ray.get_runtime_context()
-        return Placement(ctx.get_node_id(), ray.util.get_node_ip_address(), os.getpid())
-
     def run(self, launch: WorkerLaunch) -> int:
-        """Start the worker, wait for it, then end this actor (its slot is free again)."""
-        settings_json, leased = with_node_model(launch.settings_json, self.session_id)
-        env = worker_env(os.environ, {**launch.extra_env, "SELFCAST_WORKER_SETTINGS": settings_json})
-        log_path = Path(launch.log_path)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        me = os.getpid()
-        with open(log_path, "ab") as logf:
-            proc = subprocess.Popen(
-                [sys.executable, *launch.argv],
-                stdin=subprocess.DEVNULL,
-                stdout=logf,
-                stderr=subprocess.STDOUT,
-                env=env,
-                preexec_fn=lambda: _die_with_parent(me),  # the thread waits for it below
-            )
-        with self._lock:
-            self._proc = proc
-        code = proc.wait()
-        if leased:
-            release_node_model(self.session_id)
-        ray.actor.exit_actor()
-        return code  # not reached: exit_actor raises
+        """Start the worker, wait for it, then end this actor (its slot is free again), whatever
+        happened: an actor left behind would hold its slot for good."""
+        leased = False
+        try:
+            try:
+                settings_json, leased = with_node_model(launch.settings_json, self.session_id)
+            except Exception:  # as on one machine: the worker's brain tries its own, the extractive one answers
+                log.exception("session %s: the node's model could not be reached", self.session_id)
+                settings_json = launch.settings_json
+            env = worker_env(os.environ, {**launch.extra_env, "SELFCAST_WORKER_SETTINGS": settings_json})
+            log_path = Path(launch.log_path)
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            me = os.getpid()
+            with open(log_path, "ab") as logf:
+                proc = subprocess.Popen(
+                    [sys.executable, *launch.argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=logf,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    preexec_fn=lambda: _die_with_parent(me),  # the thread waits for it below
+                )
+            with self._lock:
+                self._proc = proc
+            return proc.wait()
+        except Exception:  # the session then ends worker_lost at the monitor's next sweep
+            log.exception("session %s: its worker could not be run", self.session_id)
+            return 70
+        finally:
+            if leased:
+                release_node_model(self.session_id)
+            ray.actor.exit_actor()
 
     def terminate(self) -> None:
         """Ask the worker to leave (SIGTERM: it says goodbye, writes notes and closes)."""
