@@ -27,6 +27,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -227,6 +228,7 @@ def measure(args: argparse.Namespace) -> Figures:
             extra.stop()
         ray.shutdown()
         head.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def model(f: Figures, sessions: int = 1000, node_cores: int = 16) -> dict[str, object]:
