@@ -102,6 +102,16 @@ def _fresh_pg(url: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_pg(url: str, db_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{make_url(db_url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def _rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -126,7 +136,7 @@ def measure(args: argparse.Namespace) -> Figures:
         stop_server,
         wait_for,
     )
-    from tests.platform.ray_cluster import connect, start_node, wait_node
+    from tests.platform.ray_cluster import connect, join_node, start_node, wait_node
     from tests.platform.test_pika_contract import png_bytes
 
     from selfcast.platform.sessions.ray_executor import RayExecutor
@@ -203,8 +213,7 @@ def measure(args: argparse.Namespace) -> Figures:
         # node death: a second node, a session pinned to it, the node killed
         deaths = []
         for i in range(args.deaths):
-            extra = start_node(f"x{i}", work, sessions=1, address=f"127.0.0.1:{port}")
-            wait_node(extra)
+            extra, _ = join_node(f"x{i}", work, sessions=1, address=f"127.0.0.1:{port}")
             pinned = settings.executor.model_copy(update={"session_resources": {f"node_x{i}": 1}})
             executor.conf = pinned
             sid, _ = place()
@@ -229,6 +238,8 @@ def measure(args: argparse.Namespace) -> Figures:
         ray.shutdown()
         head.stop()
         shutil.rmtree(work, ignore_errors=True)
+        if db_url:
+            _drop_pg(pg, db_url)
 
 
 def model(f: Figures, sessions: int = 1000, node_cores: int = 16) -> dict[str, object]:

@@ -97,6 +97,21 @@ def wait_node(node: Node, timeout: float = 90.0) -> str:
     return str(wait_for(up, timeout=timeout, every=0.3))
 
 
+def join_node(name: str, log_dir: Path, *, sessions: int, address: str, env: dict[str, str] | None = None,
+              tries: int = 2) -> tuple[Node, str]:  # fmt: skip
+    """A node joined to ``address`` and registered (its node id). ``ray start`` gives up when its
+    raylet has not registered within 30 s, which happened here at load average 10: one more try."""
+    for attempt in range(tries):
+        node = start_node(name, log_dir, sessions=sessions, address=address, env=env)
+        try:
+            return node, wait_node(node)
+        except AssertionError:
+            node.stop()
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def connect(head: Node, port: int, namespace: str, timeout: float = 90.0) -> None:
     """Join the head's cluster as a driver once its port answers."""
 

@@ -44,7 +44,7 @@ from tests.platform.helpers import (
     stop_server,
     wait_for,
 )
-from tests.platform.ray_cluster import Node, connect, node_id, start_node, wait_node
+from tests.platform.ray_cluster import Node, connect, join_node, node_id, start_node, wait_node
 from tests.platform.test_pika_contract import png_bytes
 from tests.platform.test_worker_env import SERVER_ENV_SECRETS, SETTINGS_SECRETS
 from tests.platform.test_worker_env import _settings as with_server_secrets
@@ -77,8 +77,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         nodes.append(start_node("head", log_dir, sessions=1, head_port=port, env=SERVER_ENV_SECRETS))
         connect(nodes[0], port, NS)
         head_id = wait_node(nodes[0])
-        nodes.append(start_node("b", log_dir, sessions=1, address=address, env=SERVER_ENV_SECRETS))
-        b_id = wait_node(nodes[1])
+        b, b_id = join_node("b", log_dir, sessions=1, address=address, env=SERVER_ENV_SECRETS)
+        nodes.append(b)
         yield Cluster(address, nodes[0], nodes[1], head_id, b_id, log_dir)
     finally:
         with contextlib.suppress(Exception):
@@ -265,9 +265,8 @@ def test_sessions_on_a_node_share_the_model_server_it_loaded_once(cluster: Clust
 
 @pytest.fixture
 def node_c(cluster: Cluster) -> Iterator[Node]:
-    node = start_node("c", cluster.log_dir, sessions=1, address=cluster.address)
+    node, _ = join_node("c", cluster.log_dir, sessions=1, address=cluster.address)
     try:
-        wait_node(node)
         yield node
     finally:
         node.stop()
