@@ -89,6 +89,13 @@
     const entry = {pc, tile, video, label, name, pending: [], stream: null};
     peers.set(id, entry); updateCount();
     for (const t of localStream.getTracks()) pc.addTrack(t, localStream);
+    // An offer carries only the kinds it has a line for: a newcomer without a camera (the output
+    // view, or no camera found) still asks to receive video, and without a mic, audio.
+    if (initiator) {
+      for (const kind of ['audio', 'video']) {
+        if (!localStream.getTracks().some((t) => t.kind === kind)) pc.addTransceiver(kind, {direction: 'recvonly'});
+      }
+    }
     pc.onicecandidate = (e) => { if (e.candidate) sendSignal(id, {candidate: e.candidate.toJSON()}); };
     pc.ontrack = (e) => {
       // Fixed playout delays keep lips and voice in step from a reply's first word: left to
