@@ -116,6 +116,28 @@ async def test_page_session_shows_the_avatar_and_answers_a_question_heard_throug
             answer_end = time.time()
             rec = await viewer.fetch_sound()
             await viewer.close()
+
+            # A plain tab: the page's own CSP enforced, Chromium's default autoplay policy, no
+            # instrumentation. It joins by itself and shows the avatar; sound plays or one button asks for it.
+            from selfcast.meeting.browser import LaunchOptions, chromium_flags
+
+            tab = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+                *chromium_flags(LaunchOptions(headless=True)), "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream"])
+            try:
+                plain = await (await tab.new_context(viewport={"width": 800, "height": 450})).new_page()
+                await plain.goto(page_url)
+                await plain.wait_for_selector('body[data-state="joined"] .tile[data-video="1"] video', timeout=30000)
+                for _ in range(50):
+                    plays = await plain.evaluate("""() => ({asks: !!document.getElementById('sound'),
+                        playing: [...document.querySelectorAll('.tile[data-video="1"] video')].some((v) => !v.paused)})""")
+                    if plays["asks"] or plays["playing"]:
+                        break
+                    await asyncio.sleep(0.2)
+                assert plays["asks"] or plays["playing"], plays
+                mark("plain_tab_" + ("plays" if plays["playing"] else "asks_for_a_click"))
+            finally:
+                await tab.close()
         mark("answered")
 
         pieces = [sp for sp in rec.voiced_spans(q_end, min_gap_s=0.25) if sp[0] < answer_end]
