@@ -77,6 +77,8 @@ def stop_server(live: LiveServer) -> None:
 def scripted_executor(settings: Settings, **kw):  # type: ignore[no-untyped-def]
     from selfcast.platform.sessions.executor import LocalExecutor
 
+    # the scripted runner has no brain: the node's model would load for nothing (1 GB, CPU)
+    settings = settings.model_copy(update={"brain": settings.brain.model_copy(update={"provider": "extractive"})})
     return LocalExecutor(
         settings,
         runner=RUNNER,
