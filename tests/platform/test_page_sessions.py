@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from selfcast.meeting.room import RoomRegistry
+from selfcast.settings import Settings
 from tests.platform.helpers import LiveServer, auth, wait_for
 from tests.platform.test_pika_contract import png_bytes
 
@@ -128,3 +129,19 @@ def test_page_url_is_absent_for_other_platforms(sqlite_server: LiveServer) -> No
     assert pk.status_code == 200 and "page_url" not in pk.json() and "page_url" not in pk.json()["data"]
     for sid in (r.json()["session_id"], pk.json()["session_id"]):
         _leave(u, h, sid)
+
+
+def test_page_links_expire_an_hour_after_the_longest_run_and_then_are_not_shown(settings: Settings) -> None:
+    from selfcast.platform.sessions.page import LINK_SLACK_S, LONGEST_SESSION_S, open_page_room, page_url_of
+
+    rooms = RoomRegistry.from_settings(settings)
+    short = open_page_room(rooms, settings.base_url, bot_name="Ada", max_duration_s=600)
+    assert short.expires_at == rooms.get(short.room_id).created_at + 600 + LINK_SLACK_S
+    endless = open_page_room(rooms, settings.base_url, bot_name="Ada", max_duration_s=None)
+    assert endless.expires_at == rooms.get(endless.room_id).created_at + LONGEST_SESSION_S + LINK_SLACK_S
+    url = page_url_of(settings, short.bot_url)
+    assert url is not None and url == page_url_of(settings, short.bot_url)  # the same link each time
+    assert rooms.verify(short.room_id, parse_qs(urlsplit(url).query)["t"][0]).expires_at == short.expires_at
+    # the bot's invitation run out (the session is long over): no page_url is shown
+    stale = rooms.mint_token(short.room_id, name="Ada", role="host", expires_at=time.time() - 1)
+    assert page_url_of(settings, rooms.invite_url(settings.base_url, short.room_id, stale)) is None
