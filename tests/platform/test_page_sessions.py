@@ -107,6 +107,8 @@ def test_page_session_with_a_meeting_link_is_refused_naming_the_problem(sqlite_s
                        files={"image": ("a.png", png_bytes(), "image/png")},
                        data={"platform": "page", "meet_url": "https://meet.google.com/abc-defg-hij", "bot_name": "Ada"})
     assert pk.status_code == 400 and "takes no meet_url" in pk.text
+    r = requests.post(f"{u}/v1/sessions", headers=h, timeout=30, json={"platform": "pages", "avatar_id": avatar})
+    assert r.status_code == 400 and "unknown platform 'pages'" in r.text and "or page (no meet_url" in r.text
     # without platform "page", a session still needs its link
     r = requests.post(f"{u}/v1/sessions", headers=h, timeout=30, json={"avatar_id": avatar, "bot_name": "Ada"})
     assert r.status_code == 400 and "meet_url is required" in r.text

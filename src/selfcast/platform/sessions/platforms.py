@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from selfcast.errors import BadInput
 from selfcast.meeting.netguard import check_link_address
-from selfcast.meeting.platforms import LinkRule, MeetingLink, resolve_link
+from selfcast.meeting.platforms import PLATFORMS, LinkRule, MeetingLink, resolve_link
 from selfcast.settings import MeetingSettings
 
 
@@ -18,6 +19,10 @@ def resolve_platform(url: str | None, platform: str | None, *, server_base_url: 
     The link decides the platform: a link to this server's room is always ``room`` (Pika's own
     skill sends ``google_meet`` for links it cannot place, and those must keep joining our rooms).
     """
+    claimed = (platform or "").strip().lower()
+    if claimed and claimed not in PLATFORMS:  # the API also takes "page" (sessions.page), which has no link
+        raise BadInput(f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}, or page (no meet_url: "
+                       "the avatar as a web page for a meeting bot vendor to load)")
     rule = LinkRule.from_settings(meeting or MeetingSettings(), server_base_url)
     link = resolve_link(url, platform, rule)
     parts = urlsplit(link.url)
