@@ -47,6 +47,7 @@
   function updateCount() {
     const n = joined ? peers.size + 1 : 0;
     $('count').textContent = joined ? `${n} in call` : '';
+    if (OUTPUT) document.body.dataset.alone = joined && peers.size === 0 ? '1' : '0';  // the avatar not (yet, still) there
   }
 
   function makeTile(id, name, self) {
