@@ -126,9 +126,14 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
         await alice.wait_bot_tile()
         await alice.start_recording()
         v0 = await alice.inbound_stats()
+        # the bot's lines reach the transcript when they end: a question goes in after the whole
+        # greeting or answer, not in a pause inside it (silence alone misled earlier runs)
+        said_n = 0
         try:
             await alice.wait_level(True, timeout=60)
-            await alice.wait_level(False, hold_s=1.2, timeout=30)
+            await H.wait_bot_said(http, sid, 1, timeout=60)
+            said_n = 1
+            await alice.wait_level(False, hold_s=0.3, timeout=30)
         except TimeoutError:
             pass
         lat, playout = [], []
@@ -138,7 +143,9 @@ async def conversation(srv: H.LiveServer, args, out: dict) -> None:
             q_end = t_q + dur - 0.3
             try:
                 a0 = await alice.wait_level(True, timeout=60)
-                await alice.wait_level(False, hold_s=1.2, timeout=60)
+                await H.wait_bot_said(http, sid, said_n + 1, timeout=60)
+                said_n += 1
+                await alice.wait_level(False, hold_s=0.3, timeout=60)
             except TimeoutError:
                 continue
             if a0 > q_end:  # sound before the question ended is the tail of an earlier answer
