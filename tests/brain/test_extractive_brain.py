@@ -112,5 +112,6 @@ def test_a_fact_line_of_several_sentences_answers_with_the_sentence_asked_about(
             "- Team: Maria leads the project and reviews every change.\n")
     a = ask(brain, BrainContext("Ada", card), "When is the first public release planned?")
     assert "Friday" in a and "Raspberry" not in a and "SQLite" not in a.replace("sequel light", "SQLite"), a
+    assert a.strip() == "The first public release is planned for Friday.", a  # a whole sentence, no label read out
     a = ask(brain, BrainContext("Ada", card), "Who reviews the changes?")
     assert "Maria leads the project" in a, a  # a label ("Team:") stays with its sentence

@@ -112,6 +112,11 @@ def _sentence(doc: Doc) -> str:
         if m:
             state = {"done": " is done", "to do": " is still to do", "in progress": " is in progress"}.get(m.group(3) or "", "")
             head = m.group(1)
+            if not state and re.match(r"^[A-Z][a-z]", m.group(2)) and len(m.group(2).split()) >= 4 and ";" not in m.group(2):
+                # a whole sentence under a label ("Team: Maria leads the project.") is said as it
+                # is: "On the Team:" read aloud is stilted, and the voice says a short label as a
+                # piece of its own, leaving a gap while the rest is synthesised on a busy machine
+                return _speakable(m.group(2)) + "."
             lead = "One of the goals" if head.lower().startswith("goal") else f"On the {head}"
             return _speakable(f"{lead}: {m.group(2)}{state}") + "."
     if doc.source == "people":
