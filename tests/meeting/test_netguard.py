@@ -79,8 +79,8 @@ async def _ask(proxy_url: str, request: bytes) -> bytes:
     r, w = await asyncio.open_connection(host, int(port))
     w.write(request)
     await w.drain()
-    try:
-        return await asyncio.wait_for(r.read(4096), 10)
+    try:  # the whole answer, to the proxy's close: one read may end between headers and body
+        return await asyncio.wait_for(r.read(), 10)
     finally:
         w.close()
 
